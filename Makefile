@@ -1,0 +1,46 @@
+# The two commands a newcomer types: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
+export SAAS_OPS_HOME := $(CURDIR)
+
+.PHONY: demo test bench lint lock airflow clean db-stop
+
+# Installs exactly the locked versions; reinstalls only when a lock file changes.
+$(VENV)/.installed: requirements.lock requirements-dev.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.lock
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m saas_ops.demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+# Starts Airflow (api-server, scheduler, dag-processor, triggerer) on http://127.0.0.1:8080 against
+# the demo database left by `make demo`.
+airflow: $(VENV)/.installed
+	$(PY) -m saas_ops.demo --serve
+
+db-stop: $(VENV)/.installed
+	$(PY) -m saas_ops.devdb stop
+
+# Re-resolves the locks after requirements*.txt change.
+lock:
+	uv pip compile --universal --python-version 3.11 --no-header -q requirements.txt -o requirements.lock
+	uv pip compile --universal --python-version 3.11 --no-header -q requirements-dev.txt -o requirements-dev.lock
+
+clean:
+	-$(PY) -m saas_ops.devdb stop
+	rm -rf $(VENV) .local

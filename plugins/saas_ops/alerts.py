@@ -1,0 +1,448 @@
+"""Alerting shared by every DAG: failure, retry and deadline callbacks, a backstop task, and the channels.
+
+Channels: Slack (`slack_alerts`), email (Resend through `resend_default`, else SMTP through `smtp_default`,
+to the ALERT_EMAILS setting) and PagerDuty (`pagerduty_default`) for P0 DAGs. A channel without its
+connection writes to the local outbox (<LOCAL_DIR>/outbox) and says so in the log.
+
+Why three layers (each tested against the pinned Airflow in tests/dags/test_alerting.py):
+- task callbacks through default_args: the fastest, most detailed message;
+- `failure_backstop()`, a last task with trigger_rule one_failed: fires even where a callback does not
+  (DAG-level on_failure_callback never firing, apache/airflow#63374);
+- the ops_watchdog DAG: catches a run that died without a word (a killed worker runs no callback, #60858).
+
+A storm is held: per DAG run and channel only the first failure message goes out (claimed in
+<OUTPUT_SCHEMA>.alert_claims); later failures are recorded in alert_log and counted. A notifier never
+raises: an alerting error is logged and the task's own outcome stands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk import AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference, task
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ("P0", "P1", "P2", "P3")
+SLACK_CONN_ID = "slack_alerts"
+RESEND_CONN_ID = "resend_default"
+SMTP_CONN_ID = "smtp_default"
+PAGERDUTY_CONN_ID = "pagerduty_default"
+SEVERITY_TAG_PREFIX = "severity:"
+FAILURE_KINDS = ("task_failure", "dag_failure", "backstop")
+HELD_KINDS = (*FAILURE_KINDS, "watchdog")  # at most one message per run (or watchdog day) and channel
+
+
+# --------------------------------------------------------------------------------------- the policy
+
+
+def dag_policy(*, severity: str, owner: str, tags: list[str], deadline: dt.timedelta | None = None,
+               retries: int = 2, execution_timeout: dt.timedelta = dt.timedelta(hours=2)) -> dict[str, Any]:
+    """Keyword arguments for @dag that every DAG of the pack shares: retries with exponential backoff,
+    a timeout, failure and retry callbacks, the severity as a tag, and an optional deadline alert."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+    policy: dict[str, Any] = {
+        "default_args": {
+            "owner": owner,
+            "retries": retries,
+            "retry_delay": dt.timedelta(minutes=1),
+            "retry_exponential_backoff": True,
+            "max_retry_delay": dt.timedelta(minutes=30),
+            "execution_timeout": execution_timeout,
+            "on_failure_callback": TaskFailureNotifier(severity),
+            "on_retry_callback": RetryNotifier(severity),
+        },
+        "on_failure_callback": DagFailureNotifier(severity),
+        "tags": [*tags, SEVERITY_TAG_PREFIX + severity],
+    }
+    if deadline is not None:
+        policy["deadline"] = DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=deadline,
+            callback=AsyncCallback(deadline_missed, kwargs={"severity": severity, "allowed": str(deadline)}),
+        )
+    return policy
+
+
+def severity_of(dag: Any) -> str:
+    for tag in getattr(dag, "tags", None) or ():
+        if str(tag).startswith(SEVERITY_TAG_PREFIX):
+            return str(tag)[len(SEVERITY_TAG_PREFIX):]
+    return "P3"
+
+
+# --------------------------------------------------------------------------------------- the message
+
+
+@dataclass
+class Alert:
+    kind: str  # task_failure, dag_failure, backstop, retry, deadline, watchdog, business
+    severity: str
+    dag_id: str
+    run_id: str
+    title: str
+    task_id: str | None = None
+    try_number: int | None = None
+    max_tries: int | None = None
+    owner: str | None = None
+    error: str | None = None
+    log_url: str | None = None
+    details: list[str] = field(default_factory=list)
+    failed_so_far: int | None = None
+
+    @property
+    def is_failure(self) -> bool:
+        return self.kind in FAILURE_KINDS
+
+    def text(self) -> str:
+        icon = {"retry": ":warning:", "business": ":chart_with_downwards_trend:"}.get(self.kind, ":red_circle:")
+        lines = [f"{icon} [{self.severity}] {self.title}"]
+        facts = [f"DAG {self.dag_id}"]
+        if self.task_id:
+            facts.append(f"task {self.task_id}")
+        facts.append(f"run {self.run_id}")
+        if self.try_number:
+            facts.append(f"try {self.try_number}" + (f" of {self.max_tries}" if self.max_tries else ""))
+        if self.owner:
+            facts.append(f"owner {self.owner}")
+        lines.append(" · ".join(facts))
+        if self.error:
+            lines.append(f"error: {self.error}")
+        lines += self.details
+        if self.failed_so_far and self.failed_so_far > 1:
+            lines.append(f"failed tasks in this run so far: {self.failed_so_far} "
+                         "(one message per run and channel; the rest are in saas_ops.alert_log)")
+        if self.log_url:
+            lines.append(f"log: {self.log_url}")
+        return "\n".join(lines)
+
+
+def last_error_line(exc: BaseException | None, limit: int = 500) -> str | None:
+    """The exception as its traceback's last line ('Type: message'), cut to `limit` characters."""
+    if exc is None:
+        return None
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _owner(context: Any) -> str | None:
+    task_ = context.get("task")
+    return getattr(task_, "owner", None) if task_ is not None else None
+
+
+def _task_alert(context: Any, kind: str, severity: str, title: str) -> Alert:
+    ti = context["ti"]
+    task_ = context.get("task")
+    retries = getattr(task_, "retries", None)
+    return Alert(
+        kind=kind, severity=severity, dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
+        try_number=ti.try_number, max_tries=(retries + 1) if retries is not None else None,
+        owner=_owner(context), error=last_error_line(context.get("exception")),
+        log_url=_safe(lambda: ti.log_url), title=title,
+    )
+
+
+def _safe(fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------------------- callbacks
+
+
+class TaskFailureNotifier(BaseNotifier):
+    """on_failure_callback of every task: the first failure of a run goes to every channel."""
+
+    def __init__(self, severity: str):
+        super().__init__()
+        self.severity = severity
+
+    def notify(self, context: Any) -> None:
+        try:
+            ti = context["ti"]
+            dispatch(_task_alert(context, "task_failure", self.severity, f"{ti.dag_id}.{ti.task_id} failed"))
+        except Exception:
+            log.exception("saas_ops: the task failure alert itself failed; the task's outcome is unchanged")
+
+
+class RetryNotifier(BaseNotifier):
+    """on_retry_callback: a quieter Slack line, no email or page."""
+
+    def __init__(self, severity: str):
+        super().__init__()
+        self.severity = severity
+
+    def notify(self, context: Any) -> None:
+        try:
+            ti = context["ti"]
+            dispatch(_task_alert(context, "retry", self.severity, f"{ti.dag_id}.{ti.task_id} will retry"))
+        except Exception:
+            log.exception("saas_ops: the retry alert itself failed; the task's outcome is unchanged")
+
+
+class DagFailureNotifier(BaseNotifier):
+    """DAG-level on_failure_callback (runs in the DAG processor, where it runs at all: see the module doc)."""
+
+    def __init__(self, severity: str):
+        super().__init__()
+        self.severity = severity
+
+    def notify(self, context: Any) -> None:
+        try:
+            dag_run = context["dag_run"]
+            reason = context.get("reason") or "a task failed"
+            dispatch(Alert(kind="dag_failure", severity=self.severity, dag_id=dag_run.dag_id,
+                           run_id=dag_run.run_id, title=f"DAG run of {dag_run.dag_id} failed",
+                           error=str(reason)))
+        except Exception:
+            log.exception("saas_ops: the DAG failure alert itself failed")
+
+
+async def deadline_missed(context: Any, severity: str = "P2", allowed: str = "", **_: Any) -> None:
+    """AsyncCallback of a DeadlineAlert (runs in the triggerer): the run is late."""
+    import asyncio
+
+    dag_run = context.get("dag_run") or {}
+    get = dag_run.get if isinstance(dag_run, dict) else (lambda k: getattr(dag_run, k, None))
+    dag_id, run_id = get("dag_id") or "?", get("run_id") or "?"
+    alert = Alert(kind="deadline", severity=severity, dag_id=dag_id, run_id=run_id,
+                  title=f"{dag_id} missed its deadline: not finished {allowed} after it was queued")
+    await asyncio.to_thread(dispatch, alert)
+
+
+@task(trigger_rule="one_failed", retries=0)
+def failure_backstop(**context: Any) -> str:
+    """Last task of every DAG: runs only when an upstream task failed, and alerts unless a callback did.
+
+    Covers failure callbacks that never ran. It then fails itself so the run is marked failed, not green.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    ti, dag = context["ti"], context["dag"]
+    failed = [t for t in ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {}).items()
+              if t[1] in ("failed", "upstream_failed")]
+    names = sorted(task_id for task_id, state in failed if state == "failed")
+    dispatch(Alert(kind="backstop", severity=severity_of(dag), dag_id=ti.dag_id, run_id=ti.run_id,
+                   title=f"{ti.dag_id}: {len(names)} task(s) failed", owner=_owner(context),
+                   details=[f"failed: {', '.join(names) or 'unknown'}"], log_url=_safe(lambda: ti.log_url)))
+    raise AirflowFailException(f"upstream task(s) failed: {', '.join(names) or 'unknown'}")
+
+
+# --------------------------------------------------------------------------------------- dispatch
+
+
+def channels_for(alert: Alert) -> list[str]:
+    if alert.kind in ("retry", "business"):
+        return ["slack"]
+    return ["slack", "email"] + (["pagerduty"] if alert.severity == "P0" else [])
+
+
+def dispatch(alert: Alert) -> list[str]:
+    """Records the alert, applies the storm hold, and sends it on each channel. Never raises.
+
+    Returns the channels it was sent on.
+    """
+    record = _record(alert)
+    sent: list[str] = []
+    for channel in channels_for(alert):
+        if alert.kind in HELD_KINDS and record is not None and not _claim(alert, channel):
+            log.info("saas_ops: %s alert for %s/%s held (a failure message already went to %s for this run)",
+                     alert.kind, alert.dag_id, alert.run_id, channel)
+            continue
+        try:
+            where = SENDERS[channel](alert)
+            sent.append(channel)
+            log.info("saas_ops: %s alert for %s sent to %s", alert.kind, alert.dag_id, where)
+        except Exception:
+            log.exception("saas_ops: sending the %s alert for %s to %s failed", alert.kind, alert.dag_id, channel)
+    if record is not None:
+        _mark_sent(record, sent)
+    return sent
+
+
+def _with_warehouse(fn: Any) -> Any:
+    """Runs fn(conn, schema) on the warehouse, or returns None when it is unreachable (alerts still go)."""
+    try:
+        from saas_ops import config, db
+
+        schema = config.schema_name("OUTPUT_SCHEMA")
+        with db.warehouse() as conn:
+            return fn(conn, schema)
+    except Exception as exc:
+        log.warning("saas_ops: alert bookkeeping unavailable (%s); sending without the storm hold",
+                    last_error_line(exc, 200))
+        return None
+
+
+def _record(alert: Alert) -> int | None:
+    """Inserts the alert into alert_log and fills alert.failed_so_far; returns its id."""
+
+    def insert(conn: Any, schema: str) -> int:
+        from saas_ops.db import compose
+
+        alert_id = conn.execute(compose(
+            "INSERT INTO {schema}.alert_log (dag_id, run_id, task_id, try_number, kind, severity, summary) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING alert_id", schema=schema),
+            (alert.dag_id, alert.run_id, alert.task_id, alert.try_number, alert.kind, alert.severity,
+             alert.title)).fetchone()[0]
+        if alert.is_failure:
+            alert.failed_so_far = conn.execute(compose(
+                "SELECT count(DISTINCT task_id) FROM {schema}.alert_log "
+                "WHERE dag_id = %s AND run_id = %s AND kind = 'task_failure'", schema=schema),
+                (alert.dag_id, alert.run_id)).fetchone()[0]
+        return alert_id
+
+    return _with_warehouse(insert)
+
+
+def _claim(alert: Alert, channel: str) -> bool:
+    def claim(conn: Any, schema: str) -> bool:
+        from saas_ops.db import compose
+
+        row = conn.execute(compose(
+            "INSERT INTO {schema}.alert_claims (dag_id, run_id, channel) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING RETURNING 1", schema=schema), (alert.dag_id, alert.run_id, channel)).fetchone()
+        return row is not None
+
+    claimed = _with_warehouse(claim)
+    return True if claimed is None else claimed
+
+
+def _mark_sent(alert_id: int, channels: list[str]) -> None:
+    def update(conn: Any, schema: str) -> None:
+        from saas_ops.db import compose
+
+        conn.execute(compose("UPDATE {schema}.alert_log SET channels_sent = %s, held = %s WHERE alert_id = %s",
+                             schema=schema), (channels, not channels, alert_id))
+
+    _with_warehouse(update)
+
+
+# --------------------------------------------------------------------------------------- channels
+
+
+def _connection(conn_id: str) -> Any:
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+_outbox_lock = threading.Lock()
+
+
+def write_outbox(channel: str, payload: dict[str, Any]) -> str:
+    """Local mode: appends the message to <LOCAL_DIR>/outbox/<channel>.jsonl; returns the file."""
+    from saas_ops import config
+
+    path = config.local_dir() / "outbox" / f"{channel}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _outbox_lock, path.open("a") as fh:
+        fh.write(json.dumps({"at": dt.datetime.now(dt.timezone.utc).isoformat(), **payload}) + "\n")
+    return str(path)
+
+
+def send_slack(text: str) -> str:
+    """Posts `text` to the slack_alerts webhook, or to the local outbox without it."""
+    if _connection(SLACK_CONN_ID) is None:
+        where = write_outbox("slack", {"text": text})
+        log.info("saas_ops: no %s connection (local mode): Slack message written to %s", SLACK_CONN_ID, where)
+        return where
+    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+    response = SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID, timeout=10).send(text=text)
+    if response.status_code >= 300:
+        raise RuntimeError(f"Slack webhook answered {response.status_code}: {response.body[:200]}")
+    return "Slack"
+
+
+def _slack(alert: Alert) -> str:
+    return send_slack(alert.text())
+
+
+def _email(alert: Alert) -> str:
+    from saas_ops import config
+
+    recipients = [a.strip() for a in config.setting("ALERT_EMAILS").split(",") if a.strip()]
+    if not recipients:
+        return "nowhere (the ALERT_EMAILS setting is empty)"
+    subject = f"[{alert.severity}] {alert.title}"
+    body = alert.text()
+    sender = config.setting("ALERT_EMAIL_FROM")
+    if _connection(RESEND_CONN_ID) is not None:
+        from saas_ops.resend_api import send_email
+
+        send_email(sender=sender, to=recipients, subject=subject, text=body,
+                   idempotency_key=f"alert/{alert.kind}/{alert.dag_id}/{alert.run_id}/{alert.task_id}/{alert.try_number}")
+        return "Resend"
+    if _connection(SMTP_CONN_ID) is not None:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as smtp:
+            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{_html_escape(body)}</pre>",
+                                 from_email=sender)
+        return "SMTP"
+    where = _write_eml(sender, recipients, subject, body)
+    log.info("saas_ops: no %s or %s connection (local mode): email written to %s", RESEND_CONN_ID, SMTP_CONN_ID,
+             where)
+    return where
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> str:
+    from email.message import EmailMessage
+
+    from saas_ops import config
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
+    message.set_content(body)
+    folder = config.local_dir() / "outbox" / "alert_emails"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.eml"
+    path.write_bytes(bytes(message))
+    return str(path)
+
+
+def _pagerduty(alert: Alert) -> str:
+    """PagerDuty Events API v2; dedup_key per DAG run, so PagerDuty folds repeats into one incident."""
+    payload = {
+        "event_action": "trigger",
+        "dedup_key": f"saas_ops/{alert.dag_id}/{alert.run_id}",
+        "payload": {"summary": f"[{alert.severity}] {alert.title}"[:1024], "source": alert.dag_id,
+                    "severity": "critical" if alert.severity == "P0" else "error",
+                    "custom_details": {"text": alert.text()}},
+        "links": [{"href": alert.log_url, "text": "task log"}] if alert.log_url else [],
+    }
+    conn = _connection(PAGERDUTY_CONN_ID)
+    if conn is None:
+        where = write_outbox("pagerduty", payload)
+        log.info("saas_ops: no %s connection (local mode): page written to %s", PAGERDUTY_CONN_ID, where)
+        return where
+    import requests
+
+    payload["routing_key"] = conn.password
+    base = conn.host if conn.host and "://" in conn.host else "https://events.pagerduty.com"
+    response = requests.post(f"{base.rstrip('/')}/v2/enqueue", json=payload, timeout=10)
+    response.raise_for_status()
+    return "PagerDuty"
+
+
+SENDERS = {"slack": _slack, "email": _email, "pagerduty": _pagerduty}

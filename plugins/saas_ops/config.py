@@ -1,0 +1,69 @@
+"""Settings: every non-secret knob of the pack, its default, and how it is read.
+
+A setting is an Airflow Variable (UI, CLI, or `AIRFLOW_VAR_<NAME>` in the environment) falling back to the
+default below. Read settings inside tasks only, never at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+# name -> (default, what it means). Types follow the default's type.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "SOURCE_SCHEMA": ("app", "schema of the source tables in saas_db"),
+    "OUTPUT_SCHEMA": ("saas_ops", "schema the pack writes in warehouse_db"),
+    "REPORTING_CURRENCY": ("USD", "currency of every *_cents output"),
+    "ALERT_EMAILS": ("", "comma-separated addresses that receive failure emails; empty: no email"),
+    "ALERT_EMAIL_FROM": ("SaaS Ops <alerts@saas-ops.invalid>", "sender of alert emails"),
+    "LOCAL_DIR": ("", "folder of the local mode (outbox, local backups); empty: <project>/.local"),
+    "WATCHDOG_MAX_LAG_HOURS": (36, "an output whose watermark is older than this is stale (daily DAGs)"),
+    "BACKUP_MAX_AGE_HOURS": (30, "the newest good backup must be younger than this (Barman's last_backup_maximum_age)"),
+    "BACKUP_MIN_BYTES": (1024, "a backup smaller than this is suspicious (Barman's minimum_size)"),
+    "BACKUP_MAX_SHRINK": (0.5, "a good backup smaller than this fraction of the previous good one is an alert"),
+    "DRILL_MAX_AGE_DAYS": (8, "the newest passed restore drill must be younger than this"),
+}
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def setting(name: str) -> Any:
+    """The value of a setting: its Airflow Variable if set, else the default, as the default's type."""
+    default, _ = SETTINGS[name]
+    from airflow.sdk import Variable
+
+    raw = Variable.get(name, default=None)
+    if raw is None or raw == "":
+        return default
+    if isinstance(default, bool):
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(raw)
+        except ValueError:
+            raise ValueError(f"Variable {name}={raw!r} is not a {type(default).__name__}") from None
+    return raw
+
+
+def schema_name(name: str) -> str:
+    """A schema setting, checked to be a plain identifier (it is put into SQL as an identifier)."""
+    value = setting(name)
+    if not _IDENTIFIER.match(value):
+        raise ValueError(f"Variable {name}={value!r} is not a plain lower-case PostgreSQL identifier")
+    return value
+
+
+def project_home() -> Path:
+    return Path(os.environ.get("SAAS_OPS_HOME") or Path(__file__).resolve().parents[2])
+
+
+def local_dir() -> Path:
+    """Root of the local mode: the alert outbox, the email outbox, local backups."""
+    configured = setting("LOCAL_DIR")
+    return Path(configured) if configured else project_home() / ".local"
+
+
+def include_dir() -> Path:
+    return project_home() / "include"

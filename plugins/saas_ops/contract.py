@@ -1,0 +1,115 @@
+"""The source contract (SPEC "Source tables") and its check against a live saas_db.
+
+`SOURCE_CONTRACT` is the authority on what the pack needs; include/sql/contract/app_schema.sql is one
+database that satisfies it (the demo's), and a test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Type families: the PostgreSQL types (information_schema.columns.data_type) each accepts.
+TYPE_FAMILIES: dict[str, frozenset[str]] = {
+    "text": frozenset({"text", "character varying", "character"}),
+    "id": frozenset({"text", "character varying", "character", "uuid", "smallint", "integer", "bigint"}),
+    "integer": frozenset({"smallint", "integer", "bigint"}),
+    "cents": frozenset({"smallint", "integer", "bigint", "numeric"}),
+    "numeric": frozenset({"numeric", "double precision", "real", "integer", "bigint"}),
+    "timestamptz": frozenset({"timestamp with time zone"}),
+    "date": frozenset({"date"}),
+    "boolean": frozenset({"boolean"}),
+    "json": frozenset({"jsonb", "json"}),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    family: str
+    required: bool = True
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """'name:family, other:family?' -> columns; a trailing ? marks a column that may be absent or null."""
+    out = []
+    for item in spec.split(","):
+        name, family = item.strip().split(":")
+        out.append(Column(name, family.rstrip("?"), required=not family.endswith("?")))
+    return tuple(out)
+
+
+# customer_id and user_id are text everywhere because the pack joins on them across tables.
+SOURCE_CONTRACT: dict[str, tuple[Column, ...]] = {
+    "customers": _cols("customer_id:text, name:text, created_at:timestamptz, country:text?, segment:text?, "
+                       "account_owner_name:text?, account_owner_email:text?"),
+    "users": _cols("user_id:text, customer_id:text, email:text, name:text?, created_at:timestamptz, "
+                   "email_opt_out:boolean"),
+    "subscription_periods": _cols("subscription_id:id, customer_id:text, plan_id:id, status:text, currency:text, "
+                                  "amount_cents:cents, quantity:integer, billing_interval:text, "
+                                  "interval_count:integer, valid_from:timestamptz, valid_to:timestamptz, "
+                                  "trial_ends_at:timestamptz?"),
+    "invoices": _cols("invoice_id:id, customer_id:text, subscription_id:id?, issued_at:timestamptz, "
+                      "due_at:timestamptz?, currency:text, amount_due_cents:cents, amount_paid_cents:cents, "
+                      "status:text"),
+    "payment_attempts": _cols("attempt_id:id, invoice_id:id, customer_id:text, attempted_at:timestamptz, "
+                              "status:text, failure_code:text?, amount_cents:cents"),
+    "events": _cols("event_id:id, user_id:text, customer_id:text, event_name:text, occurred_at:timestamptz, "
+                    "properties:json?"),
+    "support_tickets": _cols("ticket_id:id, customer_id:text, created_at:timestamptz, priority:text, "
+                             "first_response_at:timestamptz?, resolved_at:timestamptz?, csat:integer?"),
+    "fx_rates": _cols("rate_date:date, currency:text, rate_to_reporting:numeric"),
+}
+
+
+class SourceContractError(RuntimeError):
+    """saas_db does not offer what the pack reads; the message lists every problem."""
+
+
+def find_problems(found: dict[str, dict[str, str]], schema: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Compares the columns found (table -> column -> data_type) with the contract.
+
+    Returns (problems, absent optional columns per table). Pure, so it is tested without a database.
+    """
+    problems: list[str] = []
+    absent_optional: dict[str, list[str]] = {}
+    for table, columns in SOURCE_CONTRACT.items():
+        if table not in found:
+            problems.append(f"{schema}.{table}: table or view is missing")
+            continue
+        for col in columns:
+            actual = found[table].get(col.name)
+            if actual is None:
+                if col.required:
+                    problems.append(f"{schema}.{table}.{col.name}: required column is missing "
+                                    f"(expected {col.family})")
+                else:
+                    absent_optional.setdefault(table, []).append(col.name)
+            elif actual not in TYPE_FAMILIES[col.family]:
+                problems.append(f"{schema}.{table}.{col.name}: expected {col.family} "
+                                f"({', '.join(sorted(TYPE_FAMILIES[col.family]))}), found {actual}")
+    return problems, absent_optional
+
+
+def check_source(conn: psycopg.Connection, schema: str) -> dict:
+    """Verifies saas_db against the contract; raises SourceContractError naming each missing or mistyped
+    table and column. Returns a summary: tables checked, optional columns absent (read as null)."""
+    rows = conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = ANY(%s)",
+        (schema, list(SOURCE_CONTRACT)),
+    ).fetchall()
+    found: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        found.setdefault(table, {})[column] = data_type
+    problems, absent_optional = find_problems(found, schema)
+    if problems:
+        raise SourceContractError(
+            f"saas_db does not meet the source contract ({len(problems)} problem(s)):\n  - "
+            + "\n  - ".join(problems)
+            + "\nCreate or fix the views in schema '" + schema + "' (README: Connecting your own database)."
+        )
+    return {"schema": schema, "tables": sorted(found), "absent_optional_columns": absent_optional}

@@ -1,0 +1,16 @@
+"""The one place that says which day a run closes (SPEC: a run closes day D = logical date − 1 day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def closing_day(context: Any) -> dt.date:
+    """Day D a run brings its outputs up to: the UTC date of its logical date minus one day.
+
+    A run without a logical date (asset-triggered) uses its ``run_after``. Never ``data_interval_start``:
+    in Airflow 3 a cron schedule's data interval is a single instant.
+    """
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return when.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)

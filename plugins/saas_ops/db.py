@@ -1,0 +1,143 @@
+"""Connections, transactions, SQL files and the output schema's migrations.
+
+The pack reads `saas_db` and writes `warehouse_db`, which falls back to `saas_db` when not defined.
+SQL lives in include/sql/; a file names schemas as `{schema}`-style placeholders (filled with quoted
+identifiers, never with text) and values as driver-bound `%(name)s` parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from saas_ops import config
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+
+SOURCE_CONN_ID = "saas_db"
+WAREHOUSE_CONN_ID = "warehouse_db"
+
+
+def conninfo(conn_id: str) -> str:
+    """A libpq connection string built from an Airflow connection (password included: never log it)."""
+    from airflow.sdk import BaseHook
+    from psycopg.conninfo import make_conninfo
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = conn.extra_dejson
+    params = {
+        "host": conn.host or "localhost",
+        "port": conn.port or 5432,
+        "dbname": conn.schema or "postgres",
+        "user": conn.login or None,
+        "password": conn.password or None,
+        "application_name": "saas_ops",
+    }
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "options"):
+        if key in extra:
+            params[key] = extra[key]
+    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+def warehouse_conn_id() -> str:
+    """`warehouse_db` when it is defined, else `saas_db` (SPEC)."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        BaseHook.get_connection(WAREHOUSE_CONN_ID)
+        return WAREHOUSE_CONN_ID
+    except AirflowNotFoundException:
+        return SOURCE_CONN_ID
+
+
+def connect(conn_id: str, *, autocommit: bool = False) -> psycopg.Connection:
+    import psycopg
+
+    return psycopg.connect(conninfo(conn_id), autocommit=autocommit)
+
+
+@contextmanager
+def source() -> Iterator[psycopg.Connection]:
+    """A connection to saas_db in a read-only transaction (a read-only role is enough for metrics)."""
+    with connect(SOURCE_CONN_ID) as conn:
+        conn.read_only = True
+        yield conn
+
+
+@contextmanager
+def warehouse() -> Iterator[psycopg.Connection]:
+    """A connection to the warehouse; everything in the `with` block is one transaction."""
+    with connect(warehouse_conn_id()) as conn:
+        yield conn
+
+
+def read_sql(relative_path: str) -> str:
+    """The text of include/sql/<relative_path>."""
+    path = config.include_dir() / "sql" / relative_path
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL file {path} is missing from include/sql/")
+    return path.read_text()
+
+
+def compose(text: str, **identifiers: str) -> sql.Composed:
+    """Fills `{name}` placeholders with quoted identifiers (schemas, tables); values stay `%(name)s`."""
+    from psycopg import sql
+
+    return sql.SQL(text).format(**{name: sql.Identifier(value) for name, value in identifiers.items()})
+
+
+def run_sql_file(conn: psycopg.Connection, relative_path: str, params: Mapping[str, Any] | None = None,
+                 **identifiers: str) -> int:
+    """Runs a SQL file (one or more statements) in the connection's transaction; returns rows affected.
+
+    Parameters are bound client-side by psycopg (ClientCursor), which allows several statements per file.
+    """
+    from psycopg import ClientCursor
+
+    statement = compose(read_sql(relative_path), **identifiers)
+    with ClientCursor(conn) as cur:
+        cur.execute(statement, params or None)
+        return cur.rowcount
+
+
+MIGRATIONS_DIR = "warehouse"
+
+
+def migrate(conn: psycopg.Connection, schema: str | None = None) -> list[str]:
+    """Brings the output schema up to date; safe to run on every start and from parallel tasks.
+
+    Each include/sql/warehouse/NNNN_*.sql runs once, in order, recorded in `<schema>.schema_migrations`.
+    Returns the versions applied now. Commits on success, rolls back everything on failure.
+    """
+    schema = schema or config.schema_name("OUTPUT_SCHEMA")
+    files = sorted((config.include_dir() / "sql" / MIGRATIONS_DIR).glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    applied_now: list[str] = []
+    with conn.transaction():
+        # One migrator at a time per schema, whichever DAG starts first.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('saas_ops.migrate:' || %s))", (schema,))
+        conn.execute(compose("CREATE SCHEMA IF NOT EXISTS {schema}", schema=schema))
+        conn.execute(compose(
+            "CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("
+            " version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+            schema=schema))
+        done = dict(conn.execute(compose("SELECT version, checksum FROM {schema}.schema_migrations",
+                                         schema=schema)).fetchall())
+        for path in files:
+            version, text = path.stem, path.read_text()
+            checksum = hashlib.sha256(text.encode()).hexdigest()
+            if version in done:
+                if done[version] != checksum:
+                    raise RuntimeError(
+                        f"Migration {path.name} changed after it was applied to schema {schema}. "
+                        "Applied migrations are frozen: add a new NNNN_*.sql file instead.")
+                continue
+            conn.execute(compose(text, schema=schema))
+            conn.execute(compose("INSERT INTO {schema}.schema_migrations (version, checksum) VALUES (%s, %s)",
+                                 schema=schema), (version, checksum))
+            applied_now.append(version)
+    return applied_now
