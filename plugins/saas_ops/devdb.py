@@ -151,6 +151,7 @@ def start(folder: Path | None = None) -> DevServer:
 
     if account is not None:
         _open_path_for(account, bin_dir)
+        _open_path_for(account, folder.parent)
         os.chown(folder, account.pw_uid, account.pw_gid)
     if not (data / "PG_VERSION").exists():
         shutil.rmtree(data, ignore_errors=True)

@@ -1,0 +1,177 @@
+"""The test harness: real servers, started once per session, all on 127.0.0.1 with ports the OS picks.
+
+- PostgreSQL: the embedded server (in a temporary folder), or the server of SAAS_OPS_TEST_DSN when set;
+- moto's S3 server, reached through the `backup_storage` connection's endpoint_url;
+- a Slack webhook receiver and a PagerDuty receiver that record every POST;
+- a Resend API double (tests/servers.py);
+- Airflow in a temporary AIRFLOW_HOME with a SQLite metadata database; connections as AIRFLOW_CONN_*.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Airflow reads its configuration when first imported: set it before anything imports airflow.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="saas_ops_airflow_"))
+os.environ.update({
+    "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__API__BASE_URL": "http://airflow.test:8080",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    "SAAS_OPS_HOME": str(REPO),
+})
+for path in (str(REPO / "plugins"), str(REPO)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from tests.servers import RecordingWebhook, ResendDouble  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A PostgreSQL server: (admin DSN, DevServer or None). Stopped at the end of the session."""
+    from saas_ops import devdb
+
+    given = os.environ.get("SAAS_OPS_TEST_DSN")
+    if given:
+        yield given, None
+        return
+    folder = tmp_path_factory.mktemp("pg")
+    server = devdb.start(folder)
+    try:
+        yield server.dsn, server
+    finally:
+        devdb.stop(folder)
+
+
+def _create_database(admin_dsn: str, name: str) -> str:
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(**{**conninfo_to_dict(admin_dsn), "dbname": name})
+
+
+def _airflow_uri(dsn: str) -> str:
+    """An Airflow connection URI for a libpq DSN."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    p = conninfo_to_dict(dsn)
+    auth = p.get("user", "postgres") + (f":{p['password']}" if p.get("password") else "")
+    return f"postgresql://{auth}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"
+
+
+@pytest.fixture(scope="session")
+def databases(pg_server):
+    """Fresh source and warehouse databases for the session: {'app': dsn, 'warehouse': dsn}."""
+    admin, _ = pg_server
+    return {"app": _create_database(admin, "saas_ops_test_app"),
+            "warehouse": _create_database(admin, "saas_ops_test_warehouse")}
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server bound to 127.0.0.1 (its default binds every interface)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def slack_receiver():
+    server = RecordingWebhook()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pagerduty_receiver():
+    server = RecordingWebhook()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def resend_double():
+    server = ResendDouble()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_env(databases, s3_server, slack_receiver, pagerduty_receiver, resend_double, tmp_path_factory):
+    """Airflow's metadata database migrated once, and every connection of the SPEC pointed at the
+    session's servers. Returns the local-mode folder (outbox, local backups)."""
+    local_dir = tmp_path_factory.mktemp("local")
+    os.environ.update({
+        "AIRFLOW_CONN_SAAS_DB": _airflow_uri(databases["app"]),
+        "AIRFLOW_CONN_WAREHOUSE_DB": _airflow_uri(databases["warehouse"]),
+        "AIRFLOW_CONN_BACKUP_STORAGE": json.dumps({
+            "conn_type": "aws", "login": "testing", "password": "testing",
+            "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"}}),
+        "AIRFLOW_CONN_SLACK_ALERTS": json.dumps({"conn_type": "slackwebhook",
+                                                 "password": f"{slack_receiver.url}/services/T000/B000/XXX"}),
+        "AIRFLOW_CONN_RESEND_DEFAULT": json.dumps({"conn_type": "generic", "host": resend_double.url,
+                                                   "password": resend_double.api_key}),
+        "AIRFLOW_CONN_PAGERDUTY_DEFAULT": json.dumps({"conn_type": "pagerduty_events",
+                                                      "host": pagerduty_receiver.url, "password": "pd-routing-key"}),
+        "AIRFLOW_VAR_ALERT_EMAILS": "data-team@example.com",
+        "AIRFLOW_VAR_LOCAL_DIR": str(local_dir),
+    })
+    out = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True,
+                         env=os.environ.copy())
+    assert out.returncode == 0, f"airflow db migrate failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}"
+    return local_dir
+
+
+@pytest.fixture
+def receivers(slack_receiver, pagerduty_receiver, resend_double):
+    """The three recording servers, emptied before the test."""
+    for server in (slack_receiver, pagerduty_receiver, resend_double):
+        server.reset()
+    return {"slack": slack_receiver, "pagerduty": pagerduty_receiver, "resend": resend_double}
+
+
+@pytest.fixture
+def warehouse(airflow_env, databases):
+    """A connection to the session's warehouse database, with the output schema migrated."""
+    import psycopg
+
+    from saas_ops import db
+
+    with psycopg.connect(databases["warehouse"]) as conn:
+        db.migrate(conn, "saas_ops")
+        yield conn
+
+
+def load_dag(dag_file: Path, dag_id: str):
+    """Parses one DAG file as Airflow's DAG processor would and returns the DAG."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(dag_file), include_examples=False)
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags[dag_id]
