@@ -43,7 +43,8 @@ HELD_KINDS = (*FAILURE_KINDS, "watchdog")  # at most one message per run (or wat
 
 
 def dag_policy(*, severity: str, owner: str, tags: list[str], deadline: dt.timedelta | None = None,
-               retries: int = 2, execution_timeout: dt.timedelta = dt.timedelta(hours=2)) -> dict[str, Any]:
+               retries: int = 2, retry_delay: dt.timedelta = dt.timedelta(minutes=1),
+               execution_timeout: dt.timedelta = dt.timedelta(hours=2)) -> dict[str, Any]:
     """Keyword arguments for @dag that every DAG of the pack shares: retries with exponential backoff,
     a timeout, failure and retry callbacks, the severity as a tag, and an optional deadline alert."""
     if severity not in SEVERITIES:
@@ -52,7 +53,7 @@ def dag_policy(*, severity: str, owner: str, tags: list[str], deadline: dt.timed
         "default_args": {
             "owner": owner,
             "retries": retries,
-            "retry_delay": dt.timedelta(minutes=1),
+            "retry_delay": retry_delay,
             "retry_exponential_backoff": True,
             "max_retry_delay": dt.timedelta(minutes=30),
             "execution_timeout": execution_timeout,
@@ -189,14 +190,17 @@ class RetryNotifier(BaseNotifier):
             log.exception("saas_ops: the retry alert itself failed; the task's outcome is unchanged")
 
 
-class DagFailureNotifier(BaseNotifier):
-    """DAG-level on_failure_callback (runs in the DAG processor, where it runs at all: see the module doc)."""
+class DagFailureNotifier:
+    """DAG-level on_failure_callback (runs in the DAG processor, where it runs at all: see the module doc).
+
+    A plain callable, not a BaseNotifier: on Airflow 3.3.2 a notifier at DAG level fails before notifying
+    ('SerializedDAG' object has no attribute 'get_template_env') when the run is driven by dag.test().
+    """
 
     def __init__(self, severity: str):
-        super().__init__()
         self.severity = severity
 
-    def notify(self, context: Any) -> None:
+    def __call__(self, context: Any) -> None:
         try:
             dag_run = context["dag_run"]
             reason = context.get("reason") or "a task failed"
@@ -219,7 +223,7 @@ async def deadline_missed(context: Any, severity: str = "P2", allowed: str = "",
     await asyncio.to_thread(dispatch, alert)
 
 
-@task(trigger_rule="one_failed", retries=0)
+@task(trigger_rule="one_failed", retries=0, on_failure_callback=[])  # it alerts by itself
 def failure_backstop(**context: Any) -> str:
     """Last task of every DAG: runs only when an upstream task failed, and alerts unless a callback did.
 
@@ -264,6 +268,8 @@ def dispatch(alert: Alert) -> list[str]:
             log.info("saas_ops: %s alert for %s sent to %s", alert.kind, alert.dag_id, where)
         except Exception:
             log.exception("saas_ops: sending the %s alert for %s to %s failed", alert.kind, alert.dag_id, channel)
+            if alert.kind in HELD_KINDS and record is not None:
+                _release(alert, channel)  # the next failure of this run may get through instead
     if record is not None:
         _mark_sent(record, sent)
     return sent
@@ -315,6 +321,16 @@ def _claim(alert: Alert, channel: str) -> bool:
 
     claimed = _with_warehouse(claim)
     return True if claimed is None else claimed
+
+
+def _release(alert: Alert, channel: str) -> None:
+    def release(conn: Any, schema: str) -> None:
+        from saas_ops.db import compose
+
+        conn.execute(compose("DELETE FROM {schema}.alert_claims WHERE dag_id = %s AND run_id = %s AND channel = %s",
+                             schema=schema), (alert.dag_id, alert.run_id, channel))
+
+    _with_warehouse(release)
 
 
 def _mark_sent(alert_id: int, channels: list[str]) -> None:
