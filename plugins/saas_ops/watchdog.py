@@ -123,10 +123,10 @@ def check_freshness(**context: Any) -> list[dict]:
     """Finds freshness problems and alerts once per day per set of problems; stays green itself."""
     from saas_ops import alerts, config, db
 
-    now = context["dag_run"].run_after
+    # "now" of the run: its logical date (an hourly trigger's time), or run_after for a run without one.
+    now = context.get("logical_date") or context["dag_run"].run_after
     with db.warehouse() as conn:
-        problems = find_problems(conn, config.schema_name("OUTPUT_SCHEMA"), now,
-                                          limits_from_settings())
+        problems = find_problems(conn, config.schema_name("OUTPUT_SCHEMA"), now, limits_from_settings())
     for problem in problems:
         print(f"PROBLEM {problem.key}: {problem.message}")
     print(f"{len(problems)} problem(s)")
