@@ -187,7 +187,7 @@ class ResendDouble(_Server):
         ids = [str(uuid.uuid4()) for _ in batch]
         response: Any = {"id": ids[0]} if request.path == "/emails" else {"data": [{"id": i} for i in ids]}
         with self.lock:
-            for email_id, email in zip(ids, batch):
+            for email_id, email in zip(ids, batch, strict=True):
                 self.emails.append({"id": email_id, "idempotency_key": key, **email})
             if key:
                 self._idempotency[key] = (digest, 200, response)

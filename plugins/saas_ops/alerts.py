@@ -366,7 +366,7 @@ def write_outbox(channel: str, payload: dict[str, Any]) -> str:
     path = config.local_dir() / "outbox" / f"{channel}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with _outbox_lock, path.open("a") as fh:
-        fh.write(json.dumps({"at": dt.datetime.now(dt.timezone.utc).isoformat(), **payload}) + "\n")
+        fh.write(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(), **payload}) + "\n")
     return str(path)
 
 
@@ -432,7 +432,7 @@ def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> s
     message.set_content(body)
     folder = config.local_dir() / "outbox" / "alert_emails"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.eml"
+    path = folder / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.eml"
     path.write_bytes(bytes(message))
     return str(path)
 

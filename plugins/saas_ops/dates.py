@@ -13,4 +13,4 @@ def closing_day(context: Any) -> dt.date:
     in Airflow 3 a cron schedule's data interval is a single instant.
     """
     when = context.get("logical_date") or context["dag_run"].run_after
-    return when.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)
+    return when.astimezone(dt.UTC).date() - dt.timedelta(days=1)

@@ -63,7 +63,7 @@ OWNERS = [("Alex Morgan", "alex.morgan"), ("Sam Rivera", "sam.rivera"), ("Jordan
 FAILURE_CODES = ["card_declined", "insufficient_funds", "expired_card", "processing_error"]
 PRE_CHURN_DAYS = 60
 MONTH = 30.4375
-PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 # Fixed-width ids (up to 10M customers, 100M users, 10G events), so events can be written by numpy.
 CUSTOMER_PREFIX, CUSTOMER_DIGITS = b"cus_", 7
 USER_PREFIX, USER_DIGITS = b"usr_", 8
@@ -124,7 +124,7 @@ class Simulation:
     # ----------------------------------------------------------------------------------- helpers
     def ts(self, day: float) -> str:
         """A day offset as a timestamptz literal (UTC)."""
-        moment = dt.datetime.combine(self.start_date, dt.time(), dt.timezone.utc) + dt.timedelta(days=day)
+        moment = dt.datetime.combine(self.start_date, dt.time(), dt.UTC) + dt.timedelta(days=day)
         return moment.strftime("%Y-%m-%d %H:%M:%S+00")
 
     def pick(self, weighted: list[tuple[Any, float]]) -> Any:
@@ -148,7 +148,7 @@ class Simulation:
         cust = Customer(n=n, signup=signup, health=rng.gauss(0, 1), segment=segment,
                         currency=currency, country=country)
         _, plan_weights, (lo, hi) = SEGMENTS[segment]
-        plan = self.pick(list(zip(PLAN_ORDER, plan_weights)))
+        plan = self.pick(list(zip(PLAN_ORDER, plan_weights, strict=True)))
         seats = max(lo, min(hi, int(round(lo + (hi - lo) * rng.random() ** 2))))
         interval, count = self.pick([(("month", 1), 0.72), (("month", 3), 0.06), (("year", 1), 0.22)])
         discounted = rng.random() < 0.15
@@ -356,7 +356,7 @@ class Simulation:
         for c in self.customers:
             if c.churn_days:
                 churn_day[c.n] = c.churn_days[-1]  # drift ahead of the last voluntary cancellation
-        start_offset_us = int((dt.datetime.combine(self.start_date, dt.time(), dt.timezone.utc)
+        start_offset_us = int((dt.datetime.combine(self.start_date, dt.time(), dt.UTC)
                                - PG_EPOCH).total_seconds() * 1e6)
         arr = np.array([(u, c, a, b, p, d if d is not None else np.inf) for u, c, a, b, p, d in users],
                        dtype=float).reshape(-1, 6)
@@ -482,7 +482,7 @@ def load(dsn: str, *, customers: int = 5000, months: int = 24, seed: int = 7, en
 
     from saas_ops.db import compose, read_sql
 
-    end = end or dt.datetime.now(dt.timezone.utc).date()
+    end = end or dt.datetime.now(dt.UTC).date()
     t0 = time.perf_counter()
 
     def say(msg: str) -> None:
@@ -553,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=5000, help="customers to simulate (100 to 1,000,000)")
     parser.add_argument("--months", type=int, default=24, help="months of history ending at --end")
     parser.add_argument("--seed", type=int, default=7, help="random seed: same seed, same rows")
-    parser.add_argument("--end", type=dt.date.fromisoformat, default=None, help="last day of history (default today, UTC)")
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=None,
+                        help="last day of history (default today, UTC)")
     parser.add_argument("--events-per-active-day", type=float, default=1.3,
                         help="mean events per user on a day they are active")
     parser.add_argument("--schema", default="app", help="source schema to (re)create")

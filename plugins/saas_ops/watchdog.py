@@ -40,7 +40,7 @@ def stale_watermarks(rows: list[tuple[str, str, dt.date, int | None]], now: dt.d
     """rows: (output, dag_id, watermark_day, max_lag_hours). Age counts from the end of the watermark day."""
     problems = []
     for output, dag_id, day, max_lag in rows:
-        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+        end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
         allowed = dt.timedelta(hours=max_lag or default_max_lag_hours)
         if now - end_of_day > allowed:
             problems.append(Problem(f"stale:{output}", f"{output} (built by {dag_id}) is complete only through "

@@ -7,7 +7,7 @@ import datetime as dt
 from saas_ops import watchdog
 from tests.conftest import REPO, load_dag
 
-NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 LIMITS = watchdog.Limits(max_lag_hours=36, backup_max_age_hours=30, backup_min_bytes=1024, backup_max_shrink=0.5,
                          drill_max_age_days=8)
 
