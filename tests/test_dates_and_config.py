@@ -1,0 +1,44 @@
+"""Which day a run closes, and how settings are read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from saas_ops import config
+from saas_ops.dates import closing_day
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize("logical_date, closes", [
+    (dt.datetime(2026, 1, 1, 2, 0, tzinfo=UTC), dt.date(2025, 12, 31)),        # the 02:00 nightly run
+    (dt.datetime(2026, 1, 1, 15, 30, tzinfo=UTC), dt.date(2025, 12, 31)),      # triggered by hand that afternoon
+    (dt.datetime(2026, 1, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),  # 22:30 UTC on 31 Dec
+     dt.date(2025, 12, 30)),
+])
+def test_a_run_closes_the_utc_day_before_its_logical_date(logical_date, closes):
+    assert closing_day({"logical_date": logical_date}) == closes
+
+
+def test_an_asset_triggered_run_uses_run_after():
+    run = SimpleNamespace(run_after=dt.datetime(2026, 3, 1, 4, 0, tzinfo=UTC))
+    assert closing_day({"logical_date": None, "dag_run": run}) == dt.date(2026, 2, 28)
+
+
+def test_settings_default_and_override(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_VAR_BACKUP_MIN_BYTES", raising=False)
+    assert config.setting("BACKUP_MIN_BYTES") == 1024
+    monkeypatch.setenv("AIRFLOW_VAR_BACKUP_MIN_BYTES", "4096")
+    assert config.setting("BACKUP_MIN_BYTES") == 4096
+    monkeypatch.setenv("AIRFLOW_VAR_BACKUP_MIN_BYTES", "lots")
+    with pytest.raises(ValueError, match="BACKUP_MIN_BYTES='lots' is not a int"):
+        config.setting("BACKUP_MIN_BYTES")
+
+
+def test_schema_settings_must_be_plain_identifiers(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", 'saas_ops"; DROP TABLE x; --')
+    with pytest.raises(ValueError, match="not a plain lower-case PostgreSQL identifier"):
+        config.schema_name("OUTPUT_SCHEMA")
