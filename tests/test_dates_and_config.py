@@ -10,7 +10,7 @@ import pytest
 from saas_ops import config
 from saas_ops.dates import closing_day
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize("logical_date, closes", [
