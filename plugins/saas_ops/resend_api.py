@@ -36,5 +36,5 @@ def send_email(*, sender: str, to: list[str], subject: str, text: str, html: str
     options = {"idempotency_key": idempotency_key} if idempotency_key else None
     with _sdk_lock:
         resend = _configured_sdk()
-        response = resend.Emails.send(params, options) if options else resend.Emails.send(params)
+        response = resend.Emails.send(params, options)
     return response["id"]

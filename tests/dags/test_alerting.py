@@ -133,3 +133,23 @@ def test_channels_follow_severity(severity, channels):
     assert alerts.channels_for(alert) == channels
     assert alerts.channels_for(alerts.Alert(kind="retry", severity=severity, dag_id="d", run_id="r",
                                             title="t")) == ["slack"]
+
+
+def test_a_missed_deadline_alerts_like_a_failure(warehouse, receivers):
+    import asyncio
+    import datetime as dt
+
+    from saas_ops import alerts
+
+    policy = alerts.dag_policy(severity="P2", owner="data-team", tags=["revenue"], deadline=dt.timedelta(hours=3))
+    callback = policy["deadline"].callback
+    assert callback.path == "saas_ops.alerts.deadline_missed"
+    assert callback.kwargs == {"severity": "P2", "allowed": "3:00:00"}
+
+    # What the triggerer does when the deadline passes: await the callback with the run's context.
+    asyncio.run(alerts.deadline_missed({"dag_run": {"dag_id": "saas_mrr", "run_id": "scheduled__2026-03-01"}},
+                                       **callback.kwargs))
+    assert receivers["slack"].texts() == [
+        ":red_circle: [P2] saas_mrr missed its deadline: not finished 3:00:00 after it was queued\n"
+        "DAG saas_mrr · run scheduled__2026-03-01"]
+    assert len(receivers["resend"].emails) == 1
