@@ -106,25 +106,21 @@ def s3_server():
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def slack_receiver():
-    server = RecordingWebhook()
-    yield server
-    server.stop()
+def _serve(server_class):
+    """A session fixture running one recording server, stopped at the end of the session."""
+
+    @pytest.fixture(scope="session")
+    def fixture():
+        server = server_class()
+        yield server
+        server.stop()
+
+    return fixture
 
 
-@pytest.fixture(scope="session")
-def pagerduty_receiver():
-    server = RecordingWebhook()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def resend_double():
-    server = ResendDouble()
-    yield server
-    server.stop()
+slack_receiver = _serve(RecordingWebhook)
+pagerduty_receiver = _serve(RecordingWebhook)
+resend_double = _serve(ResendDouble)
 
 
 @pytest.fixture(scope="session")
