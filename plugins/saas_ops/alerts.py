@@ -18,6 +18,7 @@ raises: an alerting error is logged and the task's own outcome stands.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
 import threading
@@ -27,11 +28,13 @@ from typing import Any
 
 from airflow.sdk import AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference, task
 
+from saas_ops.db import optional_connection
+from saas_ops.resend_api import RESEND_CONN_ID
+
 log = logging.getLogger(__name__)
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 SLACK_CONN_ID = "slack_alerts"
-RESEND_CONN_ID = "resend_default"
 SMTP_CONN_ID = "smtp_default"
 PAGERDUTY_CONN_ID = "pagerduty_default"
 SEVERITY_TAG_PREFIX = "severity:"
@@ -346,16 +349,6 @@ def _mark_sent(alert_id: int, channels: list[str]) -> None:
 # --------------------------------------------------------------------------------------- channels
 
 
-def _connection(conn_id: str) -> Any:
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        return BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        return None
-
-
 _outbox_lock = threading.Lock()
 
 
@@ -372,7 +365,7 @@ def write_outbox(channel: str, payload: dict[str, Any]) -> str:
 
 def send_slack(text: str) -> str:
     """Posts `text` to the slack_alerts webhook, or to the local outbox without it."""
-    if _connection(SLACK_CONN_ID) is None:
+    if optional_connection(SLACK_CONN_ID) is None:
         where = write_outbox("slack", {"text": text})
         log.info("saas_ops: no %s connection (local mode): Slack message written to %s", SLACK_CONN_ID, where)
         return where
@@ -397,29 +390,23 @@ def _email(alert: Alert) -> str:
     subject = f"[{alert.severity}] {alert.title}"
     body = alert.text()
     sender = config.setting("ALERT_EMAIL_FROM")
-    if _connection(RESEND_CONN_ID) is not None:
+    if optional_connection(RESEND_CONN_ID) is not None:
         from saas_ops.resend_api import send_email
 
         send_email(sender=sender, to=recipients, subject=subject, text=body,
                    idempotency_key=f"alert/{alert.kind}/{alert.dag_id}/{alert.run_id}/{alert.task_id}/{alert.try_number}")
         return "Resend"
-    if _connection(SMTP_CONN_ID) is not None:
+    if optional_connection(SMTP_CONN_ID) is not None:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as smtp:
-            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{_html_escape(body)}</pre>",
+            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{html.escape(body)}</pre>",
                                  from_email=sender)
         return "SMTP"
     where = _write_eml(sender, recipients, subject, body)
     log.info("saas_ops: no %s or %s connection (local mode): email written to %s", RESEND_CONN_ID, SMTP_CONN_ID,
              where)
     return where
-
-
-def _html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> str:
@@ -447,7 +434,7 @@ def _pagerduty(alert: Alert) -> str:
                     "custom_details": {"text": alert.text()}},
         "links": [{"href": alert.log_url, "text": "task log"}] if alert.log_url else [],
     }
-    conn = _connection(PAGERDUTY_CONN_ID)
+    conn = optional_connection(PAGERDUTY_CONN_ID)
     if conn is None:
         where = write_outbox("pagerduty", payload)
         log.info("saas_ops: no %s connection (local mode): page written to %s", PAGERDUTY_CONN_ID, where)

@@ -43,16 +43,20 @@ def conninfo(conn_id: str) -> str:
     return make_conninfo(**{k: v for k, v in params.items() if v is not None})
 
 
-def warehouse_conn_id() -> str:
-    """`warehouse_db` when it is defined, else `saas_db` (SPEC)."""
+def optional_connection(conn_id: str) -> Any:
+    """The Airflow connection `conn_id`, or None when it is not defined (the pack's local mode)."""
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        BaseHook.get_connection(WAREHOUSE_CONN_ID)
-        return WAREHOUSE_CONN_ID
+        return BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
-        return SOURCE_CONN_ID
+        return None
+
+
+def warehouse_conn_id() -> str:
+    """`warehouse_db` when it is defined, else `saas_db` (SPEC)."""
+    return WAREHOUSE_CONN_ID if optional_connection(WAREHOUSE_CONN_ID) is not None else SOURCE_CONN_ID
 
 
 def connect(conn_id: str, *, autocommit: bool = False) -> psycopg.Connection:

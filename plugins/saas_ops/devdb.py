@@ -121,7 +121,8 @@ def _command(account: pwd.struct_passwd | None, args: list[str], **kw) -> subpro
     return subprocess.run(args, env=env, preexec_fn=preexec, capture_output=True, text=True, **kw)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -160,7 +161,7 @@ def start(folder: Path | None = None) -> DevServer:
         if out.returncode != 0:
             raise DevDbError(f"initdb failed in {data}:\n{out.stdout}\n{out.stderr}")
 
-    port = _free_port()
+    port = free_port()
     options = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off -c max_connections=200"
     out = _command(account, [str(bin_dir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data),
                              "-l", str(folder / "server.log"), "-o", options])
