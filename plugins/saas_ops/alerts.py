@@ -39,7 +39,9 @@ SMTP_CONN_ID = "smtp_default"
 PAGERDUTY_CONN_ID = "pagerduty_default"
 SEVERITY_TAG_PREFIX = "severity:"
 FAILURE_KINDS = ("task_failure", "dag_failure", "backstop")
-HELD_KINDS = (*FAILURE_KINDS, "watchdog")  # at most one message per run (or watchdog day) and channel
+# At most one message per run_id and channel: a failed run, a watchdog day, a revenue day, a run's data report.
+HELD_KINDS = (*FAILURE_KINDS, "watchdog", "business", "data_quality")
+SLACK_ONLY_KINDS = ("retry", "business", "data_quality")
 
 
 # --------------------------------------------------------------------------------------- the policy
@@ -87,7 +89,7 @@ def severity_of(dag: Any) -> str:
 
 @dataclass
 class Alert:
-    kind: str  # task_failure, dag_failure, backstop, retry, deadline, watchdog, business
+    kind: str  # task_failure, dag_failure, backstop, retry, deadline, watchdog, business, data_quality
     severity: str
     dag_id: str
     run_id: str
@@ -106,7 +108,8 @@ class Alert:
         return self.kind in FAILURE_KINDS
 
     def text(self) -> str:
-        icon = {"retry": ":warning:", "business": ":chart_with_downwards_trend:"}.get(self.kind, ":red_circle:")
+        icon = {"retry": ":warning:", "data_quality": ":warning:",
+                "business": ":chart_with_downwards_trend:"}.get(self.kind, ":red_circle:")
         lines = [f"{icon} [{self.severity}] {self.title}"]
         facts = [f"DAG {self.dag_id}"]
         if self.task_id:
@@ -126,6 +129,13 @@ class Alert:
         if self.log_url:
             lines.append(f"log: {self.log_url}")
         return "\n".join(lines)
+
+
+def money(cents: int, currency: str, *, signed: bool = False) -> str:
+    """12345678 -> '123,456.78 USD' (with a sign when `signed`)."""
+    sign = ("+" if cents >= 0 else "-") if signed else ("-" if cents < 0 else "")
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}.{part:02d} {currency}"
 
 
 def last_error_line(exc: BaseException | None, limit: int = 500) -> str | None:
@@ -248,7 +258,7 @@ def failure_backstop(**context: Any) -> str:
 
 
 def channels_for(alert: Alert) -> list[str]:
-    if alert.kind in ("retry", "business"):
+    if alert.kind in SLACK_ONLY_KINDS:
         return ["slack"]
     return ["slack", "email"] + (["pagerduty"] if alert.severity == "P0" else [])
 

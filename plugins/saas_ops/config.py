@@ -24,6 +24,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BACKUP_MIN_BYTES": (1024, "a backup smaller than this is suspicious (Barman's minimum_size)"),
     "BACKUP_MAX_SHRINK": (0.5, "a good backup smaller than this fraction of the previous good one is an alert"),
     "DRILL_MAX_AGE_DAYS": (8, "the newest passed restore drill must be younger than this"),
+    "MRR_DROP_ALERT": (0.03, "revenue alert when MRR falls more than this fraction from one day to the next"),
+    "CHURN_SPIKE_FACTOR": (3.0, "revenue alert when a day's churned MRR exceeds this many times its 28-day mean"),
 }
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -1,0 +1,130 @@
+-- Contract checks on the rows read (SPEC "Source tables"). A row that breaks the contract is written to
+-- data_quality_issues with its key and reason and left out of MRR; the run goes on.
+-- Parameters: run_id, dag_id, p_day (P), s_day (S), e_day (E), reporting (currency code).
+
+-- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.
+CREATE TEMP TABLE mrr_period_checks ON COMMIT DROP AS
+SELECT r.*,
+       coalesce(r.subscription_id, 'null') || ' from '
+           || coalesce(to_char(r.valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
+       CASE
+           WHEN r.subscription_id IS NULL THEN 'subscription_id is null'
+           WHEN r.customer_id IS NULL THEN 'customer_id is null'
+           WHEN r.valid_from IS NULL THEN 'valid_from is null'
+           WHEN r.status IS NULL OR r.status NOT IN ('trialing', 'active', 'past_due', 'paused')
+               THEN 'unknown status ' || quote_nullable(r.status)
+                    || ' (expected trialing, active, past_due or paused)'
+           WHEN r.billing_interval IS NULL OR r.billing_interval NOT IN ('day', 'week', 'month', 'year')
+               THEN 'unknown billing_interval ' || quote_nullable(r.billing_interval)
+                    || ' (expected day, week, month or year)'
+           WHEN r.currency IS NULL THEN 'currency is null'
+           WHEN r.amount_cents IS NULL THEN 'amount_cents is null'
+           WHEN r.amount_cents < 0 THEN 'negative amount_cents ' || r.amount_cents
+           WHEN r.quantity IS NULL OR r.quantity < 1 OR r.quantity <> trunc(r.quantity)
+               THEN 'quantity must be a whole number >= 1, got ' || coalesce(r.quantity::text, 'null')
+           WHEN r.interval_count IS NULL OR r.interval_count < 1 OR r.interval_count <> trunc(r.interval_count)
+               THEN 'interval_count must be a whole number >= 1, got ' || coalesce(r.interval_count::text, 'null')
+           WHEN r.valid_to < r.valid_from
+               THEN 'valid_to ' || to_char(r.valid_to, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' is before valid_from'
+       END AS reason
+FROM mrr_raw_periods r;
+
+-- Periods of one subscription must not overlap: both rows of an overlap are reported and left out
+-- (which of the two is right is for the billing system to say). Empty periods cannot overlap.
+UPDATE mrr_period_checks c
+SET reason = 'overlaps another period of subscription ' || c.subscription_id || ' (its periods must not overlap)'
+FROM (
+    SELECT row_n,
+           max(coalesce(valid_to, 'infinity')) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > valid_from
+           OR lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n)
+               < coalesce(valid_to, 'infinity') AS overlaps
+    FROM mrr_period_checks
+    WHERE reason IS NULL AND valid_to IS DISTINCT FROM valid_from
+) o
+WHERE o.row_n = c.row_n AND o.overlaps;
+
+-- fx_rates: a usable rate per currency and day.
+CREATE TEMP TABLE mrr_fx_checks ON COMMIT DROP AS
+SELECT f.*, coalesce(upper(f.currency), 'null') || ' on ' || coalesce(f.rate_date::text, 'null') AS row_key,
+       CASE
+           WHEN f.rate_date IS NULL THEN 'rate_date is null'
+           WHEN f.currency IS NULL THEN 'currency is null'
+           WHEN f.rate_to_reporting IS NULL OR f.rate_to_reporting <= 0
+               THEN 'rate_to_reporting must be > 0, got ' || coalesce(f.rate_to_reporting::text, 'null')
+           WHEN count(*) OVER (PARTITION BY upper(f.currency), f.rate_date) > 1
+               THEN 'more than one rate for the same currency and day'
+       END AS reason
+FROM mrr_raw_fx f;
+
+CREATE TEMP TABLE mrr_fx_good ON COMMIT DROP AS
+SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate FROM mrr_fx_checks WHERE reason IS NULL;
+CREATE INDEX ON mrr_fx_good (currency, rate_date);
+ANALYZE mrr_fx_good;
+
+-- The rate in force on each day of [P, E] (latest rate on or before the day); 1 for the reporting currency;
+-- null before a currency's first rate. Each rate is expanded over the days until the next one.
+CREATE TEMP TABLE mrr_fx_daily (currency text, day date, rate numeric, PRIMARY KEY (currency, day)) ON COMMIT DROP;
+WITH currencies AS (
+    SELECT DISTINCT upper(currency) AS currency FROM mrr_period_checks
+    WHERE reason IS NULL AND upper(currency) <> %(reporting)s
+), ranges AS (
+    SELECT g.currency, g.rate_date, g.rate,
+           lead(g.rate_date, 1, %(e_day)s::date + 1) OVER (PARTITION BY g.currency ORDER BY g.rate_date) AS next_date
+    FROM mrr_fx_good g JOIN currencies USING (currency)
+)
+INSERT INTO mrr_fx_daily
+SELECT currency, d.day::date, rate
+FROM ranges
+CROSS JOIN generate_series(greatest(rate_date, %(p_day)s::date), least(next_date - 1, %(e_day)s::date),
+                           interval '1 day') d(day)
+UNION ALL
+SELECT c.currency, d.day::date, NULL
+FROM currencies c
+LEFT JOIN (SELECT currency, min(rate_date) AS first_rate FROM ranges GROUP BY currency) f USING (currency)
+CROSS JOIN generate_series(%(p_day)s::date, least(coalesce(f.first_rate - 1, %(e_day)s::date), %(e_day)s::date),
+                           interval '1 day') d(day)
+UNION ALL
+SELECT %(reporting)s, d.day::date, 1
+FROM generate_series(%(p_day)s::date, %(e_day)s::date, interval '1 day') d(day);
+ANALYZE mrr_fx_daily;
+
+-- A paying period in a foreign currency needs a rate from its first day in the window on.
+UPDATE mrr_period_checks c
+SET reason = 'no fx_rates rate for ' || upper(c.currency) || ' on or before '
+             || greatest(c.valid_from::date, %(p_day)s::date)
+FROM mrr_fx_daily f
+WHERE c.reason IS NULL AND c.status IN ('active', 'past_due') AND c.amount_cents > 0
+  AND f.currency = upper(c.currency) AND f.day = greatest(c.valid_from::date, %(p_day)s::date)
+  AND f.rate IS NULL;
+
+-- Report. A rerun of the same Airflow run replaces its own report.
+DELETE FROM {schema}.data_quality_issues
+WHERE run_id = %(run_id)s AND dag_id = %(dag_id)s AND table_name IN ('subscription_periods', 'fx_rates');
+INSERT INTO {schema}.data_quality_issues (run_id, "check", row_key, dag_id, table_name, reason)
+SELECT %(run_id)s, 'subscription_periods_contract', row_key, %(dag_id)s, 'subscription_periods', reason
+FROM mrr_period_checks WHERE reason IS NOT NULL
+UNION ALL
+SELECT %(run_id)s, 'fx_rates_contract', row_key, %(dag_id)s, 'fx_rates', reason
+FROM mrr_fx_checks WHERE reason IS NOT NULL
+ON CONFLICT DO NOTHING;
+
+-- The paying periods that count: MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day)
+-- (SPEC: amount × quantity per month; year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12; ÷ interval_count).
+-- Days are UTC days (the session runs in UTC): in force on D iff valid_from < D+1 <= valid_to.
+-- Open periods end at E + 1, the day after the window.
+CREATE TEMP TABLE mrr_periods ON COMMIT DROP AS
+SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
+FROM (
+    SELECT customer_id, upper(currency) AS currency,
+           amount_cents * quantity * CASE billing_interval WHEN 'week' THEN 52 WHEN 'day' THEN 365 ELSE 1 END
+               AS mrr_num,
+           interval_count * CASE billing_interval WHEN 'month' THEN 1 ELSE 12 END AS mrr_den,
+           valid_from::date AS first_day,
+           least(coalesce(valid_to::date, %(e_day)s::date + 1), %(e_day)s::date + 1) AS end_day
+    FROM mrr_period_checks
+    WHERE reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
+) p
+WHERE first_day < end_day AND end_day > %(p_day)s::date AND first_day <= %(e_day)s::date;
+CREATE INDEX ON mrr_periods (customer_id);
+ANALYZE mrr_periods;

@@ -1,0 +1,101 @@
+-- Day-over-day movements for the days [S, E], set-based over change points rather than customers × days.
+--
+-- A customer's MRR moves for two reasons: its set of paying periods changes (a "change day": a period
+-- starts or ends), or, for a foreign currency, the day's rate moves. Change days are few and are valued
+-- exactly per customer. Rate moves touch every foreign account every day; on days when an account's
+-- periods did not change they all move the same way as the rate, so they are summed per group of equal
+-- (currency, amount) instead of per account. Customers billed in two foreign currencies at once could
+-- net out either way, so every day of theirs is a change day.
+
+CREATE TEMP TABLE mrr_change_days ON COMMIT DROP AS
+SELECT DISTINCT customer_id, day
+FROM (
+    SELECT customer_id, first_day AS day FROM mrr_periods
+    UNION ALL
+    SELECT customer_id, end_day FROM mrr_periods
+    UNION ALL
+    SELECT p.customer_id, d.day::date
+    FROM mrr_periods p
+    JOIN (SELECT customer_id FROM mrr_periods WHERE currency <> %(reporting)s
+          GROUP BY customer_id HAVING count(DISTINCT currency) > 1) multi USING (customer_id)
+    CROSS JOIN generate_series(greatest(p.first_day, %(s_day)s::date), least(p.end_day, %(e_day)s::date),
+                               interval '1 day') d(day)
+    WHERE p.currency <> %(reporting)s
+) x
+WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+ANALYZE mrr_change_days;
+
+-- Each period in force on a change day or the day before, valued on both days.
+CREATE TEMP TABLE mrr_change_pairs ON COMMIT DROP AS
+SELECT cd.customer_id, cd.day, p.currency, p.mrr_num, p.mrr_den,
+       CASE WHEN cd.day < p.end_day THEN round(p.mrr_num * f1.rate / p.mrr_den) ELSE 0 END AS mrr_cents,
+       CASE WHEN p.first_day < cd.day THEN round(p.mrr_num * f0.rate / p.mrr_den) ELSE 0 END AS previous_cents,
+       p.first_day < cd.day AND cd.day < p.end_day AS on_both_days
+FROM mrr_change_days cd
+JOIN mrr_periods p ON p.customer_id = cd.customer_id AND p.first_day <= cd.day AND cd.day <= p.end_day
+JOIN mrr_fx_daily f1 ON f1.currency = p.currency AND f1.day = cd.day
+JOIN mrr_fx_daily f0 ON f0.currency = p.currency AND f0.day = cd.day - 1;
+
+-- Customers' movements on their change days. `new` needs "no MRR at any earlier point": before the
+-- window that is mrr_customer_first_paid, inside it the customer's earlier change days.
+CREATE TEMP TABLE mrr_customer_movements ON COMMIT DROP AS
+SELECT customer_id, day, previous_cents, mrr_cents,
+       CASE
+           WHEN previous_cents = 0 AND mrr_cents > 0 THEN
+               CASE WHEN paid_before THEN 'reactivation' ELSE 'new' END
+           WHEN previous_cents > 0 AND mrr_cents = 0 THEN 'churn'
+           WHEN mrr_cents > previous_cents THEN 'expansion'
+           WHEN mrr_cents < previous_cents THEN 'contraction'
+       END AS movement
+FROM (
+    SELECT c.customer_id, c.day, c.previous_cents, c.mrr_cents,
+           coalesce(s.first_paid_day < %(s_day)s::date, false)
+           OR coalesce(bool_or(c.mrr_cents > 0) OVER (PARTITION BY c.customer_id ORDER BY c.day
+                                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
+               AS paid_before
+    FROM (SELECT customer_id, day, sum(previous_cents)::bigint AS previous_cents, sum(mrr_cents)::bigint AS mrr_cents
+          FROM mrr_change_pairs GROUP BY customer_id, day) c
+    LEFT JOIN {schema}.mrr_customer_first_paid s USING (customer_id)
+) m;
+
+-- Rate drift of the foreign periods in force on a day and the day before, outside their customer's
+-- change days: per (currency, amount) group, how many such periods there are on each day (+1 from the
+-- day after a period starts, -1 from its end, -1/+1 around each change day already valued above).
+CREATE TEMP TABLE mrr_fx_drift ON COMMIT DROP AS
+WITH deltas AS (
+    SELECT currency, mrr_num, mrr_den, greatest(first_day + 1, %(s_day)s::date) AS day, 1 AS n
+    FROM mrr_periods
+    WHERE currency <> %(reporting)s AND greatest(first_day + 1, %(s_day)s::date) < end_day
+    UNION ALL
+    SELECT currency, mrr_num, mrr_den, end_day, -1
+    FROM mrr_periods
+    WHERE currency <> %(reporting)s AND greatest(first_day + 1, %(s_day)s::date) < end_day
+    UNION ALL
+    SELECT currency, mrr_num, mrr_den, day, -1 FROM mrr_change_pairs
+    WHERE currency <> %(reporting)s AND on_both_days
+    UNION ALL
+    SELECT currency, mrr_num, mrr_den, day + 1, 1 FROM mrr_change_pairs
+    WHERE currency <> %(reporting)s AND on_both_days
+), steps AS (
+    SELECT currency, mrr_num, mrr_den, day,
+           sum(sum(n)) OVER w AS periods,
+           lead(day, 1, %(e_day)s::date + 1) OVER w AS next_day
+    FROM deltas
+    WHERE day <= %(e_day)s::date
+    GROUP BY currency, mrr_num, mrr_den, day
+    WINDOW w AS (PARTITION BY currency, mrr_num, mrr_den ORDER BY day)
+), counts AS MATERIALIZED (  -- one row per group and day with such periods
+    SELECT s.currency, s.mrr_num, s.mrr_den, s.periods, d.day::date AS day
+    FROM steps s
+    CROSS JOIN generate_series(s.day, s.next_day - 1, interval '1 day') d(day)
+    WHERE s.periods > 0
+), per_day AS (
+    SELECT c.day, c.periods * (round(c.mrr_num * f1.rate / c.mrr_den) - round(c.mrr_num * f0.rate / c.mrr_den)) AS cents
+    FROM counts c
+    JOIN mrr_fx_daily f1 ON f1.currency = c.currency AND f1.day = c.day
+    JOIN mrr_fx_daily f0 ON f0.currency = c.currency AND f0.day = c.day - 1
+)
+SELECT day, coalesce(sum(cents) FILTER (WHERE cents > 0), 0)::bigint AS expansion_cents,
+       coalesce(-sum(cents) FILTER (WHERE cents < 0), 0)::bigint AS contraction_cents
+FROM per_day
+GROUP BY day;

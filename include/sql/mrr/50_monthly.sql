@@ -1,0 +1,85 @@
+-- customer_mrr_monthly and mrr_monthly for the months [month(S), month(E)]. Month-end MRR is valued
+-- directly from the periods in force at each month's last day (E for the current month), at that day's
+-- rate: an independent path from the daily change points, which check_bridge.sql compares.
+
+-- Positive month-end MRR per customer, for the month ends P (the one before the window) .. E.
+CREATE TEMP TABLE mrr_month_values ON COMMIT DROP AS
+SELECT p.customer_id, m.month, sum(round(p.mrr_num * f.rate / p.mrr_den))::bigint AS mrr_cents
+FROM mrr_periods p
+CROSS JOIN LATERAL (
+    SELECT g::date AS month, least((g + interval '1 month - 1 day')::date, %(e_day)s::date) AS month_end
+    FROM generate_series(date_trunc('month', greatest(p.first_day, %(p_day)s::date)),
+                         date_trunc('month', least(p.end_day - 1, %(e_day)s::date)), interval '1 month') g
+) m
+JOIN mrr_fx_daily f ON f.currency = p.currency AND f.day = m.month_end
+WHERE p.first_day <= m.month_end AND m.month_end < p.end_day
+GROUP BY p.customer_id, m.month
+HAVING sum(round(p.mrr_num * f.rate / p.mrr_den)) > 0;
+
+-- Each customer's month end against the month end before it: rows where either is positive.
+CREATE TEMP TABLE mrr_customer_months ON COMMIT DROP AS
+SELECT customer_id, month, mrr_cents, previous_cents,
+       CASE
+           WHEN previous_cents = 0 AND mrr_cents > 0 THEN
+               CASE WHEN paid_before THEN 'reactivation' ELSE 'new' END
+           WHEN previous_cents > 0 AND mrr_cents = 0 THEN 'churn'
+           WHEN mrr_cents > previous_cents THEN 'expansion'
+           WHEN mrr_cents < previous_cents THEN 'contraction'
+       END AS movement
+FROM (
+    SELECT c.customer_id, c.month, c.mrr_cents, c.previous_cents,
+           coalesce(s.first_paid_month < date_trunc('month', %(s_day)s::date)::date, false)
+           OR coalesce(bool_or(c.mrr_cents > 0) OVER (PARTITION BY c.customer_id ORDER BY c.month
+                                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
+               AS paid_before
+    FROM (
+        SELECT customer_id, month, sum(mrr_cents)::bigint AS mrr_cents, sum(previous_cents)::bigint AS previous_cents
+        FROM (
+            SELECT customer_id, month, mrr_cents, 0 AS previous_cents FROM mrr_month_values
+            WHERE month >= date_trunc('month', %(s_day)s::date)
+            UNION ALL
+            SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents FROM mrr_month_values
+            WHERE month < date_trunc('month', %(e_day)s::date)
+        ) x
+        GROUP BY customer_id, month
+    ) c
+    LEFT JOIN {schema}.mrr_customer_first_paid s USING (customer_id)
+) m;
+
+DELETE FROM {schema}.customer_mrr_monthly WHERE month >= date_trunc('month', %(s_day)s::date);
+DELETE FROM {schema}.mrr_monthly WHERE month >= date_trunc('month', %(s_day)s::date);
+
+INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
+SELECT month, customer_id, mrr_cents, previous_cents, movement FROM mrr_customer_months;
+
+-- Rates over the customers paying at the month's start (the previous month end); null without any.
+INSERT INTO {schema}.mrr_monthly (month, mrr_cents, arr_cents, paying_customers, arpa_cents, new_cents,
+                                  expansion_cents, contraction_cents, churn_cents, reactivation_cents,
+                                  net_new_cents, logo_churn_rate, gross_mrr_churn_rate, nrr, grr)
+SELECT month, mrr_cents, mrr_cents * 12, paying, round(mrr_cents::numeric / nullif(paying, 0))::bigint,
+       new_cents, expansion_cents, contraction_cents, churn_cents, reactivation_cents,
+       new_cents + reactivation_cents + expansion_cents - contraction_cents - churn_cents,
+       round(churned::numeric / nullif(paying_at_start, 0), 6),
+       round((churn_cents + contraction_cents)::numeric / nullif(mrr_at_start, 0), 6),
+       round(retained_mrr::numeric / nullif(mrr_at_start, 0), 6),
+       round(1 - (churn_cents + contraction_cents)::numeric / nullif(mrr_at_start, 0), 6)
+FROM (
+    SELECT g::date AS month,
+           coalesce(sum(c.mrr_cents), 0) AS mrr_cents,
+           count(*) FILTER (WHERE c.mrr_cents > 0) AS paying,
+           coalesce(sum(c.mrr_cents) FILTER (WHERE c.movement = 'new'), 0) AS new_cents,
+           coalesce(sum(c.mrr_cents - c.previous_cents) FILTER (WHERE c.movement = 'expansion'), 0) AS expansion_cents,
+           coalesce(sum(c.previous_cents - c.mrr_cents) FILTER (WHERE c.movement = 'contraction'), 0)
+               AS contraction_cents,
+           coalesce(sum(c.previous_cents) FILTER (WHERE c.movement = 'churn'), 0) AS churn_cents,
+           coalesce(sum(c.mrr_cents) FILTER (WHERE c.movement = 'reactivation'), 0) AS reactivation_cents,
+           count(*) FILTER (WHERE c.movement = 'churn') AS churned,
+           count(*) FILTER (WHERE c.previous_cents > 0) AS paying_at_start,
+           coalesce(sum(c.previous_cents), 0) AS mrr_at_start,
+           -- NRR: what the customers paying at the start pay at the end (expansion, contraction, churn)
+           coalesce(sum(c.mrr_cents) FILTER (WHERE c.previous_cents > 0), 0) AS retained_mrr
+    FROM generate_series(date_trunc('month', %(s_day)s::date), date_trunc('month', %(e_day)s::date),
+                         interval '1 month') g
+    LEFT JOIN mrr_customer_months c ON c.month = g::date
+    GROUP BY g
+) t;

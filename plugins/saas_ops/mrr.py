@@ -1,0 +1,300 @@
+"""saas_mrr: MRR, its movements and the revenue summary (SPEC "Metric definitions"), incremental by day.
+
+A run closes day D and rebuilds the window [S, E]: S is the day after the watermark (the earliest source
+day on the first run or with `full_refresh`), E is D (or the watermark, when an older interval is rerun,
+so the tables stay consistent). Monthly rows are rebuilt from S's month. All set work is SQL in
+include/sql/mrr/, numbered in the order it runs, in one warehouse transaction: saas_db rows are copied into
+temporary tables first, because saas_db and warehouse_db may be different servers.
+
+The watermark moves only after check_bridge.sql found every written day and month consistent, so a run
+whose check failed is recomputed by the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import task
+
+from saas_ops import assets
+
+if TYPE_CHECKING:
+    import psycopg
+
+DAG_ID = "saas_mrr"
+OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
+BUILD_STEPS = ("mrr/20_checks.sql", "mrr/30_movements.sql", "mrr/40_mrr_daily.sql", "mrr/50_monthly.sql",
+               "mrr/60_first_paid.sql")
+STATE_TABLES = ("mrr_customer_first_paid",)
+ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
+TOP_ACCOUNTS = 5
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a run rebuilds: [start, end]; `start` is None when there is nothing to build."""
+
+    start: dt.date | None
+    end: dt.date
+    first_new_day: dt.date | None  # first day no earlier run had verified (revenue alerts start there)
+    full_refresh: bool
+
+    @property
+    def month_start(self) -> dt.date:
+        assert self.start is not None
+        return self.start.replace(day=1)
+
+    @property
+    def prior_month_end(self) -> dt.date:
+        """P: the month end before the first month the window rewrites (its `previous` values)."""
+        return self.month_start - dt.timedelta(days=1)
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        assert self.start is not None
+        midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
+        return {"s_day": self.start, "e_day": self.end, "p_day": self.prior_month_end,
+                "s_start": midnight(self.start), "p_next": midnight(self.month_start),
+                "e_next": midnight(self.end + dt.timedelta(days=1)), **extra}
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"start": self.start and self.start.isoformat(), "end": self.end.isoformat(),
+                "first_new_day": self.first_new_day and self.first_new_day.isoformat(),
+                "full_refresh": self.full_refresh}
+
+    @classmethod
+    def from_xcom(cls, data: dict[str, Any]) -> Window:
+        day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
+        return cls(day(data["start"]), dt.date.fromisoformat(data["end"]), day(data["first_new_day"]),
+                   data["full_refresh"])
+
+
+def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day: dt.date,
+                full_refresh: bool) -> Window:
+    """Which days a run for `closing_day` rebuilds (see the module docstring)."""
+    if full_refresh or watermark is None:
+        start = earliest if earliest is not None and earliest <= closing_day else None
+        return Window(start, closing_day, start, True)
+    # A rerun of an older interval rebuilds from its day through the watermark: identical when the source
+    # did not change, consistent when it did.
+    start = min(watermark + dt.timedelta(days=1), closing_day)
+    end = max(closing_day, watermark)
+    first_new = watermark + dt.timedelta(days=1) if closing_day > watermark else None
+    return Window(start, end, first_new, False)
+
+
+# --------------------------------------------------------------------------------------- the build
+
+
+def read_watermark(conn: psycopg.Connection, schema: str) -> dt.date | None:
+    from saas_ops.db import compose
+
+    row = conn.execute(compose("SELECT watermark_day FROM {schema}.watermarks WHERE output = 'mrr_daily'",
+                               schema=schema)).fetchone()
+    return row[0] if row else None
+
+
+def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
+                     window: Window) -> dict[str, int]:
+    """Streams the window's subscription_periods and fx_rates from saas_db into the run's temp tables."""
+    from psycopg import ClientCursor, sql
+
+    from saas_ops.db import compose, read_sql
+
+    copied = {}
+    targets = {
+        "subscription_periods": ("mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, "
+                                 "status, currency, amount_cents, quantity, billing_interval, interval_count, "
+                                 "valid_from, valid_to)"),
+        "fx_rates": ("mrr/extract_fx.sql", "mrr_raw_fx (rate_date, currency, rate_to_reporting)"),
+    }
+    for table, (query_file, target) in targets.items():
+        query = sql.SQL("COPY ({}) TO STDOUT").format(compose(read_sql(query_file), schema=source_schema))
+        with ClientCursor(src) as out_cur, wh.cursor() as in_cur:
+            with out_cur.copy(query, window.params()) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
+                for block in out:
+                    into.write(block)
+        copied[table] = wh.execute(f"SELECT count(*) FROM {target.split()[0]}").fetchone()[0]
+    return copied
+
+
+def build(window: Window, *, run_id: str, output_schema: str, source_schema: str,
+          reporting_currency: str) -> dict[str, Any]:
+    """Rebuilds the window's rows of every output in one warehouse transaction; returns what it did."""
+    from saas_ops import db
+
+    summary: dict[str, Any] = {"window": window.to_xcom()}
+    with db.source() as src, db.warehouse() as wh:
+        src.execute("SET TIME ZONE 'UTC'")
+        wh.execute("SET LOCAL TIME ZONE 'UTC'")  # a day is a UTC day: every timestamptz::date relies on it
+        wh.execute("SET LOCAL work_mem = '256MB'")
+        if window.full_refresh:
+            for table in (*OUTPUTS, *STATE_TABLES):
+                wh.execute(db.compose("TRUNCATE {schema}.{table}", schema=output_schema, table=table))
+        if window.start is None:
+            summary.update(rows_read={}, issues=0, days=0)
+            return summary
+        db.run_sql_file(wh, "mrr/10_raw_tables.sql")
+        summary["rows_read"] = copy_source_rows(src, wh, source_schema, window)
+        params = window.params(run_id=run_id, dag_id=DAG_ID, reporting=reporting_currency.upper())
+        for step in BUILD_STEPS:
+            db.run_sql_file(wh, step, params, schema=output_schema)
+        summary["issues"] = dict(wh.execute(
+            db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "
+                       "WHERE run_id = %s AND dag_id = %s GROUP BY table_name ORDER BY 1", schema=output_schema),
+            (run_id, DAG_ID)).fetchall())
+        summary["days"] = (window.end - window.start).days + 1
+    return summary
+
+
+def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
+    from saas_ops.db import compose, read_sql
+
+    if window.start is None:
+        return []
+    from psycopg import ClientCursor
+
+    with ClientCursor(conn) as cur:
+        cur.execute(compose(read_sql("mrr/check_bridge.sql"), schema=schema), window.params())
+        return [row[0] for row in cur.fetchall()]
+
+
+def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_id: str) -> None:
+    from saas_ops.db import compose
+
+    for output in OUTPUTS:
+        conn.execute(compose(
+            "INSERT INTO {schema}.watermarks (output, dag_id, watermark_day, run_id, updated_at) "
+            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (output) DO UPDATE SET dag_id = excluded.dag_id, "
+            "watermark_day = excluded.watermark_day, run_id = excluded.run_id, updated_at = now()",
+            schema=schema), (output, DAG_ID, day, run_id))
+
+
+# --------------------------------------------------------------------------------------- tasks
+
+
+@task
+def build_mrr(**context: Any) -> dict[str, Any]:
+    """Brings mrr_daily, customer_mrr_monthly and mrr_monthly up to date through the run's closing day."""
+    from saas_ops import alerts, config, db
+    from saas_ops.dates import closing_day
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    full_refresh = bool(context["params"].get("full_refresh"))
+    with db.warehouse() as wh:
+        watermark = read_watermark(wh, schema)
+    earliest = None
+    if full_refresh or watermark is None:
+        with db.source() as src:
+            src.execute("SET TIME ZONE 'UTC'")
+            earliest = src.execute(db.compose(db.read_sql("mrr/earliest_day.sql"),
+                                              schema=config.schema_name("SOURCE_SCHEMA"))).fetchone()[0]
+    window = plan_window(watermark, earliest, closing_day(context), full_refresh)
+    print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
+          + (" (full refresh)" if window.full_refresh else ""))
+    summary = build(window, run_id=context["run_id"], output_schema=schema,
+                    source_schema=config.schema_name("SOURCE_SCHEMA"),
+                    reporting_currency=config.setting("REPORTING_CURRENCY"))
+    print(f"read {summary.get('rows_read')}; rebuilt {summary['days']} day(s)")
+    if summary["issues"]:
+        counts = ", ".join(f"{table} {n}" for table, n in summary["issues"].items())
+        alerts.dispatch(alerts.Alert(
+            kind="data_quality", severity="P2", dag_id=DAG_ID, run_id=context["run_id"],
+            title=f"{DAG_ID}: {sum(summary['issues'].values())} source row(s) broke the contract and were "
+                  f"left out of MRR ({counts})",
+            details=[f"See: SELECT * FROM {schema}.data_quality_issues WHERE run_id = '{context['run_id']}'"]))
+    return summary
+
+
+@task(retries=0, outlets=[assets.MRR])
+def check_mrr_bridge(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
+    """Fails the run when any written day or month breaks the bridge; otherwise moves the watermark."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    window = Window.from_xcom(summary["window"])
+    with db.warehouse() as wh:
+        problems = bridge_problems(wh, schema, window)
+        if problems:
+            raise AirflowFailException(f"MRR bridge broken on {len(problems)} day(s)/month(s); the watermark "
+                                       "stays, so the next run rebuilds them:\n" + "\n".join(problems))
+        advance_watermark(wh, schema, window.end, context["run_id"])
+    print(f"bridge holds for every day and month of {window.start} .. {window.end}; watermark {window.end}")
+    return summary
+
+
+@task
+def revenue_alerts(summary: dict[str, Any]) -> list[str]:
+    """Slack when MRR fell more than MRR_DROP_ALERT in a day, or churn spiked over CHURN_SPIKE_FACTOR ×
+    its 28-day mean, with the accounts behind it. One message per day, however often the run repeats."""
+    from saas_ops import alerts, config, db
+
+    window = Window.from_xcom(summary["window"])
+    if window.start is None:
+        return []
+    first = max(window.first_new_day or window.end, window.end - dt.timedelta(days=ALERT_LOOKBACK_DAYS - 1))
+    schema, currency = config.schema_name("OUTPUT_SCHEMA"), config.setting("REPORTING_CURRENCY")
+    drop, spike = config.setting("MRR_DROP_ALERT"), config.setting("CHURN_SPIKE_FACTOR")
+    messages = []
+    with db.warehouse() as wh:
+        days = run_query(wh, "mrr/revenue_alerts.sql", schema, alert_from=first, e_day=window.end,
+                         drop_threshold=drop, spike_factor=spike)
+        for day, mrr, before, churn, churn_mean, dropped, spiked in days:
+            top = run_query(wh, "mrr/top_accounts.sql", schema, day=day, limit=TOP_ACCOUNTS)
+            alert = revenue_alert(day, mrr, before, churn, churn_mean, dropped, spiked, top, account_names(top),
+                                  currency=currency, drop=drop, spike=spike)
+            alerts.dispatch(alert)
+            messages.append(alert.title)
+    print(f"{len(messages)} revenue alert(s) for {first} .. {window.end}")
+    return messages
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+
+def run_query(conn: psycopg.Connection, relative_path: str, schema: str, **params: Any) -> list[tuple]:
+    from psycopg import ClientCursor
+
+    from saas_ops.db import compose, read_sql
+
+    with ClientCursor(conn) as cur:
+        cur.execute(compose(read_sql(relative_path), schema=schema), params)
+        return cur.fetchall()
+
+
+def account_names(top: list[tuple]) -> dict[str, str]:
+    """customer_id -> name from saas_db, for the accounts an alert names."""
+    from saas_ops import config, db
+
+    ids = [row[0] for row in top]
+    if not ids:
+        return {}
+    with db.source() as src:
+        rows = src.execute(db.compose("SELECT customer_id, name FROM {schema}.customers WHERE customer_id = ANY(%s)",
+                                      schema=config.schema_name("SOURCE_SCHEMA")), (ids,)).fetchall()
+    return dict(rows)
+
+
+def revenue_alert(day: dt.date, mrr: int, before: int | None, churn: int, churn_mean: int | None, dropped: bool,
+                  spiked: bool, top: list[tuple], names: dict[str, str], *, currency: str, drop: float,
+                  spike: float) -> Any:
+    from saas_ops.alerts import Alert, money
+
+    headline = []
+    details = [f"• MRR {money(mrr, currency)} on {day}"
+               + (f", {money(mrr - before, currency, signed=True)} from the day before" if before else "")]
+    if dropped and before:
+        headline.append(f"MRR fell {(before - mrr) / before:.1%}")
+        details.append(f"• threshold: a fall of more than {drop:.0%} in a day")
+    if spiked:
+        headline.append(f"churn {churn / churn_mean:.1f}× its 28-day mean")
+        details.append(f"• churned MRR {money(churn, currency)}; 28-day mean {money(churn_mean, currency)}; "
+                       f"threshold {spike:g}×")
+    for customer_id, movement, previous, now in top:
+        details.append(f"  – {names.get(customer_id, '?')} ({customer_id}): {movement}, "
+                       f"{money(now - previous, currency, signed=True)}")
+    return Alert(kind="business", severity="P2", dag_id=DAG_ID, run_id=f"revenue:{day}",
+                 title=f"{DAG_ID}: {' and '.join(headline)} on {day}", details=details)
