@@ -84,6 +84,24 @@ def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day
     return Window(start, end, first_new, False)
 
 
+def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str) -> Window:
+    """The window of a run: reads the watermark (and the earliest source day when it builds from scratch)."""
+    from saas_ops import db
+
+    with db.warehouse() as wh:
+        watermark = read_watermark(wh, output_schema)
+    earliest = None
+    if full_refresh or watermark is None:
+        with db.source() as src:
+            src.execute("SET TIME ZONE 'UTC'")
+            earliest = src.execute(db.compose(db.read_sql("mrr/earliest_day.sql"),
+                                              schema=source_schema)).fetchone()[0]
+    window = plan_window(watermark, earliest, closing_day, full_refresh)
+    print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
+          + (" (full refresh)" if window.full_refresh else ""))
+    return window
+
+
 # --------------------------------------------------------------------------------------- the build
 
 
@@ -177,24 +195,13 @@ def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_i
 @task
 def build_mrr(**context: Any) -> dict[str, Any]:
     """Brings mrr_daily, customer_mrr_monthly and mrr_monthly up to date through the run's closing day."""
-    from saas_ops import alerts, config, db
+    from saas_ops import alerts, config
     from saas_ops.dates import closing_day
 
-    schema = config.schema_name("OUTPUT_SCHEMA")
-    full_refresh = bool(context["params"].get("full_refresh"))
-    with db.warehouse() as wh:
-        watermark = read_watermark(wh, schema)
-    earliest = None
-    if full_refresh or watermark is None:
-        with db.source() as src:
-            src.execute("SET TIME ZONE 'UTC'")
-            earliest = src.execute(db.compose(db.read_sql("mrr/earliest_day.sql"),
-                                              schema=config.schema_name("SOURCE_SCHEMA"))).fetchone()[0]
-    window = plan_window(watermark, earliest, closing_day(context), full_refresh)
-    print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
-          + (" (full refresh)" if window.full_refresh else ""))
-    summary = build(window, run_id=context["run_id"], output_schema=schema,
-                    source_schema=config.schema_name("SOURCE_SCHEMA"),
+    schema, source_schema = config.schema_name("OUTPUT_SCHEMA"), config.schema_name("SOURCE_SCHEMA")
+    window = plan_for(closing_day(context), bool(context["params"].get("full_refresh")), output_schema=schema,
+                      source_schema=source_schema)
+    summary = build(window, run_id=context["run_id"], output_schema=schema, source_schema=source_schema,
                     reporting_currency=config.setting("REPORTING_CURRENCY"))
     print(f"read {summary.get('rows_read')}; rebuilt {summary['days']} day(s)")
     if summary["issues"]:

@@ -29,20 +29,21 @@ SELECT r.*,
        END AS reason
 FROM mrr_raw_periods r;
 
--- Periods of one subscription must not overlap: both rows of an overlap are reported and left out
--- (which of the two is right is for the billing system to say). Empty periods cannot overlap.
-UPDATE mrr_period_checks c
-SET reason = 'overlaps another period of subscription ' || c.subscription_id || ' (its periods must not overlap)'
+-- Periods of one subscription must not overlap. Both rows of an overlap are reported and left out on the
+-- days both are in force (which one is right is for the billing system to say). Day by day, so a run
+-- that reads only some days reaches the same figures as a full refresh. Empty periods cannot overlap.
+ALTER TABLE mrr_period_checks ADD COLUMN in_overlap boolean NOT NULL DEFAULT false;
+UPDATE mrr_period_checks c SET in_overlap = true
 FROM (
     SELECT row_n,
            max(coalesce(valid_to, 'infinity')) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > valid_from
            OR lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n)
-               < coalesce(valid_to, 'infinity') AS overlaps
+               < coalesce(valid_to, 'infinity') AS is_overlap
     FROM mrr_period_checks
     WHERE reason IS NULL AND valid_to IS DISTINCT FROM valid_from
 ) o
-WHERE o.row_n = c.row_n AND o.overlaps;
+WHERE o.row_n = c.row_n AND o.is_overlap;
 
 -- fx_rates: a usable rate per currency and day.
 CREATE TEMP TABLE mrr_fx_checks ON COMMIT DROP AS
@@ -62,41 +63,31 @@ SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate FROM mr
 CREATE INDEX ON mrr_fx_good (currency, rate_date);
 ANALYZE mrr_fx_good;
 
--- The rate in force on each day of [P, E] (latest rate on or before the day); 1 for the reporting currency;
--- null before a currency's first rate. Each rate is expanded over the days until the next one.
+-- The rate in force on each day of [P, E] (latest rate on or before the day); 1 for the reporting currency.
+-- Each rate is expanded over the days until the next one; a currency has no row before its first rate.
 CREATE TEMP TABLE mrr_fx_daily (currency text, day date, rate numeric, PRIMARY KEY (currency, day)) ON COMMIT DROP;
-WITH currencies AS (
-    SELECT DISTINCT upper(currency) AS currency FROM mrr_period_checks
-    WHERE reason IS NULL AND upper(currency) <> %(reporting)s
-), ranges AS (
-    SELECT g.currency, g.rate_date, g.rate,
-           lead(g.rate_date, 1, %(e_day)s::date + 1) OVER (PARTITION BY g.currency ORDER BY g.rate_date) AS next_date
-    FROM mrr_fx_good g JOIN currencies USING (currency)
-)
 INSERT INTO mrr_fx_daily
 SELECT currency, d.day::date, rate
-FROM ranges
+FROM (SELECT currency, rate_date, rate,
+             lead(rate_date, 1, %(e_day)s::date + 1) OVER (PARTITION BY currency ORDER BY rate_date) AS next_date
+      FROM mrr_fx_good WHERE currency <> %(reporting)s) r
 CROSS JOIN generate_series(greatest(rate_date, %(p_day)s::date), least(next_date - 1, %(e_day)s::date),
-                           interval '1 day') d(day)
-UNION ALL
-SELECT c.currency, d.day::date, NULL
-FROM currencies c
-LEFT JOIN (SELECT currency, min(rate_date) AS first_rate FROM ranges GROUP BY currency) f USING (currency)
-CROSS JOIN generate_series(%(p_day)s::date, least(coalesce(f.first_rate - 1, %(e_day)s::date), %(e_day)s::date),
                            interval '1 day') d(day)
 UNION ALL
 SELECT %(reporting)s, d.day::date, 1
 FROM generate_series(%(p_day)s::date, %(e_day)s::date, interval '1 day') d(day);
 ANALYZE mrr_fx_daily;
 
--- A paying period in a foreign currency needs a rate from its first day in the window on.
+-- A paying period in a foreign currency counts from the currency's first rate on (day by day, as above).
+CREATE TEMP TABLE mrr_first_rate ON COMMIT DROP AS
+SELECT currency, min(rate_date) AS first_rate FROM mrr_fx_good GROUP BY currency;
+ALTER TABLE mrr_period_checks ADD COLUMN counts_from date;
 UPDATE mrr_period_checks c
-SET reason = 'no fx_rates rate for ' || upper(c.currency) || ' on or before '
-             || greatest(c.valid_from::date, %(p_day)s::date)
-FROM mrr_fx_daily f
-WHERE c.reason IS NULL AND c.status IN ('active', 'past_due') AND c.amount_cents > 0
-  AND f.currency = upper(c.currency) AND f.day = greatest(c.valid_from::date, %(p_day)s::date)
-  AND f.rate IS NULL;
+SET counts_from = CASE WHEN upper(c.currency) = %(reporting)s THEN c.valid_from::date
+                       WHEN f.first_rate IS NOT NULL THEN greatest(c.valid_from::date, f.first_rate) END
+FROM (SELECT DISTINCT upper(currency) AS currency FROM mrr_period_checks) u
+LEFT JOIN mrr_first_rate f USING (currency)
+WHERE c.reason IS NULL AND upper(c.currency) = u.currency;
 
 -- Report. A rerun of the same Airflow run replaces its own report.
 DELETE FROM {schema}.data_quality_issues
@@ -104,6 +95,17 @@ WHERE run_id = %(run_id)s AND dag_id = %(dag_id)s AND table_name IN ('subscripti
 INSERT INTO {schema}.data_quality_issues (run_id, "check", row_key, dag_id, table_name, reason)
 SELECT %(run_id)s, 'subscription_periods_contract', row_key, %(dag_id)s, 'subscription_periods', reason
 FROM mrr_period_checks WHERE reason IS NOT NULL
+UNION ALL
+SELECT %(run_id)s, 'subscription_periods_overlap', row_key, %(dag_id)s, 'subscription_periods',
+       'overlaps another period of subscription ' || subscription_id || ' (left out on the days both are in force)'
+FROM mrr_period_checks WHERE reason IS NULL AND in_overlap
+UNION ALL
+SELECT %(run_id)s, 'subscription_periods_fx_rate', row_key, %(dag_id)s, 'subscription_periods',
+       'no fx_rates rate for ' || upper(currency) || ' on or before ' || valid_from::date
+       || ' (left out until ' || upper(currency) || ' has one)'
+FROM mrr_period_checks
+WHERE reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
+  AND counts_from IS DISTINCT FROM valid_from::date
 UNION ALL
 SELECT %(run_id)s, 'fx_rates_contract', row_key, %(dag_id)s, 'fx_rates', reason
 FROM mrr_fx_checks WHERE reason IS NOT NULL
@@ -114,17 +116,41 @@ ON CONFLICT DO NOTHING;
 -- Days are UTC days (the session runs in UTC): in force on D iff valid_from < D+1 <= valid_to.
 -- Open periods end at E + 1, the day after the window.
 CREATE TEMP TABLE mrr_periods ON COMMIT DROP AS
-SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
-FROM (
-    SELECT customer_id, upper(currency) AS currency,
+WITH rows_in_days AS (
+    SELECT row_n, subscription_id, customer_id, upper(currency) AS currency, in_overlap,
+           status IN ('active', 'past_due') AND amount_cents > 0 AS paying,
            amount_cents * quantity * CASE billing_interval WHEN 'week' THEN 52 WHEN 'day' THEN 365 ELSE 1 END
                AS mrr_num,
            interval_count * CASE billing_interval WHEN 'month' THEN 1 ELSE 12 END AS mrr_den,
-           valid_from::date AS first_day,
+           counts_from AS first_day,
            least(coalesce(valid_to::date, %(e_day)s::date + 1), %(e_day)s::date + 1) AS end_day
     FROM mrr_period_checks
-    WHERE reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
-) p
-WHERE first_day < end_day AND end_day > %(p_day)s::date AND first_day <= %(e_day)s::date;
+    WHERE reason IS NULL
+), overlapping AS (  -- subscriptions with an overlap: cut into spans between their rows' boundaries
+    SELECT * FROM rows_in_days WHERE in_overlap
+), spans AS (
+    SELECT subscription_id, day AS span_from, lead(day) OVER (PARTITION BY subscription_id ORDER BY day) AS span_to
+    FROM (SELECT subscription_id, valid_from::date AS day FROM mrr_period_checks
+          WHERE reason IS NULL AND in_overlap
+          UNION
+          SELECT subscription_id, end_day FROM overlapping) b
+), sole AS (  -- spans in force under exactly one row
+    SELECT s.span_from, s.span_to, min(o.row_n) AS row_n
+    FROM spans s
+    JOIN mrr_period_checks o ON o.subscription_id = s.subscription_id AND o.reason IS NULL AND o.in_overlap
+        AND o.valid_from::date <= s.span_from
+        AND s.span_to <= least(coalesce(o.valid_to::date, %(e_day)s::date + 1), %(e_day)s::date + 1)
+    WHERE s.span_to IS NOT NULL
+    GROUP BY s.subscription_id, s.span_from, s.span_to
+    HAVING count(*) = 1
+), pieces AS (
+    SELECT customer_id, currency, paying, mrr_num, mrr_den, first_day, end_day FROM rows_in_days WHERE NOT in_overlap
+    UNION ALL
+    SELECT o.customer_id, o.currency, o.paying, o.mrr_num, o.mrr_den, greatest(s.span_from, o.first_day), s.span_to
+    FROM sole s JOIN overlapping o USING (row_n)
+)
+SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
+FROM pieces
+WHERE paying AND first_day < end_day AND end_day > %(p_day)s::date AND first_day <= %(e_day)s::date;
 CREATE INDEX ON mrr_periods (customer_id);
 ANALYZE mrr_periods;

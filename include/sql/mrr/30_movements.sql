@@ -33,8 +33,8 @@ SELECT cd.customer_id, cd.day, p.currency, p.mrr_num, p.mrr_den,
        p.first_day < cd.day AND cd.day < p.end_day AS on_both_days
 FROM mrr_change_days cd
 JOIN mrr_periods p ON p.customer_id = cd.customer_id AND p.first_day <= cd.day AND cd.day <= p.end_day
-JOIN mrr_fx_daily f1 ON f1.currency = p.currency AND f1.day = cd.day
-JOIN mrr_fx_daily f0 ON f0.currency = p.currency AND f0.day = cd.day - 1;
+LEFT JOIN mrr_fx_daily f1 ON f1.currency = p.currency AND f1.day = cd.day        -- a period counts only
+LEFT JOIN mrr_fx_daily f0 ON f0.currency = p.currency AND f0.day = cd.day - 1;   -- on days with a rate
 
 -- Customers' movements on their change days. `new` needs "no MRR at any earlier point": before the
 -- window that is mrr_customer_first_paid, inside it the customer's earlier change days.

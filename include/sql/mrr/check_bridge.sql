@@ -1,6 +1,6 @@
 -- Every day and month of [S, E] as stored, checked three ways; returns one row per problem (none: good).
 -- 1. daily bridge: mrr(day) = mrr(day before, as stored) + new + reactivation + expansion - contraction - churn
--- 2. monthly bridge, and mrr_monthly = the sum of customer_mrr_monthly, row by row consistent
+-- 2. monthly bridge; mrr_monthly = the sum of customer_mrr_monthly, whose movements match their values
 -- 3. the daily path (change points) and the monthly path (periods at month end) agree at each month end
 WITH daily AS (
     SELECT day, mrr_cents, paying_customers,
@@ -17,11 +17,13 @@ WITH daily AS (
     WHERE month >= date_trunc('month', %(s_day)s::date) - interval '1 month' AND month <= %(e_day)s::date
 ), customers AS (
     SELECT month, sum(mrr_cents) AS mrr_cents, count(*) FILTER (WHERE mrr_cents > 0) AS paying,
-           count(*) FILTER (WHERE mrr_cents - previous_mrr_cents <> CASE movement
-               WHEN 'new' THEN mrr_cents WHEN 'reactivation' THEN mrr_cents
-               WHEN 'expansion' THEN mrr_cents - previous_mrr_cents
-               WHEN 'contraction' THEN mrr_cents - previous_mrr_cents
-               WHEN 'churn' THEN -previous_mrr_cents ELSE 0 END) AS inconsistent_rows
+           count(*) FILTER (WHERE coalesce(CASE WHEN movement IN ('new', 'reactivation') THEN 'added'
+                                                ELSE movement END, 'none')
+                                   <> CASE WHEN previous_mrr_cents = 0 AND mrr_cents > 0 THEN 'added'
+                                           WHEN previous_mrr_cents > 0 AND mrr_cents = 0 THEN 'churn'
+                                           WHEN mrr_cents > previous_mrr_cents THEN 'expansion'
+                                           WHEN mrr_cents < previous_mrr_cents THEN 'contraction'
+                                           ELSE 'none' END) AS inconsistent_rows
     FROM {schema}.customer_mrr_monthly
     WHERE month >= date_trunc('month', %(s_day)s::date)
     GROUP BY month

@@ -1,0 +1,346 @@
+"""MRR as SPEC "Metric definitions" says, checked against figures worked out by hand, a peer's published
+results (dbt Labs' MRR playbook) and the demo data; incremental runs against a full refresh."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from saas_ops import db, demo_data, mrr
+from tests import scenarios
+from tests.conftest import REPO
+from tests.scenarios import period
+
+PLAYBOOK = REPO.parent / "shared" / "fixtures" / "mrr_playbook"
+OUTPUT_TABLES = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
+
+
+def reset_warehouse(conn: psycopg.Connection) -> None:
+    conn.execute("TRUNCATE saas_ops.mrr_daily, saas_ops.customer_mrr_monthly, saas_ops.mrr_monthly, "
+                 "saas_ops.customer_mrr_changes, saas_ops.mrr_customer_first_paid, saas_ops.data_quality_issues")
+    conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_mrr'")
+    conn.commit()
+
+
+def run(day: str, *, full: bool = False, run_id: str | None = None) -> dict:
+    """What saas_mrr's build and bridge-check tasks do for a run closing `day`."""
+    window = mrr.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app")
+    summary = mrr.build(window, run_id=run_id or f"test:{day}", output_schema="saas_ops", source_schema="app",
+                        reporting_currency="USD")
+    with db.warehouse() as wh:
+        assert mrr.bridge_problems(wh, "saas_ops", window) == []
+        mrr.advance_watermark(wh, "saas_ops", window.end, run_id or "test")
+    return summary
+
+
+def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    order = {"mrr_daily": "day", "customer_mrr_monthly": "month, customer_id", "mrr_monthly": "month",
+             "customer_mrr_changes": "day, customer_id"}
+    return {t: conn.execute(f"SELECT * FROM saas_ops.{t} ORDER BY {order[t]}").fetchall() for t in OUTPUT_TABLES}
+
+
+# --------------------------------------------------------------------------------------- the window
+
+
+def test_window_planning():
+    d = dt.date.fromisoformat
+    # First run and full refresh: from the earliest source day.
+    assert mrr.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
+        mrr.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
+    # Daily run: the day after the watermark; monthly rows from that day's month (P = the month end before).
+    w = mrr.plan_window(d("2026-03-30"), None, d("2026-03-31"), False)
+    assert (w.start, w.end, w.first_new_day, w.prior_month_end) == \
+        (d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), d("2026-02-28"))
+    # Rerun of an older interval: from its day through the watermark, and no day is new.
+    assert mrr.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
+        mrr.Window(d("2026-03-10"), d("2026-03-31"), None, False)
+    # No source rows yet (or none on or before the closing day): nothing to build.
+    assert mrr.plan_window(None, None, d("2026-03-31"), False).start is None
+    assert mrr.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
+
+
+# --------------------------------------------------------------------------------------- by hand
+
+# Twelve accounts, Jan-Mar 2026, USD unless said. MRR per account (value at the end of each day):
+HAND_PERIODS = [
+    # A: annual plan, 1,200.00 a year from 01-10 -> 100.00 a month
+    period("a", "A", 120000, "2026-01-10", interval="year"),
+    # B: 3 seats x 29.00, then 5 seats from 10:00 on 02-15 (in force at the end of 02-15): 87.00 -> 145.00
+    period("b", "B", 2900, "2026-01-01", "2026-02-15", quantity=3, to_hour=10),
+    period("b", "B", 2900, "2026-02-15", quantity=5, from_hour=10),
+    # C: quarterly, 20% discount already in the amount (237.00 x 0.8 = 189.60 a quarter) -> 63.20 from 01-20
+    period("c", "C", 18960, "2026-01-20", interval_count=3),
+    # D: a trial that converts on 01-19 -> 49.00
+    period("d", "D", 4900, "2026-01-05", "2026-01-19", status="trialing"),
+    period("d", "D", 4900, "2026-01-19"),
+    # E: a trial that lapses: never any MRR
+    period("e", "E", 4900, "2026-01-07", "2026-01-21", status="trialing"),
+    # F: 50.00, paused 02-10 .. 03-10 (same subscription)
+    period("f", "F", 5000, "2026-01-01", "2026-02-10"),
+    period("f", "F", 5000, "2026-02-10", "2026-03-10", status="paused"),
+    period("f", "F", 5000, "2026-03-10"),
+    # G: past_due counts: 30.00 all along
+    period("g", "G", 3000, "2026-01-01", "2026-02-05"),
+    period("g", "G", 3000, "2026-02-05", "2026-02-12", status="past_due"),
+    period("g", "G", 3000, "2026-02-12"),
+    # H: upgrade and downgrade in one month: 100.00, 200.00 from 02-08, 150.00 from 02-20
+    period("h", "H", 10000, "2026-01-01", "2026-02-08"),
+    period("h", "H", 20000, "2026-02-08", "2026-02-20"),
+    period("h", "H", 15000, "2026-02-20"),
+    # I: cancels on 02-03, comes back with a new subscription on 03-15 at 90.00
+    period("i1", "I", 8000, "2026-01-01", "2026-02-03"),
+    period("i2", "I", 9000, "2026-03-15"),
+    # J: two subscriptions: 20.00 monthly, plus 10.00 a week from 02-01 (x 52 / 12 = 43.333 -> 43.33)
+    period("j1", "J", 2000, "2026-01-01"),
+    period("j2", "J", 1000, "2026-02-01", interval="week"),
+    # K: 100.00 EUR a month; EUR is 1.10 USD, then 1.20 from 02-10: 110.00 -> 120.00 USD
+    period("k", "K", 10000, "2026-01-01", currency="EUR"),
+    # L: 0.30 a year = 0.025 a month, rounded once, half away from zero -> 0.03 from 03-01
+    period("l", "L", 30, "2026-03-01", interval="year"),
+    # M: only mid-January (01-05 .. 01-25) and again from 03-05, 10.00: no MRR at any month end before March
+    period("m1", "M", 1000, "2026-01-05", "2026-01-25"),
+    period("m2", "M", 1000, "2026-03-05"),
+]
+HAND_FX = [("2025-12-01", "EUR", "1.10"), ("2026-02-10", "EUR", "1.20")]
+# Rows that break the contract: reported, left out of MRR (customers X1..X6 never get any).
+BAD_PERIODS = [
+    period("x1", "X1", -500, "2026-01-03"),
+    period("x2", "X2", 1000, "2026-01-03", interval="fortnight"),
+    period("x3", "X3", 1000, "2026-01-03", status="canceled"),
+    period("x4", "X4", 1000, "2026-01-15", "2026-01-10"),
+    period("x5", "X5", 1000, "2026-01-01", "2026-02-01"),  # these two overlap on every day they cover
+    period("x5", "X5", 1000, "2026-01-01", "2026-02-01", from_hour=12),
+    period("x6", "X6", 1000, "2026-01-03", currency="JPY"),
+]
+
+# The day's movements, worked out from the table above: (new, expansion, contraction, churn, reactivation,
+# change in paying customers). Every other day: none.
+HAND_MOVEMENTS = {
+    "2026-01-01": (47700, 0, 0, 0, 0, 7),   # B 87 + F 50 + G 30 + H 100 + I 80 + J 20 + K 110 (100 EUR x 1.10)
+    "2026-01-05": (1000, 0, 0, 0, 0, 1),    # M
+    "2026-01-10": (10000, 0, 0, 0, 0, 1),   # A
+    "2026-01-19": (4900, 0, 0, 0, 0, 1),    # D converts
+    "2026-01-20": (6320, 0, 0, 0, 0, 1),    # C
+    "2026-01-25": (0, 0, 0, 1000, 0, -1),   # M leaves
+    "2026-02-01": (0, 4333, 0, 0, 0, 0),    # J's second subscription
+    "2026-02-03": (0, 0, 0, 8000, 0, -1),   # I cancels
+    "2026-02-08": (0, 10000, 0, 0, 0, 0),   # H upgrades
+    "2026-02-10": (0, 1000, 0, 5000, 0, -1),  # K: EUR 1.10 -> 1.20; F pauses
+    "2026-02-15": (0, 5800, 0, 0, 0, 0),    # B adds 2 seats
+    "2026-02-20": (0, 0, 5000, 0, 0, 0),    # H downgrades
+    "2026-03-01": (3, 0, 0, 0, 0, 1),       # L
+    "2026-03-05": (0, 0, 0, 0, 1000, 1),    # M is back (daily series: it paid in January)
+    "2026-03-10": (0, 0, 0, 0, 5000, 1),    # F resumes
+    "2026-03-15": (0, 0, 0, 0, 9000, 1),    # I is back
+}
+# Month ends: 01-31 68,920 (10 paying), 02-28 72,053 (8), 03-31 87,056 (12).
+HAND_MONTHS = [
+    # month, mrr, paying, arpa, new, expansion, contraction, churn, reactivation, net_new,
+    # logo churn, gross MRR churn, nrr, grr
+    ("2026-01-01", 68920, 10, 6892, 68920, 0, 0, 0, 0, 68920, None, None, None, None),
+    # Feb: B +58, H +50, J +43.33, K +10 (rate); F and I churn; 2 of 10 logos; (80 + 50) / 689.20 lost;
+    # NRR = what January's payers pay at the end of February: 720.53 / 689.20. ARPA 720.53 / 8 = 90.06625.
+    ("2026-02-01", 72053, 8, 9007, 0, 16133, 0, 13000, 0, 3133,
+     Decimal("0.200000"), Decimal("0.188624"), Decimal("1.045459"), Decimal("0.811376")),
+    # Mar: L new, M new (no earlier month end with MRR), F and I reactivate. ARPA 870.56 / 12 = 72.5466.
+    ("2026-03-01", 87056, 12, 7255, 1003, 0, 0, 0, 14000, 15003,
+     Decimal("0.000000"), Decimal("0.000000"), Decimal("1.000000"), Decimal("1.000000")),
+]
+
+
+@pytest.fixture
+def hand_scenario(airflow_env, databases, warehouse):
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], HAND_PERIODS + BAD_PERIODS, HAND_FX)
+    reset_warehouse(warehouse)
+    return warehouse
+
+
+def expected_daily(first: str, last: str) -> list[tuple]:
+    rows, mrr_cents, paying = [], 0, 0
+    day = dt.date.fromisoformat(first)
+    while day <= dt.date.fromisoformat(last):
+        new, exp, con, churn, react, paying_change = HAND_MOVEMENTS.get(day.isoformat(), (0, 0, 0, 0, 0, 0))
+        mrr_cents += new + react + exp - con - churn
+        paying += paying_change
+        rows.append((day, mrr_cents, mrr_cents * 12, paying, new, exp, con, churn, react))
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def test_hand_worked_daily_and_monthly_figures(hand_scenario):
+    summary = run("2026-03-31")
+    wh = hand_scenario
+
+    daily = wh.execute("SELECT day, mrr_cents, arr_cents, paying_customers, new_cents, expansion_cents, "
+                       "contraction_cents, churn_cents, reactivation_cents FROM saas_ops.mrr_daily ORDER BY day")
+    assert daily.fetchall() == expected_daily("2026-01-01", "2026-03-31")
+
+    monthly = wh.execute("SELECT month, mrr_cents, paying_customers, arpa_cents, new_cents, expansion_cents, "
+                         "contraction_cents, churn_cents, reactivation_cents, net_new_cents, logo_churn_rate, "
+                         "gross_mrr_churn_rate, nrr, grr FROM saas_ops.mrr_monthly ORDER BY month").fetchall()
+    assert monthly == [(dt.date.fromisoformat(m), *rest) for m, *rest in HAND_MONTHS]
+    assert wh.execute("SELECT arr_cents FROM saas_ops.mrr_monthly WHERE month = '2026-03-01'").fetchone() == (1044672,)
+
+    customers = wh.execute("SELECT to_char(month, 'MM'), customer_id, previous_mrr_cents, mrr_cents, movement "
+                           "FROM saas_ops.customer_mrr_monthly WHERE movement IS NOT NULL OR month = '2026-03-01' "
+                           "ORDER BY month, customer_id").fetchall()
+    january = [("01", c, 0, v, "new") for c, v in
+               [("A", 10000), ("B", 8700), ("C", 6320), ("D", 4900), ("F", 5000), ("G", 3000), ("H", 10000),
+                ("I", 8000), ("J", 2000), ("K", 11000)]]
+    february = [("02", "B", 8700, 14500, "expansion"), ("02", "F", 5000, 0, "churn"),
+                ("02", "H", 10000, 15000, "expansion"), ("02", "I", 8000, 0, "churn"),
+                ("02", "J", 2000, 6333, "expansion"), ("02", "K", 11000, 12000, "expansion")]
+    march = [("03", "A", 10000, 10000, None), ("03", "B", 14500, 14500, None), ("03", "C", 6320, 6320, None),
+             ("03", "D", 4900, 4900, None), ("03", "F", 0, 5000, "reactivation"), ("03", "G", 3000, 3000, None),
+             ("03", "H", 15000, 15000, None), ("03", "I", 0, 9000, "reactivation"), ("03", "J", 6333, 6333, None),
+             ("03", "K", 12000, 12000, None), ("03", "L", 0, 3, "new"), ("03", "M", 0, 1000, "new")]
+    assert customers == january + february + march
+
+    # The accounts behind the days' movements (K's rate move is a change of its value, not of its periods).
+    changes = wh.execute("SELECT to_char(day, 'MM-DD'), customer_id, previous_cents, mrr_cents, movement "
+                         "FROM saas_ops.customer_mrr_changes WHERE day >= '2026-02-01' ORDER BY day, customer_id")
+    assert changes.fetchall() == [
+        ("02-01", "J", 2000, 6333, "expansion"), ("02-03", "I", 8000, 0, "churn"),
+        ("02-08", "H", 10000, 20000, "expansion"), ("02-10", "F", 5000, 0, "churn"),
+        ("02-15", "B", 8700, 14500, "expansion"), ("02-20", "H", 20000, 15000, "contraction"),
+        ("03-01", "L", 0, 3, "new"), ("03-05", "M", 0, 1000, "reactivation"),
+        ("03-10", "F", 0, 5000, "reactivation"), ("03-15", "I", 0, 9000, "reactivation")]
+    assert summary["rows_read"] == {"subscription_periods": len(HAND_PERIODS + BAD_PERIODS), "fx_rates": 2}
+
+
+def test_rows_that_break_the_contract_are_reported_and_left_out(hand_scenario):
+    summary = run("2026-03-31", run_id="dq-run")
+    issues = hand_scenario.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
+                                   "WHERE run_id = 'dq-run' ORDER BY row_key").fetchall()
+    assert issues == [
+        ("subscription_periods", "x1 from 2026-01-03T00:00:00Z", "negative amount_cents -500"),
+        ("subscription_periods", "x2 from 2026-01-03T00:00:00Z",
+         "unknown billing_interval 'fortnight' (expected day, week, month or year)"),
+        ("subscription_periods", "x3 from 2026-01-03T00:00:00Z",
+         "unknown status 'canceled' (expected trialing, active, past_due or paused)"),
+        ("subscription_periods", "x4 from 2026-01-15T00:00:00Z",
+         "valid_to 2026-01-10T00:00:00Z is before valid_from"),
+        ("subscription_periods", "x5 from 2026-01-01T00:00:00Z",
+         "overlaps another period of subscription x5 (left out on the days both are in force)"),
+        ("subscription_periods", "x5 from 2026-01-01T12:00:00Z",
+         "overlaps another period of subscription x5 (left out on the days both are in force)"),
+        ("subscription_periods", "x6 from 2026-01-03T00:00:00Z",
+         "no fx_rates rate for JPY on or before 2026-01-03 (left out until JPY has one)"),
+    ]
+    assert summary["issues"] == {"subscription_periods": 7}
+    assert hand_scenario.execute("SELECT count(*) FROM saas_ops.customer_mrr_monthly WHERE customer_id LIKE 'X%'"
+                                 ).fetchone() == (0,)
+
+
+def test_overlaps_and_missing_rates_are_left_out_day_by_day(airflow_env, databases, warehouse):
+    """Only the days that break the contract are left out, so any window reaches the same figures."""
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], [
+        period("o", "O", 1000, "2026-01-01", "2026-02-01"),   # overlaps the next row on 01-15 .. 01-31
+        period("o", "O", 2000, "2026-01-15", "2026-03-01"),
+        period("y", "Y", 10000, "2026-01-01", currency="GBP"),  # GBP's first rate comes on 01-20
+    ], [("2026-01-20", "GBP", "1.25")])
+    reset_warehouse(warehouse)
+    run("2026-03-31", full=True)
+    full = snapshot(warehouse)
+    daily = dict(warehouse.execute("SELECT to_char(day, 'MM-DD'), mrr_cents FROM saas_ops.mrr_daily").fetchall())
+    assert [daily[d] for d in ("01-14", "01-15", "01-19", "01-20", "01-31", "02-01", "02-28", "03-01")] == \
+        [1000, 0, 0, 12500, 12500, 14500, 14500, 12500]
+
+    reset_warehouse(warehouse)
+    for day in ("2026-01-10", "2026-01-16", "2026-01-21", "2026-02-05", "2026-03-31"):
+        run(day)
+    assert snapshot(warehouse) == full
+
+
+def test_incremental_runs_and_reruns_equal_a_full_refresh(hand_scenario):
+    run("2026-03-31", full=True)
+    full = snapshot(hand_scenario)
+
+    reset_warehouse(hand_scenario)
+    for day in ("2026-01-04", "2026-01-05", "2026-02-09", "2026-02-10", "2026-02-11", "2026-03-01", "2026-03-31"):
+        run(day)
+    assert snapshot(hand_scenario) == full
+
+    run("2026-03-31")                       # the same interval again
+    run("2026-02-10")                       # an older interval: rebuilt from it through the watermark
+    assert snapshot(hand_scenario) == full
+    assert hand_scenario.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'mrr_daily'"
+                                 ).fetchone() == (dt.date(2026, 3, 31),)
+
+
+def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):
+    run("2026-03-31")
+    hand_scenario.execute("UPDATE saas_ops.mrr_daily SET expansion_cents = expansion_cents + 1 "
+                          "WHERE day = '2026-02-15'")
+    hand_scenario.execute("UPDATE saas_ops.customer_mrr_monthly SET mrr_cents = 14600 "
+                          "WHERE month = '2026-02-01' AND customer_id = 'B'")
+    hand_scenario.execute("UPDATE saas_ops.customer_mrr_monthly SET movement = 'expansion' "
+                          "WHERE month = '2026-03-01' AND customer_id = 'A'")
+    hand_scenario.commit()
+    window = mrr.Window(dt.date(2026, 2, 1), dt.date(2026, 3, 31), None, False)
+    with db.warehouse() as wh:
+        problems = mrr.bridge_problems(wh, "saas_ops", window)
+    assert problems == [
+        "mrr_daily 2026-02-15: 77053 <> 71253 (day before) + 5801 (movements)",
+        "mrr_monthly 2026-02-01: 72053 cents and 8 paying, but customer_mrr_monthly sums to 72153 and 8, "
+        "with 0 inconsistent row(s)",
+        "mrr_monthly 2026-03-01: 87056 cents and 12 paying, but customer_mrr_monthly sums to 87056 and 12, "
+        "with 1 inconsistent row(s)",
+    ]
+
+
+# --------------------------------------------------------------------------------------- a peer's results
+
+
+def test_dbt_mrr_playbook_month_for_month(airflow_env, databases, warehouse):
+    """dbt Labs' MRR playbook: same month-end MRR and customers from 2018-01, same movements from 2018-02."""
+    with (PLAYBOOK / "subscription_periods.csv").open() as fh:
+        periods = [period(f"s{r['subscription_id']}", f"c{r['customer_id']}", int(r["monthly_amount"]) * 100,
+                          r["start_date"], r["end_date"]) for r in csv.DictReader(fh)]
+    with (PLAYBOOK / "expected_mrr_by_month.csv").open() as fh:
+        expected = list(csv.DictReader(fh))
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], periods)
+    reset_warehouse(warehouse)
+    run("2020-02-29")  # the end of the playbook's last month
+
+    ours = {row[0].isoformat(): row[1:] for row in warehouse.execute(
+        "SELECT month, mrr_cents, paying_customers, new_cents, reactivation_cents, expansion_cents, "
+        "contraction_cents, churn_cents FROM saas_ops.mrr_monthly").fetchall()}
+    assert len(expected) == 26
+    for row in expected:
+        month = row["date_month"]
+        mrr_cents, paying, *movements = ours[month]
+        assert (mrr_cents, paying) == (int(row["total_mrr"]) * 100, int(row["active_customers"])), month
+        if month >= "2018-02-01":
+            theirs = [int(row[k]) * 100 for k in ("new_mrr", "reactivation_mrr", "upgrade_mrr")]
+            theirs += [-int(row["downgrade_mrr"]) * 100, -int(row["churn_mrr"]) * 100]
+            assert list(movements) == theirs, month
+
+
+# --------------------------------------------------------------------------------------- the demo data
+
+
+def test_demo_history_bridges_and_builds_incrementally(airflow_env, databases, warehouse):
+    """Three currencies with daily rates, trials, pauses, past_due, seats, plans and comebacks."""
+    end = dt.date(2026, 3, 31)
+    demo_data.load(databases["app"], customers=400, months=14, seed=11, end=end, events_per_active_day=0,
+                   verbose=False)
+    reset_warehouse(warehouse)
+    run(end.isoformat(), full=True)  # run() asserts the bridge check finds nothing
+    full = snapshot(warehouse)
+    month = warehouse.execute("SELECT paying_customers, new_cents, churn_cents, expansion_cents, contraction_cents "
+                              "FROM saas_ops.mrr_monthly WHERE month = '2026-03-01'").fetchone()
+    assert month[0] > 100 and all(v > 0 for v in month[1:]), month
+
+    reset_warehouse(warehouse)
+    run("2026-01-20", full=True)
+    for day in ("2026-01-21", "2026-02-01", "2026-02-28", "2026-03-15", "2026-03-31"):
+        run(day)
+    assert snapshot(warehouse) == full
