@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from saas_ops import config, devdb
 
@@ -105,6 +106,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
         for kind, title in conn.execute("SELECT kind, summary FROM saas_ops.alert_log ORDER BY alert_id DESC "
                                         "LIMIT 5").fetchall():
             print(f"  alert ({kind}): {title}")
+        _revenue(conn)
     outbox = home / "outbox"
     print(f"\nLocal mode (no Slack, Resend, PagerDuty or S3 connection): messages are written to {outbox}")
     if (outbox / "slack.jsonl").exists():
@@ -112,6 +114,27 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
 
         last = json.loads((outbox / "slack.jsonl").read_text().splitlines()[-1])
         print("  last Slack message:\n    " + last["text"].replace("\n", "\n    "))
+
+
+def _revenue(conn: Any) -> None:
+    """The last six months of mrr_monthly, and the newest day of mrr_daily."""
+    months = conn.execute("SELECT to_char(month, 'YYYY-MM'), mrr_cents, paying_customers, arpa_cents, new_cents, "
+                          "expansion_cents, contraction_cents, churn_cents, reactivation_cents, net_new_cents, "
+                          "logo_churn_rate, nrr, grr FROM saas_ops.mrr_monthly ORDER BY month DESC LIMIT 6"
+                          ).fetchall()
+    if not months:
+        return
+    usd = lambda cents: f"{cents / 100:,.0f}"  # noqa: E731
+    pct = lambda rate: "" if rate is None else f"{rate:.1%}"  # noqa: E731
+    print("\nRevenue (saas_ops.mrr_monthly; month-end MRR, the current month as of the newest day):")
+    print(f"  {'month':<8}{'MRR':>12}{'paying':>8}{'ARPA':>8}{'new':>10}{'expansion':>11}{'contraction':>12}"
+          f"{'churn':>10}{'reactiv.':>10}{'net new':>10}{'logo churn':>11}{'NRR':>8}{'GRR':>8}")
+    for m, mrr, paying, arpa, new, exp, con, churn, react, net, logo, nrr, grr in reversed(months):
+        print(f"  {m:<8}{usd(mrr):>12}{paying:>8,}{usd(arpa or 0):>8}{usd(new):>10}{usd(exp):>11}{usd(con):>12}"
+              f"{usd(churn):>10}{usd(react):>10}{usd(net):>10}{pct(logo):>11}{pct(nrr):>8}{pct(grr):>8}")
+    day, mrr, arr, paying = conn.execute("SELECT day, mrr_cents, arr_cents, paying_customers FROM saas_ops.mrr_daily "
+                                         "ORDER BY day DESC LIMIT 1").fetchone()
+    print(f"  on {day}: MRR {usd(mrr)}, ARR {usd(arr)}, {paying:,} paying customers (reporting currency)")
 
 
 def main(argv: list[str] | None = None) -> int:

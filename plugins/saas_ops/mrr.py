@@ -147,6 +147,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
         src.execute("SET TIME ZONE 'UTC'")
         wh.execute("SET LOCAL TIME ZONE 'UTC'")  # a day is a UTC day: every timestamptz::date relies on it
         wh.execute("SET LOCAL work_mem = '256MB'")
+        wh.execute("SET LOCAL lock_timeout = '10min'")  # a reader holding the tables fails the run, not hangs it
         if window.full_refresh:
             for table in (*OUTPUTS, *STATE_TABLES):
                 wh.execute(db.compose("TRUNCATE {schema}.{table}", schema=output_schema, table=table))
@@ -285,7 +286,7 @@ def account_names(top: list[tuple]) -> dict[str, str]:
     return dict(rows)
 
 
-def revenue_alert(day: dt.date, mrr: int, before: int | None, churn: int, churn_mean: int | None, dropped: bool,
+def revenue_alert(day: dt.date, mrr: int, before: int | None, churn: int, churn_mean: Any, dropped: bool,
                   spiked: bool, top: list[tuple], names: dict[str, str], *, currency: str, drop: float,
                   spike: float) -> Any:
     from saas_ops.alerts import Alert, money
@@ -298,7 +299,7 @@ def revenue_alert(day: dt.date, mrr: int, before: int | None, churn: int, churn_
         details.append(f"• threshold: a fall of more than {drop:.0%} in a day")
     if spiked:
         headline.append(f"churn {churn / churn_mean:.1f}× its 28-day mean")
-        details.append(f"• churned MRR {money(churn, currency)}; 28-day mean {money(churn_mean, currency)}; "
+        details.append(f"• churned MRR {money(churn, currency)}; 28-day mean {money(round(churn_mean), currency)}; "
                        f"threshold {spike:g}×")
     for customer_id, movement, previous, now in top:
         details.append(f"  – {names.get(customer_id, '?')} ({customer_id}): {movement}, "

@@ -1,6 +1,6 @@
 -- Days of [alert_from, e_day] where MRR fell more than drop_threshold (a fraction) from the day before, or
 -- churned MRR exceeded spike_factor × its mean over the 28 days before (only with 28 such days on record).
-SELECT day, mrr_cents, before_cents, churn_cents, round(trailing_churn_mean)::bigint,
+SELECT day, mrr_cents, before_cents, churn_cents, trailing_churn_mean,
        mrr_cents < before_cents * (1 - %(drop_threshold)s) AS mrr_dropped,
        trailing_days = 28 AND trailing_churn_mean > 0
            AND churn_cents > %(spike_factor)s * trailing_churn_mean AS churn_spiked

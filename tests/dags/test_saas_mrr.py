@@ -1,0 +1,75 @@
+"""saas_mrr end to end with dag.test(): scheduled runs, a full refresh, the data-quality line, the revenue
+alert sent once, the watermark and the asset that churn_score waits on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests import scenarios
+from tests.conftest import REPO, load_dag
+from tests.test_mrr import BAD_PERIODS, HAND_FX, HAND_PERIODS, reset_warehouse
+
+
+def at(day: str) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(2), dt.UTC)
+
+
+def saas_mrr():
+    """A freshly parsed DAG per run: dag.test() replaces the DAG's deadline alerts with their database ids, so
+    a second dag.test() of the same object fails in Airflow 3.3.2 (the scheduler parses anew each time)."""
+    return load_dag(REPO / "dags" / "saas_mrr.py", "saas_mrr")
+
+
+def mrr_asset_events() -> int:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    with create_session() as session:
+        return session.scalar(select(func.count()).select_from(AssetEvent).join(
+            AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.name == "saas_ops.mrr"))
+
+
+def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehouse, receivers):
+    warehouse.autocommit = True  # the test's reads must not hold locks while a full refresh truncates
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], HAND_PERIODS + BAD_PERIODS, HAND_FX)
+    reset_warehouse(warehouse)
+    warehouse.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'saas_mrr'")
+    warehouse.commit()
+    events_before = mrr_asset_events()
+
+    # First run (2026-02-01 02:00) closes 01-31 and builds all history.
+    assert saas_mrr().test(logical_date=at("2026-02-01")).state == "success"
+    assert warehouse.execute("SELECT day, mrr_cents, paying_customers FROM saas_ops.mrr_daily "
+                             "ORDER BY day DESC LIMIT 1").fetchone() == (dt.date(2026, 1, 31), 68920, 10)
+    texts = receivers["slack"].texts()
+    assert len(texts) == 1 and texts[0].startswith(
+        ":warning: [P2] saas_mrr: 7 source row(s) broke the contract and were left out of MRR "
+        "(subscription_periods 7)"), texts
+    (run_id,) = warehouse.execute("SELECT DISTINCT run_id FROM saas_ops.data_quality_issues").fetchone()
+    assert f"See: SELECT * FROM saas_ops.data_quality_issues WHERE run_id = '{run_id}'" in texts[0]
+
+    # Next run closes 02-03: I's cancellation takes 80.00 of 732.53 (10.9%), 224× January's daily churn mean.
+    assert saas_mrr().test(logical_date=at("2026-02-04")).state == "success"
+    texts = receivers["slack"].texts()
+    assert len(texts) == 3, texts
+    alert = texts[2]
+    assert alert.startswith(":chart_with_downwards_trend: [P2] saas_mrr: MRR fell 10.9% and churn 224.0× its "
+                            "28-day mean on 2026-02-03")
+    for line in ("• MRR 652.53 USD on 2026-02-03, -80.00 USD from the day before",
+                 "• threshold: a fall of more than 3% in a day",
+                 "• churned MRR 80.00 USD; 28-day mean 0.36 USD; threshold 3×",
+                 "  – Account I (I): churn, -80.00 USD"):
+        assert line in alert, alert
+    assert warehouse.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'mrr_monthly'"
+                             ).fetchone() == (dt.date(2026, 2, 3),)
+
+    # A full refresh by hand rebuilds the same rows and does not send the 02-03 alert again.
+    before = warehouse.execute("SELECT * FROM saas_ops.mrr_daily ORDER BY day").fetchall()
+    assert saas_mrr().test(logical_date=at("2026-02-04") + dt.timedelta(hours=5), run_conf={"full_refresh": True}
+                    ).state == "success"
+    assert warehouse.execute("SELECT * FROM saas_ops.mrr_daily ORDER BY day").fetchall() == before
+    texts = receivers["slack"].texts()
+    assert len(texts) == 4 and texts[3].startswith(":warning: [P2] saas_mrr: 7 source row(s)"), texts
+    assert mrr_asset_events() - events_before == 3
