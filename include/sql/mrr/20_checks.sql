@@ -65,17 +65,21 @@ ANALYZE mrr_fx_good;
 
 -- The rate in force on each day of [P, E] (latest rate on or before the day); 1 for the reporting currency.
 -- Each rate is expanded over the days until the next one; a currency has no row before its first rate.
-CREATE TEMP TABLE mrr_fx_daily (currency text, day date, rate numeric, PRIMARY KEY (currency, day)) ON COMMIT DROP;
+CREATE TEMP TABLE mrr_fx_daily (currency text, day date, rate numeric, previous_rate numeric,
+                                PRIMARY KEY (currency, day)) ON COMMIT DROP;
 INSERT INTO mrr_fx_daily
-SELECT currency, d.day::date, rate
-FROM (SELECT currency, rate_date, rate,
-             lead(rate_date, 1, %(e_day)s::date + 1) OVER (PARTITION BY currency ORDER BY rate_date) AS next_date
-      FROM mrr_fx_good WHERE currency <> %(reporting)s) r
-CROSS JOIN generate_series(greatest(rate_date, %(p_day)s::date), least(next_date - 1, %(e_day)s::date),
-                           interval '1 day') d(day)
-UNION ALL
-SELECT %(reporting)s, d.day::date, 1
-FROM generate_series(%(p_day)s::date, %(e_day)s::date, interval '1 day') d(day);
+SELECT currency, day, rate, lag(rate) OVER (PARTITION BY currency ORDER BY day)  -- days are consecutive
+FROM (
+    SELECT currency, d.day::date AS day, rate
+    FROM (SELECT currency, rate_date, rate,
+                 lead(rate_date, 1, %(e_day)s::date + 1) OVER (PARTITION BY currency ORDER BY rate_date) AS next_date
+          FROM mrr_fx_good WHERE currency <> %(reporting)s) r
+    CROSS JOIN generate_series(greatest(rate_date, %(p_day)s::date), least(next_date - 1, %(e_day)s::date),
+                               interval '1 day') d(day)
+    UNION ALL
+    SELECT %(reporting)s, d.day::date, 1
+    FROM generate_series(%(p_day)s::date, %(e_day)s::date, interval '1 day') d(day)
+) daily;
 ANALYZE mrr_fx_daily;
 
 -- A paying period in a foreign currency counts from the currency's first rate on (day by day, as above).

@@ -90,10 +90,10 @@ WITH deltas AS (
     CROSS JOIN generate_series(s.day, s.next_day - 1, interval '1 day') d(day)
     WHERE s.periods > 0
 ), per_day AS (
-    SELECT c.day, c.periods * (round(c.mrr_num * f1.rate / c.mrr_den) - round(c.mrr_num * f0.rate / c.mrr_den)) AS cents
+    SELECT c.day,
+           c.periods * (round(c.mrr_num * f.rate / c.mrr_den) - round(c.mrr_num * f.previous_rate / c.mrr_den)) AS cents
     FROM counts c
-    JOIN mrr_fx_daily f1 ON f1.currency = c.currency AND f1.day = c.day
-    JOIN mrr_fx_daily f0 ON f0.currency = c.currency AND f0.day = c.day - 1
+    JOIN mrr_fx_daily f ON f.currency = c.currency AND f.day = c.day
 )
 SELECT day, coalesce(sum(cents) FILTER (WHERE cents > 0), 0)::bigint AS expansion_cents,
        coalesce(-sum(cents) FILTER (WHERE cents < 0), 0)::bigint AS contraction_cents

@@ -33,24 +33,40 @@ FROM (
                                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
                AS paid_before
     FROM (
-        SELECT customer_id, month, sum(mrr_cents)::bigint AS mrr_cents, sum(previous_cents)::bigint AS previous_cents
-        FROM (
-            SELECT customer_id, month, mrr_cents, 0 AS previous_cents FROM mrr_month_values
-            WHERE month >= date_trunc('month', %(s_day)s::date)
-            UNION ALL
-            SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents FROM mrr_month_values
-            WHERE month < date_trunc('month', %(e_day)s::date)
-        ) x
-        GROUP BY customer_id, month
+        -- A month with MRR, against the month before (0 unless that month had MRR too) ...
+        SELECT customer_id, month, mrr_cents,
+               CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(mrr_cents) OVER w ELSE 0 END
+                   AS previous_cents
+        FROM mrr_month_values
+        WINDOW w AS (PARTITION BY customer_id ORDER BY month)
+        UNION ALL
+        -- ... and the month after a month with MRR that has none: a churn.
+        SELECT customer_id, next_month, 0, mrr_cents
+        FROM (SELECT customer_id, (month + interval '1 month')::date AS next_month, mrr_cents,
+                     lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS following
+              FROM mrr_month_values) v
+        WHERE next_month IS DISTINCT FROM following AND next_month <= %(e_day)s::date
     ) c
     LEFT JOIN {schema}.mrr_customer_first_paid s USING (customer_id)
-) m;
+) m
+WHERE month >= date_trunc('month', %(s_day)s::date);  -- P's month only served as "the month before"
 
-DELETE FROM {schema}.customer_mrr_monthly WHERE month >= date_trunc('month', %(s_day)s::date);
+-- Replace the window's months, writing only the rows that differ: a daily run recomputes the current
+-- month for every paying customer, but few of them changed since yesterday.
+ANALYZE mrr_customer_months;
+DELETE FROM {schema}.customer_mrr_monthly t
+WHERE t.month >= date_trunc('month', %(s_day)s::date)
+  AND NOT EXISTS (SELECT 1 FROM mrr_customer_months n WHERE n.month = t.month AND n.customer_id = t.customer_id);
+MERGE INTO {schema}.customer_mrr_monthly t
+USING mrr_customer_months n ON t.month = n.month AND t.customer_id = n.customer_id
+WHEN MATCHED AND (t.mrr_cents, t.previous_mrr_cents, t.movement)
+                 IS DISTINCT FROM (n.mrr_cents, n.previous_cents, n.movement) THEN
+    UPDATE SET mrr_cents = n.mrr_cents, previous_mrr_cents = n.previous_cents, movement = n.movement
+WHEN NOT MATCHED THEN
+    INSERT (month, customer_id, mrr_cents, previous_mrr_cents, movement)
+    VALUES (n.month, n.customer_id, n.mrr_cents, n.previous_cents, n.movement);
+
 DELETE FROM {schema}.mrr_monthly WHERE month >= date_trunc('month', %(s_day)s::date);
-
-INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
-SELECT month, customer_id, mrr_cents, previous_cents, movement FROM mrr_customer_months;
 
 -- Rates over the customers paying at the month's start (the previous month end); null without any.
 INSERT INTO {schema}.mrr_monthly (month, mrr_cents, arr_cents, paying_customers, arpa_cents, new_cents,

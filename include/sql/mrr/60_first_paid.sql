@@ -1,14 +1,15 @@
--- Bring mrr_customer_first_paid up to date: forget what the window recomputed, then record the window's.
+-- Bring mrr_customer_first_paid up to date: forget what the window recomputed, then record the window's
+-- firsts (a `new` movement is a customer's first MRR in its series).
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_day = NULL WHERE first_paid_day >= %(s_day)s::date;
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_month = NULL
 WHERE first_paid_month >= date_trunc('month', %(s_day)s::date);
 
 INSERT INTO {schema}.mrr_customer_first_paid AS s (customer_id, first_paid_day)
-SELECT customer_id, min(day) FROM mrr_customer_movements WHERE mrr_cents > 0 GROUP BY customer_id
-ON CONFLICT (customer_id) DO UPDATE SET first_paid_day = coalesce(s.first_paid_day, excluded.first_paid_day);
+SELECT customer_id, day FROM mrr_customer_movements WHERE movement = 'new'
+ON CONFLICT (customer_id) DO UPDATE SET first_paid_day = excluded.first_paid_day;
 
 INSERT INTO {schema}.mrr_customer_first_paid AS s (customer_id, first_paid_month)
-SELECT customer_id, min(month) FROM mrr_customer_months WHERE mrr_cents > 0 GROUP BY customer_id
-ON CONFLICT (customer_id) DO UPDATE SET first_paid_month = coalesce(s.first_paid_month, excluded.first_paid_month);
+SELECT customer_id, month FROM mrr_customer_months WHERE movement = 'new'
+ON CONFLICT (customer_id) DO UPDATE SET first_paid_month = excluded.first_paid_month;
 
 DELETE FROM {schema}.mrr_customer_first_paid WHERE first_paid_day IS NULL AND first_paid_month IS NULL;
