@@ -15,7 +15,7 @@ from tests import scenarios
 from tests.conftest import REPO
 from tests.scenarios import period
 
-PLAYBOOK = REPO.parent / "shared" / "fixtures" / "mrr_playbook"
+PLAYBOOK = REPO / "tests" / "fixtures" / "mrr_playbook"  # a copy of ../shared/fixtures/mrr_playbook
 OUTPUT_TABLES = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
 
 

@@ -22,16 +22,17 @@ def test_there_are_dag_files():
 
 def test_each_dag_file_imports_in_under_half_a_second():
     """In a fresh interpreter (airflow.sdk imported first, as the DAG processor has it), each file's own
-    import time. No database, network or Variable access at parse time shows up here as slowness or errors."""
+    import: under 0.5 s of CPU (heavy imports at parse time), under 2 s on the clock (waiting on a database
+    or the network; the clock is lenient because a busy CI machine stretches it)."""
     script = """
 import importlib.util, json, sys, time
 import airflow.sdk
 out = {}
 for path in sys.argv[1:]:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     spec = importlib.util.spec_from_file_location("dag_under_test_" + str(len(out)), path)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
-    out[path] = time.perf_counter() - t
+    out[path] = [time.process_time() - cpu, time.perf_counter() - t]
 print(json.dumps(out))
 """
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}"}
@@ -41,7 +42,7 @@ print(json.dumps(out))
                          env=env, cwd=REPO)
     assert out.returncode == 0, out.stderr[-3000:]
     times = json.loads(out.stdout.strip().splitlines()[-1])
-    slow = {path: round(t, 3) for path, t in times.items() if t > 0.5}
+    slow = {path: (round(cpu, 3), round(clock, 3)) for path, (cpu, clock) in times.items() if cpu > 0.5 or clock > 2}
     assert slow == {}
 
 
