@@ -40,13 +40,7 @@ LEFT JOIN mrr_fx_daily f0 ON f0.currency = p.currency AND f0.day = cd.day - 1;  
 -- window that is mrr_customer_first_paid, inside it the customer's earlier change days.
 CREATE TEMP TABLE mrr_customer_movements ON COMMIT DROP AS
 SELECT customer_id, day, previous_cents, mrr_cents,
-       CASE
-           WHEN previous_cents = 0 AND mrr_cents > 0 THEN
-               CASE WHEN paid_before THEN 'reactivation' ELSE 'new' END
-           WHEN previous_cents > 0 AND mrr_cents = 0 THEN 'churn'
-           WHEN mrr_cents > previous_cents THEN 'expansion'
-           WHEN mrr_cents < previous_cents THEN 'contraction'
-       END AS movement
+       {schema}.mrr_movement(previous_cents, mrr_cents, paid_before) AS movement
 FROM (
     SELECT c.customer_id, c.day, c.previous_cents, c.mrr_cents,
            coalesce(s.first_paid_day < %(s_day)s::date, false)

@@ -19,13 +19,7 @@ HAVING sum(round(p.mrr_num * f.rate / p.mrr_den)) > 0;
 -- Each customer's month end against the month end before it: rows where either is positive.
 CREATE TEMP TABLE mrr_customer_months ON COMMIT DROP AS
 SELECT customer_id, month, mrr_cents, previous_cents,
-       CASE
-           WHEN previous_cents = 0 AND mrr_cents > 0 THEN
-               CASE WHEN paid_before THEN 'reactivation' ELSE 'new' END
-           WHEN previous_cents > 0 AND mrr_cents = 0 THEN 'churn'
-           WHEN mrr_cents > previous_cents THEN 'expansion'
-           WHEN mrr_cents < previous_cents THEN 'contraction'
-       END AS movement
+       {schema}.mrr_movement(previous_cents, mrr_cents, paid_before) AS movement
 FROM (
     SELECT c.customer_id, c.month, c.mrr_cents, c.previous_cents,
            coalesce(s.first_paid_month < date_trunc('month', %(s_day)s::date)::date, false)
