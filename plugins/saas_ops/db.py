@@ -67,16 +67,20 @@ def connect(conn_id: str, *, autocommit: bool = False) -> psycopg.Connection:
 
 @contextmanager
 def source() -> Iterator[psycopg.Connection]:
-    """A connection to saas_db in a read-only transaction (a read-only role is enough for metrics)."""
+    """A connection to saas_db in a read-only transaction (a read-only role is enough for metrics).
+
+    Sessions run in UTC: the SPEC's days are UTC days, and every `timestamptz::date` relies on it."""
     with connect(SOURCE_CONN_ID) as conn:
         conn.read_only = True
+        conn.execute("SET TIME ZONE 'UTC'")
         yield conn
 
 
 @contextmanager
 def warehouse() -> Iterator[psycopg.Connection]:
-    """A connection to the warehouse; everything in the `with` block is one transaction."""
+    """A connection to the warehouse, in UTC; everything in the `with` block is one transaction."""
     with connect(warehouse_conn_id()) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
         yield conn
 
 
@@ -107,6 +111,16 @@ def run_sql_file(conn: psycopg.Connection, relative_path: str, params: Mapping[s
     with ClientCursor(conn) as cur:
         cur.execute(statement, params or None)
         return cur.rowcount
+
+
+def fetch_sql_file(conn: psycopg.Connection, relative_path: str, params: Mapping[str, Any] | None = None,
+                   **identifiers: str) -> list[tuple]:
+    """Runs a one-query SQL file and returns its rows (parameters bound as in run_sql_file)."""
+    from psycopg import ClientCursor
+
+    with ClientCursor(conn) as cur:
+        cur.execute(compose(read_sql(relative_path), **identifiers), params or None)
+        return cur.fetchall()
 
 
 MIGRATIONS_DIR = "warehouse"

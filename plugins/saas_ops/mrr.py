@@ -93,9 +93,7 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
     earliest = None
     if full_refresh or watermark is None:
         with db.source() as src:
-            src.execute("SET TIME ZONE 'UTC'")
-            earliest = src.execute(db.compose(db.read_sql("mrr/earliest_day.sql"),
-                                              schema=source_schema)).fetchone()[0]
+            earliest = db.fetch_sql_file(src, "mrr/earliest_day.sql", schema=source_schema)[0][0]
     window = plan_window(watermark, earliest, closing_day, full_refresh)
     print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
           + (" (full refresh)" if window.full_refresh else ""))
@@ -144,8 +142,6 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        src.execute("SET TIME ZONE 'UTC'")
-        wh.execute("SET LOCAL TIME ZONE 'UTC'")  # a day is a UTC day: every timestamptz::date relies on it
         wh.execute("SET LOCAL work_mem = '256MB'")
         wh.execute("SET LOCAL lock_timeout = '10min'")  # a reader holding the tables fails the run, not hangs it
         if window.full_refresh:
@@ -168,15 +164,11 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
 
 def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
-    from saas_ops.db import compose, read_sql
+    from saas_ops.db import fetch_sql_file
 
     if window.start is None:
         return []
-    from psycopg import ClientCursor
-
-    with ClientCursor(conn) as cur:
-        cur.execute(compose(read_sql("mrr/check_bridge.sql"), schema=schema), window.params())
-        return [row[0] for row in cur.fetchall()]
+    return [row[0] for row in fetch_sql_file(conn, "mrr/check_bridge.sql", window.params(), schema=schema)]
 
 
 def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_id: str) -> None:
@@ -248,10 +240,10 @@ def revenue_alerts(summary: dict[str, Any]) -> list[str]:
     drop, spike = config.setting("MRR_DROP_ALERT"), config.setting("CHURN_SPIKE_FACTOR")
     messages = []
     with db.warehouse() as wh:
-        days = run_query(wh, "mrr/revenue_alerts.sql", schema, alert_from=first, e_day=window.end,
-                         drop_threshold=drop, spike_factor=spike)
+        days = db.fetch_sql_file(wh, "mrr/revenue_alerts.sql", {"alert_from": first, "e_day": window.end,
+                                 "drop_threshold": drop, "spike_factor": spike}, schema=schema)
         for day, mrr, before, churn, churn_mean, dropped, spiked in days:
-            top = run_query(wh, "mrr/top_accounts.sql", schema, day=day, limit=TOP_ACCOUNTS)
+            top = db.fetch_sql_file(wh, "mrr/top_accounts.sql", {"day": day, "limit": TOP_ACCOUNTS}, schema=schema)
             alert = revenue_alert(day, mrr, before, churn, churn_mean, dropped, spiked, top, account_names(top),
                                   currency=currency, drop=drop, spike=spike)
             alerts.dispatch(alert)
@@ -261,16 +253,6 @@ def revenue_alerts(summary: dict[str, Any]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------- helpers
-
-
-def run_query(conn: psycopg.Connection, relative_path: str, schema: str, **params: Any) -> list[tuple]:
-    from psycopg import ClientCursor
-
-    from saas_ops.db import compose, read_sql
-
-    with ClientCursor(conn) as cur:
-        cur.execute(compose(read_sql(relative_path), schema=schema), params)
-        return cur.fetchall()
 
 
 def account_names(top: list[tuple]) -> dict[str, str]:

@@ -117,7 +117,7 @@ ON CONFLICT DO NOTHING;
 
 -- The paying periods that count: MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day)
 -- (SPEC: amount × quantity per month; year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12; ÷ interval_count).
--- Days are UTC days (the session runs in UTC): in force on D iff valid_from < D+1 <= valid_to.
+-- Days are UTC days (db.warehouse() sessions run in UTC): in force on D iff valid_from < D+1 <= valid_to.
 -- Open periods end at E + 1, the day after the window.
 CREATE TEMP TABLE mrr_periods ON COMMIT DROP AS
 WITH rows_in_days AS (
