@@ -55,9 +55,14 @@ def test_window_planning():
     w = mrr.plan_window(d("2026-03-30"), None, d("2026-03-31"), False)
     assert (w.start, w.end, w.first_new_day, w.prior_month_end) == \
         (d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), d("2026-02-28"))
+    assert w.reuses_month_rows  # inside March: only customers whose MRR can have moved are read
     # Rerun of an older interval: from its day through the watermark, and no day is new.
     assert mrr.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
         mrr.Window(d("2026-03-10"), d("2026-03-31"), None, False)
+    # A window that starts a month, or crosses into the next one, writes that month's rows for everyone.
+    assert not mrr.plan_window(d("2026-03-31"), None, d("2026-04-01"), False).reuses_month_rows
+    assert not mrr.plan_window(d("2026-03-30"), None, d("2026-04-02"), False).reuses_month_rows
+    assert not mrr.plan_window(d("2026-02-10"), None, d("2026-03-20"), False).reuses_month_rows
     # No source rows yet (or none on or before the closing day): nothing to build.
     assert mrr.plan_window(None, None, d("2026-03-31"), False).start is None
     assert mrr.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
@@ -341,6 +346,9 @@ def test_demo_history_bridges_and_builds_incrementally(airflow_env, databases, w
 
     reset_warehouse(warehouse)
     run("2026-01-20", full=True)
-    for day in ("2026-01-21", "2026-02-01", "2026-02-28", "2026-03-15", "2026-03-31"):
-        run(day)
+    read = {day: run(day)["rows_read"]["subscription_periods"]
+            for day in ("2026-01-21", "2026-02-01", "2026-02-28", "2026-03-15", "2026-03-31")}
     assert snapshot(warehouse) == full
+    # Inside a month a run reads only the customers whose MRR can have moved: far fewer rows than a run
+    # that starts a month (every period in force).
+    assert read["2026-01-21"] < read["2026-02-01"] / 2 and read["2026-03-31"] < read["2026-03-15"], read

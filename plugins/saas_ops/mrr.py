@@ -51,12 +51,21 @@ class Window:
         """P: the month end before the first month the window rewrites (its `previous` values)."""
         return self.month_start - dt.timedelta(days=1)
 
+    @property
+    def reuses_month_rows(self) -> bool:
+        """An incremental window inside one month that does not start it: the stored rows of that month
+        were valued on the day before the window (or, for a rerun, on its last day), so only customers whose
+        MRR can have moved since (a period starts or ends in the window, or is in a foreign currency) need
+        reading and rewriting. Everyone else's month row and the stored day before are reused as they are."""
+        return (not self.full_refresh and self.start is not None and self.start.day != 1
+                and self.start.replace(day=1) == self.end.replace(day=1))
+
     def params(self, **extra: Any) -> dict[str, Any]:
         assert self.start is not None
         midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
         return {"s_day": self.start, "e_day": self.end, "p_day": self.prior_month_end,
-                "s_start": midnight(self.start), "p_next": midnight(self.month_start),
-                "e_next": midnight(self.end + dt.timedelta(days=1)), **extra}
+                "s_start": midnight(self.start), "e_next": midnight(self.end + dt.timedelta(days=1)),
+                "reuses_month_rows": self.reuses_month_rows, **extra}
 
     def to_xcom(self) -> dict[str, Any]:
         return {"start": self.start and self.start.isoformat(), "end": self.end.isoformat(),
@@ -112,7 +121,7 @@ def read_watermark(conn: psycopg.Connection, schema: str) -> dt.date | None:
 
 
 def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
-                     window: Window) -> dict[str, int]:
+                     params: dict[str, Any]) -> dict[str, int]:
     """Streams the window's subscription_periods and fx_rates from saas_db into the run's temp tables."""
     from psycopg import ClientCursor, sql
 
@@ -128,7 +137,7 @@ def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_sch
     for table, (query_file, target) in targets.items():
         query = sql.SQL("COPY ({}) TO STDOUT").format(compose(read_sql(query_file), schema=source_schema))
         with ClientCursor(src) as out_cur, wh.cursor() as in_cur:
-            with out_cur.copy(query, window.params()) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
+            with out_cur.copy(query, params) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
                 for block in out:
                     into.write(block)
         copied[table] = wh.execute(f"SELECT count(*) FROM {target.split()[0]}").fetchone()[0]
@@ -151,8 +160,8 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             summary.update(rows_read={}, issues=0, days=0)
             return summary
         db.run_sql_file(wh, "mrr/10_raw_tables.sql")
-        summary["rows_read"] = copy_source_rows(src, wh, source_schema, window)
         params = window.params(run_id=run_id, dag_id=DAG_ID, reporting=reporting_currency.upper())
+        summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
         for step in BUILD_STEPS:
             db.run_sql_file(wh, step, params, schema=output_schema)
         summary["issues"] = dict(wh.execute(

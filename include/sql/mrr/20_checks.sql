@@ -1,6 +1,6 @@
 -- Contract checks on the rows read (SPEC "Source tables"). A row that breaks the contract is written to
 -- data_quality_issues with its key and reason and left out of MRR; the run goes on.
--- Parameters: run_id, dag_id, p_day (P), s_day (S), e_day (E), reporting (currency code).
+-- Parameters: run_id, dag_id, s_day (S), e_day (E), reporting (currency code).
 
 -- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.
 CREATE TEMP TABLE mrr_period_checks ON COMMIT DROP AS
@@ -63,7 +63,7 @@ SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate FROM mr
 CREATE INDEX ON mrr_fx_good (currency, rate_date);
 ANALYZE mrr_fx_good;
 
--- The rate in force on each day of [P, E] (latest rate on or before the day); 1 for the reporting currency.
+-- The rate in force on each day of [S-1, E] (latest rate on or before the day); 1 for the reporting currency.
 -- Each rate is expanded over the days until the next one; a currency has no row before its first rate.
 CREATE TEMP TABLE mrr_fx_daily (currency text, day date, rate numeric, previous_rate numeric,
                                 PRIMARY KEY (currency, day)) ON COMMIT DROP;
@@ -74,11 +74,11 @@ FROM (
     FROM (SELECT currency, rate_date, rate,
                  lead(rate_date, 1, %(e_day)s::date + 1) OVER (PARTITION BY currency ORDER BY rate_date) AS next_date
           FROM mrr_fx_good WHERE currency <> %(reporting)s) r
-    CROSS JOIN generate_series(greatest(rate_date, %(p_day)s::date), least(next_date - 1, %(e_day)s::date),
+    CROSS JOIN generate_series(greatest(rate_date, %(s_day)s::date - 1), least(next_date - 1, %(e_day)s::date),
                                interval '1 day') d(day)
     UNION ALL
     SELECT %(reporting)s, d.day::date, 1
-    FROM generate_series(%(p_day)s::date, %(e_day)s::date, interval '1 day') d(day)
+    FROM generate_series(%(s_day)s::date - 1, %(e_day)s::date, interval '1 day') d(day)
 ) daily;
 ANALYZE mrr_fx_daily;
 
@@ -155,6 +155,6 @@ WITH rows_in_days AS (
 )
 SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
 FROM pieces
-WHERE paying AND first_day < end_day AND end_day > %(p_day)s::date AND first_day <= %(e_day)s::date;
+WHERE paying AND first_day < end_day AND end_day >= %(s_day)s::date AND first_day <= %(e_day)s::date;
 CREATE INDEX ON mrr_periods (customer_id);
 ANALYZE mrr_periods;

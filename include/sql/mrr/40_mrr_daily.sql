@@ -1,7 +1,8 @@
 -- mrr_daily for [S, E] and the accounts behind it (customer_mrr_changes). The day before the window is
--- valued from the periods themselves; each day then adds its movements, so the bridge holds by
--- construction within the window, and check_bridge.sql compares it with the stored day before and with
--- the month-end values computed independently in 50_monthly.sql.
+-- valued from the periods themselves (read as stored when the run reuses month rows, see mrr.Window);
+-- each day then adds its movements, so the bridge holds by construction within the window, and
+-- check_bridge.sql compares it with the stored day before and with the month-end values computed
+-- independently in 50_monthly.sql.
 
 DELETE FROM {schema}.mrr_daily WHERE day >= %(s_day)s::date;
 DELETE FROM {schema}.customer_mrr_changes WHERE day >= %(s_day)s::date;
@@ -12,13 +13,18 @@ FROM mrr_customer_movements WHERE movement IS NOT NULL;
 
 INSERT INTO {schema}.mrr_daily (day, mrr_cents, arr_cents, paying_customers, new_cents, expansion_cents,
                                 contraction_cents, churn_cents, reactivation_cents)
-WITH start AS (  -- the day before the window
-    SELECT coalesce(sum(mrr_cents), 0) AS mrr_cents, count(*) FILTER (WHERE mrr_cents > 0) AS paying
+WITH start AS (  -- the day before the window: as stored when the run read only the moving customers
+    SELECT mrr_cents, paying_customers AS paying
+    FROM {schema}.mrr_daily
+    WHERE %(reuses_month_rows)s AND day = %(s_day)s::date - 1
+    UNION ALL
+    SELECT coalesce(sum(mrr_cents), 0), count(*) FILTER (WHERE mrr_cents > 0)
     FROM (SELECT p.customer_id, sum(round(p.mrr_num * f.rate / p.mrr_den)) AS mrr_cents
           FROM mrr_periods p
           JOIN mrr_fx_daily f ON f.currency = p.currency AND f.day = %(s_day)s::date - 1
           WHERE p.first_day <= %(s_day)s::date - 1 AND %(s_day)s::date - 1 < p.end_day
           GROUP BY p.customer_id) c
+    HAVING NOT %(reuses_month_rows)s  -- HAVING: an aggregate without GROUP BY always returns a row
 ), native AS (
     SELECT day,
            coalesce(sum(mrr_cents) FILTER (WHERE movement = 'new'), 0) AS new_cents,

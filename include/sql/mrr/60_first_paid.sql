@@ -2,7 +2,8 @@
 -- firsts (a `new` movement is a customer's first MRR in its series).
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_day = NULL WHERE first_paid_day >= %(s_day)s::date;
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_month = NULL
-WHERE first_paid_month >= date_trunc('month', %(s_day)s::date);
+WHERE first_paid_month >= date_trunc('month', %(s_day)s::date)
+  AND (NOT %(reuses_month_rows)s OR customer_id IN (SELECT customer_id FROM mrr_affected));
 
 INSERT INTO {schema}.mrr_customer_first_paid AS s (customer_id, first_paid_day)
 SELECT customer_id, day FROM mrr_customer_movements WHERE movement = 'new'

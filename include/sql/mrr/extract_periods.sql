@@ -1,9 +1,17 @@
--- Runs on saas_db. The subscription_periods a run needs: every row in force on some day of [P, E] (P: the
--- month end before the window, the start of the first month it rewrites), plus the rows that break the
--- contract in a way that hides them from that filter, so they are reported by the run covering them.
+-- Runs on saas_db. The subscription_periods a run needs: every row in force on some day of [S-1, E] (the
+-- day before the window gives each day's `previous`), plus the rows that break the contract in a way that
+-- hides them from that filter, so they are reported by the run covering them.
+-- A run that reuses the stored month rows (%(reuses_month_rows)s, see mrr.Window) needs only the customers
+-- whose MRR can have moved: a period of theirs starts or ends inside the window, or is in a foreign
+-- currency (revalued every day). Everyone else's figures are the stored ones.
 SELECT subscription_id, customer_id, status, currency, amount_cents, quantity, billing_interval,
        interval_count, valid_from, valid_to
 FROM {schema}.subscription_periods
-WHERE (valid_from < %(e_next)s AND (valid_to IS NULL OR valid_to >= %(p_next)s))
+WHERE (valid_from < %(e_next)s AND (valid_to IS NULL OR valid_to >= %(s_start)s)
+       AND (NOT %(reuses_month_rows)s OR customer_id IS NULL OR customer_id IN (
+           SELECT customer_id FROM {schema}.subscription_periods
+           WHERE valid_from < %(e_next)s AND (valid_to IS NULL OR valid_to >= %(s_start)s)
+             AND (valid_from >= %(s_start)s OR valid_to < %(e_next)s
+                  OR upper(currency) IS DISTINCT FROM %(reporting)s))))
    OR (valid_to < valid_from AND valid_from >= %(s_start)s AND valid_from < %(e_next)s)
    OR valid_from IS NULL
