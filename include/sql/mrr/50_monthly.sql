@@ -65,7 +65,8 @@ WHERE t.month >= date_trunc('month', %(s_day)s::date)
   AND (NOT %(reuses_month_rows)s OR t.customer_id IN (SELECT customer_id FROM mrr_affected))
   AND NOT EXISTS (SELECT 1 FROM mrr_customer_months n WHERE n.month = t.month AND n.customer_id = t.customer_id);
 MERGE INTO {schema}.customer_mrr_monthly t
-USING mrr_customer_months n ON t.month = n.month AND t.customer_id = n.customer_id
+USING mrr_customer_months n  -- the month bound lets the join read only the window's months of the table
+    ON t.month = n.month AND t.customer_id = n.customer_id AND t.month >= date_trunc('month', %(s_day)s::date)
 WHEN MATCHED AND (t.mrr_cents, t.previous_mrr_cents, t.movement)
                  IS DISTINCT FROM (n.mrr_cents, n.previous_cents, n.movement) THEN
     UPDATE SET mrr_cents = n.mrr_cents, previous_mrr_cents = n.previous_cents, movement = n.movement
