@@ -13,12 +13,12 @@ whose check failed is recomputed by the next one.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import task
 
-from saas_ops import assets
+from saas_ops import assets, windows
+from saas_ops.windows import Window, plan_window
 
 if TYPE_CHECKING:
     import psycopg
@@ -32,73 +32,12 @@ ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on ye
 TOP_ACCOUNTS = 5
 
 
-@dataclass(frozen=True)
-class Window:
-    """The days a run rebuilds: [start, end]; `start` is None when there is nothing to build."""
-
-    start: dt.date | None
-    end: dt.date
-    first_new_day: dt.date | None  # first day no earlier run had verified (revenue alerts start there)
-    full_refresh: bool
-
-    @property
-    def month_start(self) -> dt.date:
-        assert self.start is not None
-        return self.start.replace(day=1)
-
-    @property
-    def prior_month_end(self) -> dt.date:
-        """P: the month end before the first month the window rewrites (its `previous` values)."""
-        return self.month_start - dt.timedelta(days=1)
-
-    @property
-    def reuses_month_rows(self) -> bool:
-        """An incremental window inside one month that does not start it: the stored rows of that month
-        were valued on the day before the window (or, for a rerun, on its last day), so only customers whose
-        MRR can have moved since (a period starts or ends in the window, or is in a foreign currency) need
-        reading and rewriting. Everyone else's month row and the stored day before are reused as they are."""
-        return (not self.full_refresh and self.start is not None and self.start.day != 1
-                and self.start.replace(day=1) == self.end.replace(day=1))
-
-    def params(self, **extra: Any) -> dict[str, Any]:
-        assert self.start is not None
-        midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
-        return {"s_day": self.start, "e_day": self.end, "p_day": self.prior_month_end,
-                "s_start": midnight(self.start), "e_next": midnight(self.end + dt.timedelta(days=1)),
-                "reuses_month_rows": self.reuses_month_rows, **extra}
-
-    def to_xcom(self) -> dict[str, Any]:
-        return {"start": self.start and self.start.isoformat(), "end": self.end.isoformat(),
-                "first_new_day": self.first_new_day and self.first_new_day.isoformat(),
-                "full_refresh": self.full_refresh}
-
-    @classmethod
-    def from_xcom(cls, data: dict[str, Any]) -> Window:
-        day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
-        return cls(day(data["start"]), dt.date.fromisoformat(data["end"]), day(data["first_new_day"]),
-                   data["full_refresh"])
-
-
-def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day: dt.date,
-                full_refresh: bool) -> Window:
-    """Which days a run for `closing_day` rebuilds (see the module docstring)."""
-    if full_refresh or watermark is None:
-        start = earliest if earliest is not None and earliest <= closing_day else None
-        return Window(start, closing_day, start, True)
-    # A rerun of an older interval rebuilds from its day through the watermark: identical when the source
-    # did not change, consistent when it did.
-    start = min(watermark + dt.timedelta(days=1), closing_day)
-    end = max(closing_day, watermark)
-    first_new = watermark + dt.timedelta(days=1) if closing_day > watermark else None
-    return Window(start, end, first_new, False)
-
-
 def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str) -> Window:
     """The window of a run: reads the watermark (and the earliest source day when it builds from scratch)."""
     from saas_ops import db
 
     with db.warehouse() as wh:
-        watermark = read_watermark(wh, output_schema)
+        watermark = windows.read_watermark(wh, output_schema, "mrr_daily")
     earliest = None
     if full_refresh or watermark is None:
         with db.source() as src:
@@ -110,14 +49,6 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
 
 
 # --------------------------------------------------------------------------------------- the build
-
-
-def read_watermark(conn: psycopg.Connection, schema: str) -> dt.date | None:
-    from saas_ops.db import compose
-
-    row = conn.execute(compose("SELECT watermark_day FROM {schema}.watermarks WHERE output = 'mrr_daily'",
-                               schema=schema)).fetchone()
-    return row[0] if row else None
 
 
 def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
@@ -181,14 +112,7 @@ def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> li
 
 
 def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_id: str) -> None:
-    from saas_ops.db import compose
-
-    for output in OUTPUTS:
-        conn.execute(compose(
-            "INSERT INTO {schema}.watermarks (output, dag_id, watermark_day, run_id, updated_at) "
-            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (output) DO UPDATE SET dag_id = excluded.dag_id, "
-            "watermark_day = excluded.watermark_day, run_id = excluded.run_id, updated_at = now()",
-            schema=schema), (output, DAG_ID, day, run_id))
+    windows.advance_watermark(conn, schema, OUTPUTS, DAG_ID, day, run_id)
 
 
 # --------------------------------------------------------------------------------------- tasks
