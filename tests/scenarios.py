@@ -49,3 +49,27 @@ def load(dsn: str, periods: list[dict[str, Any]], fx_rates: list[tuple[str, str,
         for rate_date, currency, rate in fx_rates:
             conn.execute(compose("INSERT INTO {schema}.fx_rates (rate_date, currency, rate_to_reporting) "
                                  "VALUES (%s, %s, %s)", schema=schema), (rate_date, currency, rate))
+
+
+def load_activity(dsn: str, customers: list[str], users: list[tuple[str, str, str]],
+                  events: list[tuple[str, str | None, str | None, str | None, dt.datetime]],
+                  schema: str = "app") -> None:
+    """Customers (ids), users (user_id, customer_id, created day) and events (event_id, user_id, customer_id,
+    event_name, occurred_at). The events columns accept nulls, as a user's view may deliver them."""
+    with psycopg.connect(dsn) as conn:
+        for column in ("user_id", "customer_id", "event_name", "occurred_at"):
+            conn.execute(compose("ALTER TABLE {schema}.events ALTER COLUMN " + column + " DROP NOT NULL",
+                                 schema=schema))
+        for customer_id in customers:
+            conn.execute(compose("INSERT INTO {schema}.customers (customer_id, name, created_at) "
+                                 "VALUES (%s, %s, '2025-01-01Z')", schema=schema),
+                         (customer_id, f"Account {customer_id}"))
+        for user_id, customer_id, created in users:
+            conn.execute(compose("INSERT INTO {schema}.users (user_id, customer_id, email, created_at) "
+                                 "VALUES (%s, %s, %s, %s)", schema=schema),
+                         (user_id, customer_id, f"{user_id}@example.test", utc(created)))
+        with conn.cursor() as cur, cur.copy(compose(
+                "COPY {schema}.events (event_id, user_id, customer_id, event_name, occurred_at) FROM STDIN",
+                schema=schema)) as copy:
+            for row in events:
+                copy.write_row(row)

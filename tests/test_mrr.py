@@ -10,7 +10,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saas_ops import db, demo_data, mrr
+from saas_ops import db, demo_data, mrr, windows
 from tests import scenarios
 from tests.conftest import REPO
 from tests.scenarios import period
@@ -49,23 +49,23 @@ def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 def test_window_planning():
     d = dt.date.fromisoformat
     # First run and full refresh: from the earliest source day.
-    assert mrr.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
-        mrr.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
+    assert windows.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
+        windows.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
     # Daily run: the day after the watermark; monthly rows from that day's month (P = the month end before).
-    w = mrr.plan_window(d("2026-03-30"), None, d("2026-03-31"), False)
+    w = windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False)
     assert (w.start, w.end, w.first_new_day, w.prior_month_end) == \
         (d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), d("2026-02-28"))
     assert w.reuses_month_rows  # inside March: only customers whose MRR can have moved are read
     # Rerun of an older interval: from its day through the watermark, and no day is new.
-    assert mrr.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
-        mrr.Window(d("2026-03-10"), d("2026-03-31"), None, False)
+    assert windows.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
+        windows.Window(d("2026-03-10"), d("2026-03-31"), None, False)
     # A window that starts a month, or crosses into the next one, writes that month's rows for everyone.
-    assert not mrr.plan_window(d("2026-03-31"), None, d("2026-04-01"), False).reuses_month_rows
-    assert not mrr.plan_window(d("2026-03-30"), None, d("2026-04-02"), False).reuses_month_rows
-    assert not mrr.plan_window(d("2026-02-10"), None, d("2026-03-20"), False).reuses_month_rows
+    assert not windows.plan_window(d("2026-03-31"), None, d("2026-04-01"), False).reuses_month_rows
+    assert not windows.plan_window(d("2026-03-30"), None, d("2026-04-02"), False).reuses_month_rows
+    assert not windows.plan_window(d("2026-02-10"), None, d("2026-03-20"), False).reuses_month_rows
     # No source rows yet (or none on or before the closing day): nothing to build.
-    assert mrr.plan_window(None, None, d("2026-03-31"), False).start is None
-    assert mrr.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
+    assert windows.plan_window(None, None, d("2026-03-31"), False).start is None
+    assert windows.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
 
 
 # --------------------------------------------------------------------------------------- by hand
@@ -288,7 +288,7 @@ def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):
     hand_scenario.execute("UPDATE saas_ops.customer_mrr_monthly SET movement = 'expansion' "
                           "WHERE month = '2026-03-01' AND customer_id = 'A'")
     hand_scenario.commit()
-    window = mrr.Window(dt.date(2026, 2, 1), dt.date(2026, 3, 31), None, False)
+    window = windows.Window(dt.date(2026, 2, 1), dt.date(2026, 3, 31), None, False)
     with db.warehouse() as wh:
         problems = mrr.bridge_problems(wh, "saas_ops", window)
     assert problems == [

@@ -26,6 +26,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "DRILL_MAX_AGE_DAYS": (8, "the newest passed restore drill must be younger than this"),
     "MRR_DROP_ALERT": (0.03, "revenue alert when MRR falls more than this fraction from one day to the next"),
     "CHURN_SPIKE_FACTOR": (3.0, "revenue alert when a day's churned MRR exceeds this many times its 28-day mean"),
+    "CORE_FEATURES": ("dashboard_view,report_create,integration_connect,alert_create,export_csv,invite_user,"
+                      "api_call,comment_add", "comma-separated event names that count as core features"),
+    "DAU_DROP_ALERT": (0.6, "engagement alert when DAU falls below this fraction of the same weekday's 4-week mean"),
 }
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import task
 
 from saas_ops import assets, windows
-from saas_ops.windows import Window, plan_window
+from saas_ops.windows import Window
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,19 +33,8 @@ TOP_ACCOUNTS = 5
 
 
 def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str) -> Window:
-    """The window of a run: reads the watermark (and the earliest source day when it builds from scratch)."""
-    from saas_ops import db
-
-    with db.warehouse() as wh:
-        watermark = windows.read_watermark(wh, output_schema, "mrr_daily")
-    earliest = None
-    if full_refresh or watermark is None:
-        with db.source() as src:
-            earliest = db.fetch_sql_file(src, "mrr/earliest_day.sql", schema=source_schema)[0][0]
-    window = plan_window(watermark, earliest, closing_day, full_refresh)
-    print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
-          + (" (full refresh)" if window.full_refresh else ""))
-    return window
+    return windows.plan_for(closing_day, full_refresh, output_schema=output_schema, source_schema=source_schema,
+                            watermark_output="mrr_daily", earliest_day_sql="mrr/earliest_day.sql")
 
 
 # --------------------------------------------------------------------------------------- the build

@@ -76,6 +76,23 @@ def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day
     return Window(start, end, first_new, False)
 
 
+def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
+             watermark_output: str, earliest_day_sql: str) -> Window:
+    """The window of a run: reads the watermark (and the earliest source day when it builds from scratch)."""
+    from saas_ops import db
+
+    with db.warehouse() as wh:
+        watermark = read_watermark(wh, output_schema, watermark_output)
+    earliest = None
+    if full_refresh or watermark is None:
+        with db.source() as src:
+            earliest = db.fetch_sql_file(src, earliest_day_sql, schema=source_schema)[0][0]
+    window = plan_window(watermark, earliest, closing_day, full_refresh)
+    print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
+          + (" (full refresh)" if window.full_refresh else ""))
+    return window
+
+
 def read_watermark(conn: psycopg.Connection, schema: str, output: str) -> dt.date | None:
     from saas_ops.db import compose
 

@@ -1,0 +1,54 @@
+-- account_engagement_daily for [S, E], from the activity of [S-30, E]: one row per account and day with
+-- activity in the 30 days up to it (an account without a row that day had none).
+--
+-- As in 30_engagement_daily.sql, every figure is a running sum of steps per account: events enter on their
+-- day and leave 7 / 30 days later; a user (a core feature) counts from an active day until 7 / 30 days
+-- later or its next active day. Calendar steps of 0 give the days in between a row.
+CREATE TEMP TABLE eng_account_steps (customer_id, day, events_7d, events_30d, users_7d, users_30d, features_30d,
+                                      last_event_at) ON COMMIT DROP AS
+WITH user_days AS (
+    SELECT customer_id, day, events, last_event_at,
+           coalesce(lead(day) OVER (PARTITION BY customer_id, user_id ORDER BY day), 'infinity'::date) AS next_day
+    FROM {schema}.user_activity_daily
+    WHERE day BETWEEN %(s_day)s::date - 30 AND %(e_day)s::date
+), account_days AS (
+    SELECT customer_id, day, sum(events) AS events, max(last_event_at) AS last_event_at,
+           coalesce(lead(day) OVER (PARTITION BY customer_id ORDER BY day), 'infinity'::date) AS next_day
+    FROM user_days
+    GROUP BY customer_id, day
+), feature_days AS (
+    SELECT customer_id, day,
+           coalesce(lead(day) OVER (PARTITION BY customer_id, feature ORDER BY day), 'infinity'::date) AS next_day
+    FROM {schema}.account_feature_daily
+    WHERE day BETWEEN %(s_day)s::date - 30 AND %(e_day)s::date
+)
+SELECT customer_id, day, events, events, 0, 0, 0, last_event_at FROM account_days
+UNION ALL SELECT customer_id, day + 7, -events, 0, 0, 0, 0, NULL FROM account_days
+UNION ALL SELECT customer_id, day + 30, 0, -events, 0, 0, 0, NULL FROM account_days
+UNION ALL SELECT customer_id, day, 0, 0, 1, 1, 0, NULL FROM user_days
+UNION ALL SELECT customer_id, least(day + 7, next_day), 0, 0, -1, 0, 0, NULL FROM user_days
+UNION ALL SELECT customer_id, least(day + 30, next_day), 0, 0, 0, -1, 0, NULL FROM user_days
+UNION ALL SELECT customer_id, day, 0, 0, 0, 0, 1, NULL FROM feature_days
+UNION ALL SELECT customer_id, least(day + 30, next_day), 0, 0, 0, 0, -1, NULL FROM feature_days
+UNION ALL
+SELECT a.customer_id, d.day::date, 0, 0, 0, 0, 0, NULL
+FROM account_days a
+CROSS JOIN generate_series(greatest(a.day + 1, %(s_day)s::date), least(a.day + 29, a.next_day - 1, %(e_day)s::date),
+                           interval '1 day') d(day);
+
+DELETE FROM {schema}.account_engagement_daily WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+INSERT INTO {schema}.account_engagement_daily (day, customer_id, active_users_7d, active_users_30d, events_7d,
+                                               events_30d, features_used_30d, last_active_at, events_trend,
+                                               active_users_trend)
+SELECT day, customer_id, users_7d, users_30d, events_7d, events_30d, features_30d, last_active_at,
+       round(events_7d / 7.0 / nullif(events_30d / 30.0, 0), 6), round(users_7d::numeric / nullif(users_30d, 0), 6)
+FROM (
+    SELECT customer_id, day,
+           sum(sum(events_7d)) OVER w AS events_7d, sum(sum(events_30d)) OVER w AS events_30d,
+           sum(sum(users_7d)) OVER w AS users_7d, sum(sum(users_30d)) OVER w AS users_30d,
+           sum(sum(features_30d)) OVER w AS features_30d, max(max(last_event_at)) OVER w AS last_active_at
+    FROM eng_account_steps
+    GROUP BY customer_id, day
+    WINDOW w AS (PARTITION BY customer_id ORDER BY day)
+) t
+WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date AND users_30d > 0;

@@ -1,0 +1,151 @@
+"""saas_engagement's figures, worked out by hand on a small scenario (docstring of each test), bad events,
+incremental runs and reruns against a full refresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from saas_ops import db, engagement, windows
+from tests import scenarios
+from tests.scenarios import utc
+
+OUTPUT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day, customer_id",
+                 "feature_adoption": "day, feature", "retention_cohorts": "cohort_month, months_since"}
+FEATURES = engagement.core_features
+
+
+def run(day: str, *, full: bool = False) -> dict:
+    """What saas_engagement's build and check tasks do for a run closing `day`."""
+    window = engagement.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app")
+    summary = engagement.build(window, run_id=f"test:{day}", output_schema="saas_ops", source_schema="app",
+                               features=engagement.core_features())
+    with db.warehouse() as wh:
+        assert engagement.consistency_problems(wh, "saas_ops", window) == []
+        windows.advance_watermark(wh, "saas_ops", engagement.OUTPUTS, engagement.DAG_ID, window.end, "test")
+    return summary
+
+
+def reset_warehouse(conn: psycopg.Connection) -> None:
+    db.migrate(conn)
+    for table in (*engagement.OUTPUTS, *engagement.STATE_TABLES):
+        conn.execute(f"TRUNCATE saas_ops.{table}")
+    conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_engagement'")
+    conn.execute("DELETE FROM saas_ops.data_quality_issues WHERE dag_id = 'saas_engagement'")
+    conn.commit()
+
+
+def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    return {t: conn.execute(f"SELECT * FROM saas_ops.{t} ORDER BY {order}").fetchall()
+            for t, order in OUTPUT_TABLES.items()}
+
+
+# Accounts A and B. a1 (A, signed up 2025-12-15) is active on 01-01, 01-02 and 02-09; a2 (A, 2026-01-03)
+# never; b1 (B, 2026-01-05) on 01-05, 01-20, 02-03 and 03-01; b2 (B, 2026-01-10) on 01-10 only.
+USERS = [("a1", "A", "2025-12-15"), ("a2", "A", "2026-01-03"), ("b1", "B", "2026-01-05"), ("b2", "B", "2026-01-10")]
+GOOD_EVENTS = [
+    ("e1", "a1", "A", "login", utc("2026-01-01", 9)), ("e2", "a1", "A", "report_create", utc("2026-01-01", 10)),
+    ("e3", "a1", "A", "report_create", utc("2026-01-01", 11)), ("e4", "a1", "A", "login", utc("2026-01-02", 8)),
+    ("e5", "a1", "A", "login", utc("2026-02-09", 8)),
+    ("e6", "b1", "B", "login", utc("2026-01-05", 9)), ("e7", "b1", "B", "api_call", utc("2026-01-05", 9)),
+    ("e8", "b1", "B", "login", utc("2026-01-20", 9)),
+    ("e9", "b1", "B", "login", utc("2026-02-03", 9)), ("e10", "b1", "B", "report_create", utc("2026-02-03", 10)),
+    ("e11", "b1", "B", "report_create", utc("2026-02-03", 15)),
+    ("e12", "b1", "B", "login", utc("2026-03-01", 9)),
+    ("e13", "b2", "B", "login", utc("2026-01-10", 23)),
+]
+BAD_EVENTS = [  # each would change a figure if it were counted
+    ("x1", "zz", "A", "login", utc("2026-01-15", 9)),
+    ("x2", "b1", "B", None, utc("2026-01-16", 9)),
+    ("x3", "b1", "Q", "login", utc("2026-01-17", 9)),
+    ("x4", "a1", "A", "login", utc("2030-01-01", 9)),
+]
+
+
+@pytest.fixture
+def scenario(airflow_env, databases, warehouse):
+    scenarios.reset_source(databases["app"])
+    scenarios.load_activity(databases["app"], ["A", "B"], USERS, GOOD_EVENTS + BAD_EVENTS)
+    reset_warehouse(warehouse)
+    return warehouse
+
+
+def test_activity_and_lifecycle_by_hand(scenario):
+    """DAU/WAU/MAU count users with an event on the day / in the 7 / 30 days to it. 01-10: b2 is new; WAU
+    b1, b2; MAU a1, b1, b2. 02-03: b1 returns (last 01-20); MAU b1, b2; a1 (last seen 01-02) is dormant.
+    02-09: a1 resurrects (last seen 01-02, more than 30 days before); b2 (01-10 only) dormant. 03-15:
+    nobody active, MAU b1 (03-01), a1 dormant (02-09)."""
+    run("2026-03-31")
+    rows = {r[0].isoformat(): r[1:] for r in scenario.execute(
+        "SELECT day, dau, wau, mau, stickiness, new_users, returning_users, resurrected_users, dormant_users "
+        "FROM saas_ops.engagement_daily").fetchall()}
+    assert len(rows) == 90  # every day from the first event (01-01) to 03-31
+    #                 dau wau mau stickiness          new ret res dormant
+    assert rows["2026-01-01"] == (1, 1, 1, Decimal("1.000000"), 1, 0, 0, 0)
+    assert rows["2026-01-02"] == (1, 1, 1, Decimal("1.000000"), 0, 1, 0, 0)
+    assert rows["2026-01-10"] == (1, 2, 3, Decimal("0.333333"), 1, 0, 0, 0)
+    assert rows["2026-01-16"] == (0, 1, 3, Decimal("0.000000"), 0, 0, 0, 0)  # x2 (no event name) not counted; WAU b2
+    assert rows["2026-01-20"] == (1, 1, 3, Decimal("0.333333"), 0, 1, 0, 0)
+    assert rows["2026-02-03"] == (1, 1, 2, Decimal("0.500000"), 0, 1, 0, 1)
+    assert rows["2026-02-09"] == (1, 2, 2, Decimal("0.500000"), 0, 0, 1, 1)
+    assert rows["2026-03-01"] == (1, 1, 2, Decimal("0.500000"), 0, 1, 0, 1)
+    assert rows["2026-03-15"] == (0, 0, 1, Decimal("0.000000"), 0, 0, 0, 1)
+
+
+def test_account_signals_feature_adoption_and_cohorts_by_hand(scenario):
+    """B on 02-03: users b1, b2 in 30 days, b1 in 7; events 7 in 30 days (2+1+3+1), 3 in 7; features
+    api_call and report_create; trend (3/7)/(7/30) = 90/49. A on 01-31: a1's one event of 01-02 only.
+    A has no row on 02-03 (nothing in 30 days). Cohorts: December a1 (1 user), January a2, b1, b2 (3)."""
+    run("2026-03-31")
+    signals = {(r[0].isoformat(), r[1]): r[2:] for r in scenario.execute(
+        "SELECT day, customer_id, active_users_7d, active_users_30d, events_7d, events_30d, features_used_30d, "
+        "last_active_at, events_trend, active_users_trend FROM saas_ops.account_engagement_daily").fetchall()}
+    assert signals[("2026-02-03", "B")] == (1, 2, 3, 7, 2, utc("2026-02-03", 15), Decimal("1.836735"),
+                                            Decimal("0.500000"))
+    assert signals[("2026-01-31", "A")] == (0, 1, 0, 1, 0, utc("2026-01-02", 8), Decimal("0.000000"),
+                                            Decimal("0.000000"))
+    assert signals[("2026-01-02", "A")] == (1, 1, 4, 4, 1, utc("2026-01-02", 8), Decimal("4.285714"),
+                                            Decimal("1.000000"))
+    assert ("2026-01-31", "A") in signals and ("2026-02-01", "A") not in signals  # 30 days from 01-02
+
+    adoption = {(r[0].isoformat(), r[1]): r[2:] for r in scenario.execute(
+        "SELECT day, feature, accounts_30d, adoption_rate FROM saas_ops.feature_adoption").fetchall()}
+    assert len(adoption) == 90 * len(engagement.core_features())
+    assert adoption[("2026-01-10", "report_create")] == (1, Decimal("0.500000"))  # A (01-01) of A, B
+    assert adoption[("2026-01-10", "api_call")] == (1, Decimal("0.500000"))      # B (01-05)
+    assert adoption[("2026-01-10", "export_csv")] == (0, Decimal("0.000000"))
+    assert adoption[("2026-02-03", "report_create")] == (1, Decimal("1.000000"))  # B only is active
+    assert adoption[("2026-02-05", "api_call")] == (0, Decimal("0.000000"))       # 01-05 + 30 days
+
+    cohorts = scenario.execute("SELECT cohort_month::text, months_since, cohort_size, retained, retention_rate "
+                               "FROM saas_ops.retention_cohorts ORDER BY 1, 2").fetchall()
+    assert cohorts == [
+        ("2025-12-01", 0, 1, 0, Decimal("0.000000")), ("2025-12-01", 1, 1, 1, Decimal("1.000000")),
+        ("2025-12-01", 2, 1, 1, Decimal("1.000000")), ("2025-12-01", 3, 1, 0, Decimal("0.000000")),
+        ("2026-01-01", 0, 3, 2, Decimal("0.666667")), ("2026-01-01", 1, 3, 1, Decimal("0.333333")),
+        ("2026-01-01", 2, 3, 1, Decimal("0.333333")),
+    ]
+
+
+def test_bad_events_are_reported_and_left_out(scenario):
+    summary = run("2026-03-31")
+    assert summary["bad_events"] == 4
+    issues = scenario.execute("SELECT row_key, reason FROM saas_ops.data_quality_issues "
+                              "WHERE dag_id = 'saas_engagement' ORDER BY row_key").fetchall()
+    assert issues == [("x1", "unknown user_id 'zz'"), ("x2", "event_name is null"),
+                      ("x3", "unknown customer_id 'Q'"), ("x4", "occurred_at 2030-01-01T09:00:00Z is in the future")]
+
+
+def test_incremental_runs_and_reruns_equal_a_full_refresh(scenario):
+    run("2026-03-31", full=True)
+    full = snapshot(scenario)
+    reset_warehouse(scenario)
+    for day in ("2026-01-01", "2026-01-02", "2026-01-20", "2026-02-09", "2026-02-10", "2026-03-31"):
+        run(day)
+    assert snapshot(scenario) == full
+    run("2026-03-31")  # the same interval again
+    run("2026-02-01")  # an older interval: rebuilt from it through the watermark
+    assert snapshot(scenario) == full
