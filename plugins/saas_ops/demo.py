@@ -107,6 +107,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
                                         "LIMIT 5").fetchall():
             print(f"  alert ({kind}): {title}")
         _revenue(conn)
+        _engagement(conn)
     outbox = home / "outbox"
     print(f"\nLocal mode (no Slack, Resend, PagerDuty or S3 connection): messages are written to {outbox}")
     if (outbox / "slack.jsonl").exists():
@@ -135,6 +136,39 @@ def _revenue(conn: Any) -> None:
     day, mrr, arr, paying = conn.execute("SELECT day, mrr_cents, arr_cents, paying_customers FROM saas_ops.mrr_daily "
                                          "ORDER BY day DESC LIMIT 1").fetchone()
     print(f"  on {day}: MRR {usd(mrr)}, ARR {usd(arr)}, {paying:,} paying customers (reporting currency)")
+
+
+def _engagement(conn: Any) -> None:
+    """The last week of engagement_daily, a retention triangle of the last six cohorts, and feature adoption."""
+    days = conn.execute("SELECT day, dau, wau, mau, stickiness, new_users, returning_users, resurrected_users, "
+                        "dormant_users FROM saas_ops.engagement_daily ORDER BY day DESC LIMIT 7").fetchall()
+    if not days:
+        return
+    print("\nEngagement (saas_ops.engagement_daily; users with an event on the day / in the 7 / 30 days to it):")
+    print(f"  {'day':<12}{'DAU':>8}{'WAU':>8}{'MAU':>8}{'DAU/MAU':>9}{'new':>7}{'returning':>10}{'resurrected':>12}"
+          f"{'dormant':>9}")
+    for day, dau, wau, mau, stick, new, ret, res, dormant in reversed(days):
+        print(f"  {day.isoformat():<12}{dau:>8,}{wau:>8,}{mau:>8,}{stick or 0:>9.1%}{new:>7,}{ret:>10,}{res:>12,}"
+              f"{dormant:>9,}")
+    cohorts = conn.execute("SELECT to_char(cohort_month, 'YYYY-MM'), months_since, cohort_size, retention_rate "
+                           "FROM saas_ops.retention_cohorts WHERE cohort_month >= (SELECT max(cohort_month) "
+                           "FROM saas_ops.retention_cohorts) - interval '5 months' ORDER BY 1, 2").fetchall()
+    print("\nRetention by signup month (saas_ops.retention_cohorts; share of the cohort active in month N):")
+    print(f"  {'cohort':<9}{'users':>7}" + "".join(f"{'M' + str(n):>7}" for n in range(6)))
+    by_cohort: dict[str, list] = {}
+    for month, since, size, rate in cohorts:
+        by_cohort.setdefault(month, [size, {}])[1][since] = rate
+    for month, (size, rates) in by_cohort.items():
+        cells = "".join(f"{'' if rates.get(n) is None else f'{rates[n]:.0%}':>7}" for n in range(6))
+        print(f"  {month:<9}{size:>7,}{cells}")
+    adoption = conn.execute("SELECT day, feature, accounts_30d, adoption_rate FROM saas_ops.feature_adoption "
+                            "WHERE day = (SELECT max(day) FROM saas_ops.feature_adoption) "
+                            "ORDER BY accounts_30d DESC").fetchall()
+    if adoption:
+        print(f"\nFeature adoption on {adoption[0][0]} (saas_ops.feature_adoption; accounts using it in 30 days, "
+              "share of active accounts):")
+        for _, feature, accounts, rate in adoption:
+            print(f"  {feature:<22}{accounts:>8,}{rate or 0:>8.1%}")
 
 
 def main(argv: list[str] | None = None) -> int:
