@@ -126,6 +126,20 @@ def fetch_sql_file(conn: psycopg.Connection, relative_path: str, params: Mapping
 MIGRATIONS_DIR = "warehouse"
 
 
+def copy_query_rows(src: psycopg.Connection, dst: psycopg.Connection, query_file: str, target: str,
+                    params: Mapping[str, Any], **identifiers: str) -> int:
+    """Streams a SQL file's rows from `src` into `target` ("table (columns)") on `dst` with COPY, as
+    saas_db and warehouse_db may be different servers; returns the rows now in the target table."""
+    from psycopg import ClientCursor, sql
+
+    query = sql.SQL("COPY ({}) TO STDOUT").format(compose(read_sql(query_file), **identifiers))
+    with ClientCursor(src) as out_cur, dst.cursor() as in_cur:
+        with out_cur.copy(query, params) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
+            for block in out:
+                into.write(block)
+    return dst.execute(f"SELECT count(*) FROM {target.split()[0]}").fetchone()[0]
+
+
 def migrate(conn: psycopg.Connection, schema: str | None = None) -> list[str]:
     """Brings the output schema up to date; safe to run on every start and from parallel tasks.
 

@@ -50,21 +50,12 @@ def has_events_index(src: psycopg.Connection, source_schema: str) -> bool:
 def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
                      params: dict[str, Any]) -> dict[str, int]:
     """Streams the window's aggregated events, its bad events and every user's signup month from saas_db."""
-    from psycopg import ClientCursor, sql
+    from saas_ops.db import copy_query_rows
 
-    from saas_ops.db import compose, read_sql
-
-    copied = {}
-    for query_file, target in (("engagement/extract_activity.sql", "eng_raw_activity"),
-                               ("engagement/extract_bad_events.sql", "eng_bad_events"),
-                               ("engagement/extract_users.sql", "eng_users")):
-        query = sql.SQL("COPY ({}) TO STDOUT").format(compose(read_sql(query_file), schema=source_schema))
-        with ClientCursor(src) as out_cur, wh.cursor() as in_cur:
-            with out_cur.copy(query, params) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
-                for block in out:
-                    into.write(block)
-        copied[target] = wh.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-    return copied
+    return {target: copy_query_rows(src, wh, query_file, target, params, schema=source_schema)
+            for query_file, target in (("engagement/extract_activity.sql", "eng_raw_activity"),
+                                       ("engagement/extract_bad_events.sql", "eng_bad_events"),
+                                       ("engagement/extract_users.sql", "eng_users"))}
 
 
 def build(window: Window, *, run_id: str, output_schema: str, source_schema: str,

@@ -43,25 +43,17 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
 def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
                      params: dict[str, Any]) -> dict[str, int]:
     """Streams the window's subscription_periods and fx_rates from saas_db into the run's temp tables."""
-    from psycopg import ClientCursor, sql
+    from saas_ops.db import copy_query_rows
 
-    from saas_ops.db import compose, read_sql
-
-    copied = {}
-    targets = {
-        "subscription_periods": ("mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, "
-                                 "status, currency, amount_cents, quantity, billing_interval, interval_count, "
-                                 "valid_from, valid_to)"),
-        "fx_rates": ("mrr/extract_fx.sql", "mrr_raw_fx (rate_date, currency, rate_to_reporting)"),
+    return {
+        "subscription_periods": copy_query_rows(
+            src, wh, "mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
+            "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)", params,
+            schema=source_schema),
+        "fx_rates": copy_query_rows(src, wh, "mrr/extract_fx.sql",
+                                    "mrr_raw_fx (rate_date, currency, rate_to_reporting)", params,
+                                    schema=source_schema),
     }
-    for table, (query_file, target) in targets.items():
-        query = sql.SQL("COPY ({}) TO STDOUT").format(compose(read_sql(query_file), schema=source_schema))
-        with ClientCursor(src) as out_cur, wh.cursor() as in_cur:
-            with out_cur.copy(query, params) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
-                for block in out:
-                    into.write(block)
-        copied[table] = wh.execute(f"SELECT count(*) FROM {target.split()[0]}").fetchone()[0]
-    return copied
 
 
 def build(window: Window, *, run_id: str, output_schema: str, source_schema: str,
