@@ -65,11 +65,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        wh.execute("SET LOCAL work_mem = '256MB'")
-        wh.execute("SET LOCAL lock_timeout = '10min'")
-        if window.full_refresh:
-            for table in (*OUTPUTS, *STATE_TABLES):
-                wh.execute(db.compose("TRUNCATE {schema}.{table}", schema=output_schema, table=table))
+        windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
         if window.start is None:
             summary.update(rows_read={}, bad_events=0, days=0)
             return summary
@@ -86,11 +82,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
 
 def consistency_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
-    from saas_ops.db import fetch_sql_file
-
-    if window.start is None:
-        return []
-    return [row[0] for row in fetch_sql_file(conn, "engagement/check_engagement.sql", window.params(), schema=schema)]
+    return windows.problems(conn, "engagement/check_engagement.sql", schema, window)
 
 
 # --------------------------------------------------------------------------------------- tasks

@@ -93,6 +93,27 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
     return window
 
 
+def begin_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...]) -> None:
+    """Prepares the warehouse transaction of a build: memory for its sorts, a bounded wait for locks (a
+    reader holding the tables fails the run rather than hangs it), and empty tables for a full refresh."""
+    from saas_ops.db import compose
+
+    wh.execute("SET LOCAL work_mem = '256MB'")
+    wh.execute("SET LOCAL lock_timeout = '10min'")
+    if window.full_refresh:
+        for table in tables:
+            wh.execute(compose("TRUNCATE {schema}.{table}", schema=schema, table=table))
+
+
+def problems(conn: psycopg.Connection, check_sql: str, schema: str, window: Window) -> list[str]:
+    """The rows of a check file (one message per problem) for the window; none when nothing was built."""
+    from saas_ops.db import fetch_sql_file
+
+    if window.start is None:
+        return []
+    return [row[0] for row in fetch_sql_file(conn, check_sql, window.params(), schema=schema)]
+
+
 def read_watermark(conn: psycopg.Connection, schema: str, output: str) -> dt.date | None:
     from saas_ops.db import compose
 
