@@ -29,6 +29,16 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CORE_FEATURES": ("dashboard_view,report_create,integration_connect,alert_create,export_csv,invite_user,"
                       "api_call,comment_add", "comma-separated event names that count as core features"),
     "DAU_DROP_ALERT": (0.6, "engagement alert when DAU falls below this fraction of the same weekday's 4-week mean"),
+    "STORAGE_BUCKET": ("saas-ops", "S3 bucket of backups and model artifacts (with a backup_storage connection)"),
+    "STORAGE_PREFIX": ("saas-ops", "key prefix inside STORAGE_BUCKET"),
+    "CHURN_HORIZON_DAYS": (30, "an account churns when its MRR reaches 0 within this many days of an observation"),
+    "CHURN_TRAINING_MONTHS": (12, "months of weekly observation dates in a training set"),
+    "CHURN_EVAL_WEEKS": (8, "the latest observation dates held out to evaluate a model (never trained on)"),
+    "CHURN_PROMOTION_MARGIN": (0.005, "a challenger becomes champion when its AUC beats the champion's by this"),
+    "CHURN_MAX_TRAINING_ROWS": (1_000_000, "beyond this many account-dates, train on a uniform sample of them"),
+    "CHURN_THREADS": (1, "CPU threads for fitting and scoring (OpenMP); more than the worker's idle cores slows it"),
+    "CHURN_HIGH_BAND_SHARE": (0.10, "share of accounts (on the evaluation window) in the high risk band"),
+    "CHURN_MEDIUM_BAND_SHARE": (0.20, "share of accounts in the medium band, just below the high band"),
 }
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

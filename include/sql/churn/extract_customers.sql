@@ -1,0 +1,2 @@
+-- Runs on saas_db. Every account's signup time (tenure).
+SELECT customer_id, created_at FROM {schema}.customers
