@@ -97,6 +97,10 @@ def s3_server():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    import boto3
+
+    boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket="saas-ops")  # STORAGE_BUCKET's default
     yield f"http://{host}:{port}"
     server.stop()
 

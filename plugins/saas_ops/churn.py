@@ -222,7 +222,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
                                                current.probability(churn_model.features_frame(eval_rows))))
             metrics["champion_on_same_dates"] = {"model_version": champion.version, "auc": round(champion_auc, 4)}
         except Exception as exc:  # noqa: BLE001 (a broken champion is replaced, and the reason recorded)
-            problem = f"{champion.version}: {exc}"
+            problem = str(exc)
     promote, decision = decide(metrics["auc"], champion_auc, metrics["single_signal"]["auc"], margin, problem)
     model.trained_with = {"model_version": version, "sklearn": sklearn.__version__, "horizon_days": horizon}
     card = churn_model.model_card(version, metrics, training_window=(training_dates[0], training_dates[-1]),
@@ -246,7 +246,8 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
             "metrics": {k: metrics[k] for k in ("chosen", "auc", "pr_auc", "lift_top_decile", "brier", "base_rate",
                                                 "calibration_error")},
             "logistic_auc": metrics["logistic"]["auc"], "gradient_boosting_auc": metrics["gradient_boosting"]["auc"],
-            "single_signal_auc": metrics["single_signal"]["auc"], "artifact_uri": record.artifact_uri}
+            "single_signal_auc": metrics["single_signal"]["auc"], "artifact_uri": record.artifact_uri,
+            "note": metrics.get("note")}
 
 
 # --------------------------------------------------------------------------------------- scoring
@@ -320,6 +321,8 @@ def train_churn_model(**context: Any) -> dict[str, Any]:
           f"{m['base_rate']}; logistic AUC {result['logistic_auc']}, gradient boosting AUC "
           f"{result['gradient_boosting_auc']}, single signal AUC {result['single_signal_auc']}")
     print(result["decision"])
+    if result["note"]:
+        print(f"note: {result['note']}")
     print(f"artifact: {result['artifact_uri']}")
     return result
 

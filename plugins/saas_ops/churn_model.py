@@ -260,6 +260,9 @@ def train(train_rows: pd.DataFrame, eval_rows: pd.DataFrame, *, high_share: floa
         train_rows = train_rows.sample(n=max_rows, random_state=RANDOM_STATE)
     train_rows = train_rows.sort_values(["t", "customer_id"], kind="stable")
     x, y = features_frame(train_rows), train_rows["churned"].astype(int).to_numpy()
+    for column in NUMERIC:  # a signal nobody has yet (no tickets at all, say) is 0, which the models can bin
+        if x[column].isna().all():
+            x[column] = 0.0
     x_eval, y_eval = features_frame(eval_rows), eval_rows["churned"].astype(int).to_numpy()
     if y.sum() < 10 or y_eval.sum() < 5 or (1 - y).sum() < 10:
         raise ValueError(f"too few churned accounts to learn from: {int(y.sum())} in training, {int(y_eval.sum())} "

@@ -108,6 +108,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
             print(f"  alert ({kind}): {title}")
         _revenue(conn)
         _engagement(conn)
+        _churn(conn, app)
     outbox = home / "outbox"
     print(f"\nLocal mode (no Slack, Resend, PagerDuty or S3 connection): messages are written to {outbox}")
     if (outbox / "slack.jsonl").exists():
@@ -169,6 +170,38 @@ def _engagement(conn: Any) -> None:
               "share of active accounts):")
         for _, feature, accounts, rate in adoption:
             print(f"  {feature:<22}{accounts:>8,}{rate or 0:>8.1%}")
+
+
+def _churn(conn: Any, app: str) -> None:
+    """The champion churn model's evaluation, and the riskiest accounts of the newest scored day."""
+    import psycopg
+
+    model = conn.execute("SELECT model_version, metrics, decision FROM saas_ops.churn_models WHERE is_champion"
+                         ).fetchone()
+    if not model:
+        return
+    version, m, decision = model
+    print(f"\nChurn model {version} (saas_ops.churn_models; {m['chosen'].replace('_', ' ')}, evaluated on later "
+          f"weeks it never saw): AUC {m['auc']:.3f}, PR-AUC {m['pr_auc']:.3f}, top-decile lift "
+          f"{m['lift_top_decile']:.1f}x, Brier {m['brier']:.4f}, calibration error {m['calibration_error']:.3f}, "
+          f"base rate {m['base_rate']:.1%}")
+    print(f"  logistic baseline AUC {m['logistic']['auc']:.3f}; days since last activity alone AUC "
+          f"{m['single_signal']['auc']:.3f}. {decision}")
+    riskiest = conn.execute("SELECT day, customer_id, mrr_cents, churn_probability, health_score, top_drivers "
+                            "FROM saas_ops.churn_scores WHERE day = (SELECT max(day) FROM saas_ops.churn_scores) "
+                            "AND risk_band = 'high' ORDER BY mrr_cents * churn_probability DESC LIMIT 8").fetchall()
+    if not riskiest:
+        return
+    bands = dict(conn.execute("SELECT risk_band, count(*) FROM saas_ops.churn_scores WHERE day = %s GROUP BY 1",
+                              (riskiest[0][0],)).fetchall())
+    with psycopg.connect(app) as source:
+        names = dict(source.execute("SELECT customer_id, name FROM app.customers WHERE customer_id = ANY(%s)",
+                                    ([r[1] for r in riskiest],)).fetchall())
+    print(f"\nRiskiest accounts on {riskiest[0][0]} (saas_ops.churn_scores; {bands.get('high', 0):,} high, "
+          f"{bands.get('medium', 0):,} medium, {bands.get('low', 0):,} low), by MRR at risk:")
+    for _, customer_id, mrr, p, health, drivers in riskiest:
+        print(f"  {names.get(customer_id, customer_id)[:24]:<25}{mrr / 100:>10,.0f}{p:>6.0%}  health {health:>3}  "
+              + "; ".join(d["text"] for d in drivers))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,9 @@ class S3Storage:
             if code in ("NoSuchKey", "404", "NotFound"):
                 raise StorageError(f"{what}: {self.uri(kwargs.get('Key', '')[len(self.prefix):])} does not exist") \
                     from None
+            if code == "NoSuchBucket":
+                raise StorageError(f"{what}: bucket {self.bucket} does not exist; create it, or set the Variable "
+                                   "STORAGE_BUCKET to one that does") from None
             raise StorageError(f"{what} on s3://{self.bucket} failed: {code} {exc}") from None
         except BotoCoreError as exc:  # endpoint unreachable, credentials missing, ...
             raise StorageError(f"{what} on s3://{self.bucket} failed: {exc}") from None

@@ -1,0 +1,262 @@
+"""churn_train and churn_score: a scenario whose answer is known, the quality bars on the demo data,
+champion/challenger, the artifact's hash check, scoring, the DAGs end to end, and features that cannot see
+the future (the last test: it edits the demo data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import psycopg
+import pytest
+
+from saas_ops import churn, db, demo_data, engagement, mrr, storage, windows
+from saas_ops.db import compose
+from tests.conftest import REPO, load_dag
+
+END = dt.date(2026, 11, 22)
+
+
+def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schema: str = "app") -> None:
+    """Full saas_mrr and saas_engagement builds through `end`, as their DAGs' tasks do."""
+    window = mrr.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
+    mrr.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
+              reporting_currency="USD")
+    window = engagement.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
+    engagement.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
+                     features=demo_data.CORE_FEATURES)
+    with db.warehouse() as wh:
+        assert mrr.bridge_problems(wh, output_schema, window) == []
+        mrr.advance_watermark(wh, output_schema, end, "test")
+        windows.advance_watermark(wh, output_schema, engagement.OUTPUTS, "test", end, "test")
+
+
+def features_at(t: dt.date, schema: str = "saas_ops", source_schema: str = "app") -> pd.DataFrame:
+    with db.source() as src, db.warehouse() as wh:
+        churn.build_features(src, wh, [t], schema=schema, source_schema=source_schema, horizon=30, label_until=END)
+        return churn.read_features(wh).sort_values("customer_id").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------- a known answer
+
+# 200 accounts paying 49.00 a month, one user each, active every day. Every fifth account cancels, at dates
+# spread from 2025-09-01 to 2026-12-13, and its user goes silent 28 days before. Every seventh healthy one
+# (i % 7 == 3) is also quiet for the first 10 days of each month, so silence alone is not the whole answer.
+KNOWN_SCENARIO = """
+INSERT INTO {schema}.customers (customer_id, name, created_at)
+SELECT 'k' || i, 'Known ' || i, timestamptz '2025-01-01' + (i %% 50) * interval '1 day'
+FROM generate_series(0, 199) i;
+INSERT INTO {schema}.users (user_id, customer_id, email, created_at)
+SELECT 'ku' || i, 'k' || i, 'ku' || i || '@example.com', timestamptz '2025-01-01' + (i %% 50) * interval '1 day'
+FROM generate_series(0, 199) i;
+CREATE TEMP TABLE known_churn AS
+SELECT i, CASE WHEN i %% 5 = 0 THEN date '2025-09-01' + (i / 5) * 12 END AS churn_day FROM generate_series(0, 199) i;
+INSERT INTO {schema}.subscription_periods (subscription_id, customer_id, plan_id, status, currency, amount_cents,
+                                           quantity, billing_interval, interval_count, valid_from, valid_to)
+SELECT 'ks' || i, 'k' || i, 'team', 'active', 'USD', 4900, 1, 'month', 1,
+       timestamptz '2025-01-01' + (i %% 50) * interval '1 day', churn_day::timestamptz
+FROM known_churn;
+INSERT INTO {schema}.events (event_id, user_id, customer_id, event_name, occurred_at)
+SELECT 'ke' || i || '-' || d::date, 'ku' || i, 'k' || i, CASE WHEN i %% 3 = 0 THEN 'report_create' ELSE 'login' END,
+       d + interval '10 hours'
+FROM known_churn
+CROSS JOIN generate_series(timestamptz '2025-01-01' + (i %% 50) * interval '1 day', timestamptz '2026-11-22',
+                           interval '1 day') d
+WHERE (churn_day IS NULL OR d < churn_day - 28)
+  AND NOT (i %% 7 = 3 AND extract(day FROM d) <= 10);
+"""
+
+
+def test_a_known_answer_is_learned_and_ranked(airflow_env, databases):
+    """The silent accounts are the ones that churn: the model must find that, rank the two accounts that are
+    silent but still paying on 11-22 (k190 cancels on 12-01, k195 on 12-13) above every other, and say that
+    their activity stopped."""
+    with psycopg.connect(databases["app"], autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS churn_known CASCADE")
+        conn.execute(compose(db.read_sql("contract/app_schema.sql"), schema="churn_known"))
+        with psycopg.ClientCursor(conn) as cur:
+            cur.execute(compose(KNOWN_SCENARIO, schema="churn_known"), {})
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS churn_known_out CASCADE")
+        db.migrate(conn, "churn_known_out")
+    build_metrics(END, output_schema="churn_known_out", source_schema="churn_known")
+
+    result = churn.train_model(END, run_id="test", schema="churn_known_out", source_schema="churn_known")
+    assert result["status"] == "champion", result
+    assert result["metrics"]["auc"] >= 0.95, result
+    summary = churn.score_accounts(END, schema="churn_known_out", source_schema="churn_known",
+                                   reporting_currency="USD")
+    assert summary["accounts"] == 160 + 2  # 160 healthy, and the two churners not yet gone
+    with psycopg.connect(databases["warehouse"]) as conn:
+        top = conn.execute("SELECT customer_id, risk_band, top_drivers FROM churn_known_out.churn_scores "
+                           "WHERE day = %s ORDER BY churn_probability DESC, customer_id LIMIT 2", (END,)).fetchall()
+    assert sorted(c for c, _, _ in top) == ["k190", "k195"], top
+    assert all(band == "high" for _, band, _ in top)
+    for _, _, drivers in top:
+        assert any(d["signal"] in ("events_7d", "events_30d", "days_since_last_activity", "active_users_7d",
+                                   "active_users_trend", "events_trend") for d in drivers), drivers
+
+
+# --------------------------------------------------------------------------------------- the demo data
+
+
+@pytest.fixture(scope="module")
+def demo(airflow_env, databases):
+    """1,500 demo customers over 20 months, with MRR and engagement built through 2026-11-22."""
+    demo_data.load(databases["app"], customers=1500, months=20, seed=11, end=END, verbose=False)
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        db.migrate(conn, "saas_ops")
+        conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")
+    build_metrics(END)
+    return databases
+
+
+def stored(version: str, name: str = "model.pkl") -> bytes:
+    """An object of the model in backup_storage (moto's S3 in the tests)."""
+    return storage.open_storage().get_bytes(churn.artifact_key("saas_ops", version, name))
+
+
+def test_no_champion_yet_skips_scoring(demo):
+    summary = churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    assert summary == {"day": "2026-11-22", "skipped": "no champion churn model yet: trigger churn_train first"}
+
+
+def test_the_demo_champion_meets_the_quality_bars(demo):
+    result = churn.train_model(END, run_id="test", schema="saas_ops", source_schema="app")
+    m = result["metrics"]
+    assert result["status"] == "champion" and result["decision"].startswith("promoted: first model"), result
+    assert m["auc"] >= 0.80, m
+    assert m["auc"] >= result["single_signal_auc"] + 0.05, result
+    assert m["calibration_error"] < 0.05, m
+    if result["gradient_boosting_auc"] >= result["logistic_auc"]:
+        assert m["chosen"] == "gradient_boosting" and result["note"] is None, result
+    else:  # the candidate is the better of the two, and the run says why
+        assert m["chosen"] == "logistic" and result["note"] == (
+            f"the logistic baseline (AUC {result['logistic_auc']}) beat gradient boosting (AUC "
+            f"{result['gradient_boosting_auc']}) on the evaluation dates, so it is the candidate"), result
+    with psycopg.connect(demo["warehouse"]) as conn:
+        row = conn.execute("SELECT is_champion, artifact_sha256, training_window, evaluation_window, metrics "
+                           "FROM saas_ops.churn_models WHERE model_version = 'churn-20261122'").fetchone()
+    assert row[0] and row[1] == storage.sha256_hex(stored("churn-20261122"))
+    assert row[4]["gradient_boosting"]["rows"] == row[4]["logistic"]["rows"] > 1000
+    # weekly dates: the last labelled one is 10-24 (+29 days = 11-22); 8 evaluation weeks from 09-05,
+    # training up to 30 days before them
+    assert (row[3].lower, row[3].upper) == (dt.date(2026, 9, 5), dt.date(2026, 10, 25))
+    assert row[2].upper == dt.date(2026, 8, 2)  # the last training date is 08-01
+    card = stored("churn-20261122", "model_card.md").decode()
+    assert "## Calibration (evaluation dates)" in card and f"| {m['chosen'].replace('_', ' ')} | {m['auc']} |" in card
+
+
+def test_scores_every_paying_account_with_bands_health_and_drivers(demo):
+    summary = churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    with psycopg.connect(demo["warehouse"]) as conn:
+        paying = conn.execute("SELECT paying_customers FROM saas_ops.mrr_daily WHERE day = %s", (END,)).fetchone()[0]
+        assert summary["accounts"] == paying
+        bands = dict(conn.execute("SELECT risk_band, count(*) FROM saas_ops.churn_scores GROUP BY 1").fetchall())
+        assert sum(bands.values()) == paying and 0.04 * paying <= bands["high"] <= 0.2 * paying, bands
+        health = dict(conn.execute("SELECT risk_band, avg(health_score) FROM saas_ops.churn_scores GROUP BY 1"
+                                   ).fetchall())
+        assert health["high"] < health["medium"] < health["low"], health
+        drivers = conn.execute("SELECT top_drivers FROM saas_ops.churn_scores WHERE risk_band = 'high'").fetchall()
+        assert all(1 <= len(d) <= 3 and all(x["text"] and x["impact"] > 0 for x in d) for (d,) in drivers)
+        mrr_match = conn.execute("SELECT count(*) FROM saas_ops.churn_scores s JOIN saas_ops.customer_mrr_changes c "
+                                 "ON c.customer_id = s.customer_id AND c.day = (SELECT max(day) FROM "
+                                 "saas_ops.customer_mrr_changes WHERE customer_id = s.customer_id AND day <= s.day) "
+                                 "WHERE s.mrr_cents = c.mrr_cents").fetchone()[0]
+        assert mrr_match == paying
+        before = conn.execute("SELECT * FROM saas_ops.churn_scores ORDER BY customer_id").fetchall()
+    churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    with psycopg.connect(demo["warehouse"]) as conn:
+        assert conn.execute("SELECT * FROM saas_ops.churn_scores ORDER BY customer_id").fetchall() == before
+
+
+def test_retraining_on_the_same_data_keeps_the_champion(demo):
+    again = churn.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
+    auc = again["metrics"]["auc"]
+    assert again["status"] == "challenger", again
+    assert again["decision"] == (f"kept as challenger: AUC {auc:.4f} vs the champion's {auc:.4f} on the same "
+                                 "evaluation dates; promotion needs +0.005")
+    with psycopg.connect(demo["warehouse"]) as conn:
+        assert conn.execute("SELECT model_version FROM saas_ops.churn_models WHERE is_champion").fetchone() == \
+            ("churn-20261122",)
+    rerun = churn.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
+    assert rerun["retrained"] is False and rerun["status"] == "challenger"
+
+
+def test_an_altered_artifact_is_refused_and_replaced(demo):
+    data = bytearray(stored("churn-20261122"))
+    data[len(data) // 2] ^= 0x01
+    storage.open_storage().put_bytes(churn.artifact_key("saas_ops", "churn-20261122"), bytes(data))
+    with pytest.raises(ValueError, match="has SHA-256 .* but .* was recorded when it was trained"):
+        churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    result = churn.train_model(END + dt.timedelta(days=14), run_id="test", schema="saas_ops", source_schema="app")
+    assert result["status"] == "champion"
+    assert result["decision"].startswith(
+        "promoted: the current champion cannot be used (churn model churn-20261122: artifact "
+        "s3://saas-ops/saas-ops/models/churn/saas_ops/churn-20261122/model.pkl has SHA-256")
+
+
+def test_the_dags_train_score_and_send_one_digest(demo, receivers):
+    """churn_train for the week (a new version, kept as challenger: same data), then churn_score: the
+    digest of accounts entering the high band, sent once across a rerun."""
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute("DELETE FROM saas_ops.churn_scores")
+        conn.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'churn_score'")
+    logical = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(4), dt.UTC)
+    train = load_dag(REPO / "dags" / "churn_train.py", "churn_train")
+    assert train.test(logical_date=logical + dt.timedelta(days=21)).state == "success"
+    with psycopg.connect(demo["warehouse"]) as conn:
+        assert conn.execute("SELECT status FROM saas_ops.churn_models WHERE model_version = 'churn-20261213'"
+                            ).fetchone() == ("challenger",)
+    for _ in range(2):
+        score = load_dag(REPO / "dags" / "churn_score.py", "churn_score")
+        assert score.test(logical_date=logical).state == "success"
+    texts = receivers["slack"].texts()
+    with psycopg.connect(demo["warehouse"]) as conn:
+        high, at_risk = conn.execute("SELECT count(*), sum(mrr_cents) FROM saas_ops.churn_scores WHERE day = %s "
+                                     "AND risk_band = 'high'", (END,)).fetchone()
+        top = conn.execute("SELECT customer_id FROM saas_ops.churn_scores WHERE day = %s AND risk_band = 'high' "
+                           "ORDER BY mrr_cents DESC, customer_id LIMIT 1", (END,)).fetchone()[0]
+    assert len(texts) == 1, texts
+    assert (f"churn_score: {high} account(s) entered the high churn-risk band on 2026-11-22, "
+            f"{at_risk / 100:,.2f} USD MRR at risk") in texts[0]
+    assert f"({top}):" in texts[0].splitlines()[2]
+
+
+def test_features_do_not_see_the_future(demo):
+    """Everything that happens from t on (activity, tickets, payments, a cancellation, an invoice paid,
+    a ticket answered) leaves the features at t unchanged; the same kind of change before t moves them."""
+    t = END - dt.timedelta(days=60)
+    before = features_at(t)
+    customer = before.sort_values("mrr_cents", ascending=False)["customer_id"].iloc[0]
+    user = None
+    with psycopg.connect(demo["app"]) as conn:
+        user = conn.execute("SELECT user_id FROM app.users WHERE customer_id = %s LIMIT 1", (customer,)).fetchone()[0]
+        after = f"'{t}'::timestamptz + interval '2 hours'"
+        conn.execute(f"INSERT INTO app.events VALUES ('future1', %s, %s, 'report_create', {after}, NULL)",
+                     (user, customer))
+        conn.execute(f"INSERT INTO app.support_tickets (ticket_id, customer_id, created_at, priority) "
+                     f"VALUES ('future2', %s, {after}, 'urgent')", (customer,))
+        conn.execute(f"UPDATE app.support_tickets SET first_response_at = {after} "
+                     "WHERE created_at < %s AND (first_response_at IS NULL OR first_response_at >= %s)", (t, t))
+        conn.execute(f"UPDATE app.support_tickets SET resolved_at = {after}, csat = 1 "
+                     "WHERE created_at < %s AND (resolved_at IS NULL OR resolved_at >= %s)", (t, t))
+        conn.execute(f"INSERT INTO app.payment_attempts (attempt_id, invoice_id, customer_id, attempted_at, status, "
+                     f"amount_cents) SELECT 'future3-' || invoice_id, invoice_id, customer_id, {after}, 'succeeded', "
+                     f"amount_due_cents FROM app.invoices WHERE issued_at < %s AND status <> 'paid'", (t,))
+        conn.execute("DELETE FROM app.subscription_periods WHERE customer_id = %s AND valid_from >= %s", (customer, t))
+        conn.execute("UPDATE app.subscription_periods SET valid_to = %s::timestamptz + interval '5 days' "
+                     "WHERE customer_id = %s AND (valid_to IS NULL OR valid_to > %s::timestamptz + interval '5 days')",
+                     (t, customer, t))
+    build_metrics(END)
+    unchanged = features_at(t)
+    pd.testing.assert_frame_equal(unchanged.drop(columns="churned"), before.drop(columns="churned"))
+    assert bool(unchanged.loc[unchanged.customer_id == customer, "churned"].iloc[0]) is True  # the label does look
+
+    with psycopg.connect(demo["app"]) as conn:  # the control: the same event a day earlier counts
+        conn.execute("INSERT INTO app.events VALUES ('past1', %s, %s, 'report_create', "
+                     "%s::timestamptz - interval '20 hours', NULL)", (user, customer, t))
+    build_metrics(END)
+    moved = features_at(t)
+    row = lambda f: f.loc[f.customer_id == customer].iloc[0]  # noqa: E731
+    assert row(moved)["events_7d"] == row(before)["events_7d"] + 1
