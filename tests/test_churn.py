@@ -28,7 +28,7 @@ def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schem
     with db.warehouse() as wh:
         assert mrr.bridge_problems(wh, output_schema, window) == []
         mrr.advance_watermark(wh, output_schema, end, "test")
-        windows.advance_watermark(wh, output_schema, engagement.OUTPUTS, "test", end, "test")
+        windows.advance_watermark(wh, output_schema, engagement.OUTPUTS, engagement.DAG_ID, end, "test")
 
 
 def features_at(t: dt.date, schema: str = "saas_ops", source_schema: str = "app") -> pd.DataFrame:
