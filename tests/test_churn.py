@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 import psycopg
 import pytest
+import sklearn
 
 from saas_ops import churn, db, demo_data, engagement, mrr, storage, windows
 from saas_ops.db import compose
@@ -184,6 +185,13 @@ def test_retraining_on_the_same_data_keeps_the_champion(demo):
 
 
 def test_an_altered_artifact_is_refused_and_replaced(demo):
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute("UPDATE saas_ops.churn_models SET sklearn_version = '1.0.2' WHERE is_champion")
+        with pytest.raises(ValueError, match=r"churn model churn-20261122 was trained with scikit-learn 1\.0\.2, this "
+                                             r"worker has 1\.\d+\.\d+; retrain it"):
+            churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+        conn.execute("UPDATE saas_ops.churn_models SET sklearn_version = %s WHERE is_champion",
+                     (sklearn.__version__,))
     data = bytearray(stored("churn-20261122"))
     data[len(data) // 2] ^= 0x01
     storage.open_storage().put_bytes(churn.artifact_key("saas_ops", "churn-20261122"), bytes(data))
