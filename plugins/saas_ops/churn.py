@@ -257,6 +257,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     """Scores every account paying at the end of `day` with the champion and replaces that day's rows of
     churn_scores in one transaction. Returns what it did (`skipped` with the reason when there is no
     champion yet)."""
+    import numpy as np
     from psycopg.types.json import Jsonb
     from threadpoolctl import threadpool_limits
 
@@ -280,7 +281,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
         rows = read_features(wh)
         x = churn_model.features_frame(rows)
         with threadpool_limits(config.setting("CHURN_THREADS")):
-            p = model.probability(x) if len(x) else []
+            p = model.probability(x) if len(x) else np.zeros(0)
             drivers = model.drivers(x) if len(x) else []
         bands, health = model.band(p), model.health(p)
         records = rows.drop(columns=["t", "churned"]).to_dict("records")
