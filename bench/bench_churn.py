@@ -34,7 +34,7 @@ TRUNCATE app.customers, app.subscription_periods, app.payment_attempts, app.supp
 CREATE TEMP TABLE accounts AS
 SELECT i, 'c' || i AS customer_id, %(end)s::date - 400 - (i %% 300) AS since,
        4900 + (i %% 4) * 5000 AS mrr,
-       CASE WHEN i %% 9 = 0 THEN %(end)s::date + 30 - ((i * 7919) %% 450) END AS churn_day
+       CASE WHEN i %% 9 = 0 THEN %(end)s::date + 30 - ((i::bigint * 7919) %% 450)::int END AS churn_day
 FROM generate_series(1, %(n)s) i;
 INSERT INTO app.customers (customer_id, name, created_at) SELECT customer_id, 'Account ' || i, since FROM accounts;
 INSERT INTO app.subscription_periods (subscription_id, customer_id, plan_id, status, currency, amount_cents,
