@@ -160,6 +160,8 @@ def test_scores_every_paying_account_with_bands_health_and_drivers(demo):
         assert health["high"] < health["medium"] < health["low"], health
         drivers = conn.execute("SELECT top_drivers FROM saas_ops.churn_scores WHERE risk_band = 'high'").fetchall()
         assert all(1 <= len(d) <= 3 and all(x["text"] and x["impact"] > 0 for x in d) for (d,) in drivers)
+        assert conn.execute("SELECT watermark_day, dag_id FROM saas_ops.watermarks WHERE output = 'churn_scores'"
+                            ).fetchone() == (END, "churn_score")
         mrr_match = conn.execute("SELECT count(*) FROM saas_ops.churn_scores s JOIN saas_ops.customer_mrr_changes c "
                                  "ON c.customer_id = s.customer_id AND c.day = (SELECT max(day) FROM "
                                  "saas_ops.customer_mrr_changes WHERE customer_id = s.customer_id AND day <= s.day) "

@@ -253,15 +253,16 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
 # --------------------------------------------------------------------------------------- scoring
 
 
-def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_currency: str) -> dict[str, Any]:
+def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_currency: str,
+                   run_id: str = "manual") -> dict[str, Any]:
     """Scores every account paying at the end of `day` with the champion and replaces that day's rows of
-    churn_scores in one transaction. Returns what it did (`skipped` with the reason when there is no
-    champion yet)."""
+    churn_scores in one transaction, moving its watermark forward (ops_watchdog alerts when it goes stale).
+    Returns what it did (`skipped` with the reason when there is no champion yet)."""
     import numpy as np
     from psycopg.types.json import Jsonb
     from threadpoolctl import threadpool_limits
 
-    from saas_ops import churn_model, config, db
+    from saas_ops import churn_model, config, db, windows
     from saas_ops.db import compose
 
     with db.warehouse() as wh:
@@ -297,6 +298,9 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
                        for s, impact in drivers[i]]
                 copy.write_row((day, row["customer_id"], record.version, round(float(p[i]), 6), bands[i], Jsonb(top),
                                 int(health[i]), int(row["mrr_cents"])))
+        scored_through = windows.read_watermark(wh, schema, "churn_scores")
+        if scored_through is None or day >= scored_through:  # rescoring an older day keeps the newest
+            windows.advance_watermark(wh, schema, ("churn_scores",), SCORE_DAG_ID, day, run_id)
     counts = {band: int((bands == band).sum()) for band in ("high", "medium", "low")} if len(records) else {}
     return {"day": day.isoformat(), "model_version": record.version, "accounts": len(records), "bands": counts}
 
@@ -338,7 +342,7 @@ def score_churn(**context: Any) -> dict[str, Any]:
 
     summary = score_accounts(closing_day(context), schema=config.schema_name("OUTPUT_SCHEMA"),
                              source_schema=config.schema_name("SOURCE_SCHEMA"),
-                             reporting_currency=config.setting("REPORTING_CURRENCY"))
+                             reporting_currency=config.setting("REPORTING_CURRENCY"), run_id=context["run_id"])
     if "skipped" in summary:
         raise AirflowSkipException(summary["skipped"])
     print(f"scored {summary['accounts']:,} accounts for {summary['day']} with {summary['model_version']}: "
