@@ -9,10 +9,9 @@ to the local folder <LOCAL_DIR>/storage, which is the local mode and says so.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 CONN_ID = "backup_storage"
 
@@ -32,9 +31,6 @@ class LocalStorage:
     def uri(self, key: str) -> str:
         return (self.root / key).as_uri()
 
-    def describe(self) -> str:
-        return f"local folder {self.root} (no {CONN_ID} connection: local mode)"
-
     def put_bytes(self, key: str, data: bytes) -> str:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,38 +39,11 @@ class LocalStorage:
         partial.replace(path)
         return self.uri(key)
 
-    def put_stream(self, key: str, stream: BinaryIO) -> str:
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("wb") as out:
-            shutil.copyfileobj(stream, out, 1 << 20)
-        partial.replace(path)
-        return self.uri(key)
-
     def get_bytes(self, key: str) -> bytes:
         try:
             return (self.root / key).read_bytes()
         except FileNotFoundError:
             raise StorageError(f"{self.uri(key)} does not exist") from None
-
-    def download(self, key: str, target: Path) -> None:
-        try:
-            shutil.copyfile(self.root / key, target)
-        except FileNotFoundError:
-            raise StorageError(f"{self.uri(key)} does not exist") from None
-
-    def list(self, prefix: str) -> list[str]:
-        base = self.root / prefix
-        folder = base if base.is_dir() else base.parent
-        if not folder.exists():
-            return []
-        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*")
-                      if p.is_file() and not p.name.endswith(".partial")
-                      and str(p.relative_to(self.root)).startswith(prefix))
-
-    def delete(self, key: str) -> None:
-        (self.root / key).unlink(missing_ok=True)
 
 
 @dataclass
@@ -88,9 +57,6 @@ class S3Storage:
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
-
-    def describe(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix} (connection {CONN_ID})"
 
     def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -114,33 +80,9 @@ class S3Storage:
                    ServerSideEncryption="AES256", ChecksumAlgorithm="SHA256")
         return self.uri(key)
 
-    def put_stream(self, key: str, stream: BinaryIO) -> str:
-        from boto3.s3.transfer import TransferConfig
-
-        # Multipart from the stream itself: nothing is staged on local disk.
-        self._call("upload", self.client.upload_fileobj, Fileobj=stream, Bucket=self.bucket, Key=self._key(key),
-                   ExtraArgs={"ServerSideEncryption": "AES256", "ChecksumAlgorithm": "SHA256"},
-                   Config=TransferConfig(multipart_chunksize=64 << 20, use_threads=False))
-        return self.uri(key)
-
     def get_bytes(self, key: str) -> bytes:
         body = self._call("download", self.client.get_object, Bucket=self.bucket, Key=self._key(key))["Body"]
         return body.read()
-
-    def download(self, key: str, target: Path) -> None:
-        self._call("download", self.client.download_file, Bucket=self.bucket, Key=self._key(key),
-                   Filename=str(target))
-
-    def list(self, prefix: str) -> list[str]:
-        keys: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
-        pages = self._call("list", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix))))
-        for page in pages:
-            keys += [o["Key"][len(self.prefix):] for o in page.get("Contents", [])]
-        return sorted(keys)
-
-    def delete(self, key: str) -> None:
-        self._call("delete", self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
 
 
 Storage = LocalStorage | S3Storage
