@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 DAG_ID = "saas_mrr"
 OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
-BUILD_STEPS = ("mrr/20_checks.sql", "mrr/30_movements.sql", "mrr/40_mrr_daily.sql", "mrr/50_monthly.sql",
-               "mrr/60_first_paid.sql")
+BUILD_STEPS = ("mrr/20_checks.sql", "mrr/30_movements.sql", "mrr/40_mrr_daily.sql", "mrr/50_month_values.sql",
+               "mrr/55_write_months.sql", "mrr/60_first_paid.sql")
 STATE_TABLES = ("mrr_customer_first_paid",)
 ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
 TOP_ACCOUNTS = 5
@@ -71,6 +71,8 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
         params = window.params(run_id=run_id, dag_id=DAG_ID, reporting=reporting_currency.upper())
         summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
         for step in BUILD_STEPS:
+            if step == "mrr/50_month_values.sql" and window.reuses_month_rows:
+                step = "mrr/50_month_values_one_month.sql"
             db.run_sql_file(wh, step, params, schema=output_schema)
         summary["issues"] = dict(wh.execute(
             db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "

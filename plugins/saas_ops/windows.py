@@ -48,7 +48,7 @@ class Window:
         midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
         return {"s_day": self.start, "e_day": self.end, "p_day": self.prior_month_end,
                 "s_start": midnight(self.start), "e_next": midnight(self.end + dt.timedelta(days=1)),
-                "reuses_month_rows": self.reuses_month_rows, **extra}
+                "full_refresh": self.full_refresh, "reuses_month_rows": self.reuses_month_rows, **extra}
 
     def to_xcom(self) -> dict[str, Any]:
         return {"start": self.start and self.start.isoformat(), "end": self.end.isoformat(),

@@ -1,0 +1,51 @@
+-- customer_mrr_monthly's rows for the months [month(S), month(E)], as mrr_customer_months (written by
+-- 55_write_months.sql). Month-end MRR is valued directly from the periods in force at each month's last
+-- day (E for the current month), at that day's rate: an independent path from the daily change points,
+-- which check_bridge.sql compares. The month before the window (P's) is read back as stored: the run does
+-- not rewrite it. A daily run inside one month uses 50_month_values_one_month.sql instead.
+
+-- Positive month-end MRR per customer, for P's month (as stored) .. month(E).
+CREATE TEMP TABLE mrr_month_values ON COMMIT DROP AS
+SELECT p.customer_id, m.month, sum(round(p.mrr_num * f.rate / p.mrr_den))::bigint AS mrr_cents
+FROM mrr_periods p
+CROSS JOIN LATERAL (
+    SELECT g::date AS month, least((g + interval '1 month - 1 day')::date, %(e_day)s::date) AS month_end
+    FROM generate_series(date_trunc('month', greatest(p.first_day, %(s_day)s::date)),
+                         date_trunc('month', least(p.end_day - 1, %(e_day)s::date)), interval '1 month') g
+) m
+JOIN mrr_fx_daily f ON f.currency = p.currency AND f.day = m.month_end
+WHERE p.first_day <= m.month_end AND m.month_end < p.end_day
+GROUP BY p.customer_id, m.month
+HAVING sum(round(p.mrr_num * f.rate / p.mrr_den)) > 0
+UNION ALL
+SELECT customer_id, month, mrr_cents
+FROM {schema}.customer_mrr_monthly
+WHERE month = date_trunc('month', %(p_day)s::date) AND mrr_cents > 0;
+
+-- Each customer's month end against the month end before it: rows where either is positive. One pass
+-- over the values in customer order gives both a month with MRR and, after a customer's last month in a
+-- run of months, the churn in the month that follows.
+CREATE TEMP TABLE mrr_customer_months ON COMMIT DROP AS
+WITH v AS (
+    SELECT customer_id, month, mrr_cents,
+           CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(mrr_cents) OVER w ELSE 0 END
+               AS previous_cents,
+           row_number() OVER w > 1 AS paid_earlier,
+           lead(month) OVER w AS following
+    FROM mrr_month_values
+    WINDOW w AS (PARTITION BY customer_id ORDER BY month)
+)
+SELECT customer_id, month, mrr_cents, previous_cents,
+       {schema}.mrr_movement(previous_cents, mrr_cents, paid_before) AS movement
+FROM (
+    SELECT v.customer_id, v.month, v.mrr_cents, v.previous_cents,
+           v.paid_earlier OR coalesce(s.first_paid_month < date_trunc('month', %(s_day)s::date)::date, false)
+               AS paid_before
+    FROM v LEFT JOIN {schema}.mrr_customer_first_paid s USING (customer_id)
+    WHERE v.month >= date_trunc('month', %(s_day)s::date)  -- P's month only served as "the month before"
+    UNION ALL
+    SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents, true
+    FROM v
+    WHERE (month + interval '1 month')::date IS DISTINCT FROM following
+      AND (month + interval '1 month')::date <= %(e_day)s::date
+) m;
