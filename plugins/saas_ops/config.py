@@ -24,6 +24,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BACKUP_MIN_BYTES": (1024, "a backup smaller than this is suspicious (Barman's minimum_size)"),
     "BACKUP_MAX_SHRINK": (0.5, "a good backup smaller than this fraction of the previous good one is an alert"),
     "DRILL_MAX_AGE_DAYS": (8, "the newest passed restore drill must be younger than this"),
+    "BACKUP_FORMAT": ("custom", "pg_dump format: custom (streamed while written) or directory (parallel, BACKUP_JOBS)"),
+    "BACKUP_COMPRESSION": ("1", "pg_dump --compress: -Z1 dumped about 2x faster than the default level for nearly "
+                                "the same size (README, Backups)"),
+    "BACKUP_JOBS": (2, "parallel jobs of a directory-format pg_dump and of pg_restore in a drill"),
+    "BACKUP_KEEP_DAILY": (7, "retention: keep the newest backup of each of this many latest days"),
+    "BACKUP_KEEP_WEEKLY": (4, "retention: ... of each of this many latest ISO weeks"),
+    "BACKUP_KEEP_MONTHLY": (12, "retention: ... of each of this many latest months"),
+    "PG_BIN_DIR": ("", "folder of pg_dump/pg_restore matching the server's major version; empty: searched for"),
     "MRR_DROP_ALERT": (0.03, "revenue alert when MRR falls more than this fraction from one day to the next"),
     "CHURN_SPIKE_FACTOR": (3.0, "revenue alert when a day's churned MRR exceeds this many times its 28-day mean"),
     "CORE_FEATURES": ("dashboard_view,report_create,integration_connect,alert_create,export_csv,invite_user,"

@@ -37,8 +37,8 @@ def default_dir() -> Path:
     return project_home() / ".local" / "pg"
 
 
-def find_pg_bin() -> Path:
-    """The folder holding initdb, pg_ctl, postgres, pg_dump and pg_restore."""
+def pg_bin_candidates() -> list[Path]:
+    """Folders that may hold PostgreSQL binaries, in order of preference."""
     candidates: list[Path] = []
     if os.environ.get("SAAS_OPS_PG_BIN"):
         candidates.append(Path(os.environ["SAAS_OPS_PG_BIN"]))
@@ -50,8 +50,12 @@ def find_pg_bin() -> Path:
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
     by_version = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
-    candidates += [Path(p) for p in reversed(by_version)]
-    for folder in candidates:
+    return candidates + [Path(p) for p in reversed(by_version)]
+
+
+def find_pg_bin() -> Path:
+    """The folder holding initdb, pg_ctl, postgres, pg_dump and pg_restore."""
+    for folder in pg_bin_candidates():
         if all((folder / exe).is_file() for exe in ("initdb", "pg_ctl", "postgres")):
             return folder
     raise DevDbError(

@@ -9,11 +9,14 @@ to the local folder <LOCAL_DIR>/storage, which is the local mode and says so.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CONN_ID = "backup_storage"
+PART_BYTES = 16 * 1024 * 1024  # S3 multipart part size (5 MiB at least; 10,000 parts: up to 160 GiB)
+CHUNK_BYTES = 1024 * 1024
 
 
 class StorageError(RuntimeError):
@@ -22,6 +25,31 @@ class StorageError(RuntimeError):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Stored:
+    """What a streamed upload or download moved: its URI, size and SHA-256 (of the bytes themselves; S3's
+    own checksum of a multipart upload is a checksum of part checksums, not this)."""
+    uri: str
+    bytes: int
+    sha256: str
+
+
+class _Tally:
+    """Counts and hashes chunks as they pass."""
+
+    def __init__(self) -> None:
+        self.hash, self.bytes = hashlib.sha256(), 0
+
+    def feed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.hash.update(chunk)
+            self.bytes += len(chunk)
+            yield chunk
+
+    def stored(self, uri: str) -> Stored:
+        return Stored(uri, self.bytes, self.hash.hexdigest())
 
 
 @dataclass
@@ -44,6 +72,40 @@ class LocalStorage:
             return (self.root / key).read_bytes()
         except FileNotFoundError:
             raise StorageError(f"{self.uri(key)} does not exist") from None
+
+    def upload_stream(self, key: str, chunks: Iterable[bytes]) -> Stored:
+        """Writes the chunks as they come; the object appears only once they all arrived."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial, tally = path.with_name(path.name + ".partial"), _Tally()
+        try:
+            with partial.open("wb") as out:
+                for chunk in tally.feed(chunks):
+                    out.write(chunk)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return tally.stored(self.uri(key))
+
+    def download_to(self, key: str, target: Path) -> Stored:
+        tally = _Tally()
+        try:
+            with (self.root / key).open("rb") as src, target.open("wb") as out:
+                for chunk in tally.feed(iter(lambda: src.read(CHUNK_BYTES), b"")):
+                    out.write(chunk)
+        except FileNotFoundError:
+            raise StorageError(f"{self.uri(key)} does not exist") from None
+        return tally.stored(self.uri(key))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            (self.root / key).unlink(missing_ok=True)
 
 
 @dataclass
@@ -83,6 +145,61 @@ class S3Storage:
     def get_bytes(self, key: str) -> bytes:
         body = self._call("download", self.client.get_object, Bucket=self.bucket, Key=self._key(key))["Body"]
         return body.read()
+
+    def upload_stream(self, key: str, chunks: Iterable[bytes]) -> Stored:
+        """A multipart upload fed as the chunks come (one part in memory at a time). Any failure, the
+        producer's included, aborts it: no partial object is left behind."""
+        target = {"Bucket": self.bucket, "Key": self._key(key)}
+        upload_id = self._call("upload", self.client.create_multipart_upload, **target,
+                               ServerSideEncryption="AES256", ChecksumAlgorithm="SHA256")["UploadId"]
+        tally, parts, buffer = _Tally(), [], bytearray()
+
+        def send(data: bytes) -> None:
+            number = len(parts) + 1
+            answer = self._call("upload", self.client.upload_part, **target, UploadId=upload_id,
+                                PartNumber=number, Body=data, ChecksumAlgorithm="SHA256")
+            parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]})
+
+        try:
+            for chunk in tally.feed(chunks):
+                buffer += chunk
+                if len(buffer) >= PART_BYTES:
+                    send(bytes(buffer))
+                    buffer.clear()
+            if buffer or not parts:
+                send(bytes(buffer))
+            self._call("upload", self.client.complete_multipart_upload, **target, UploadId=upload_id,
+                       MultipartUpload={"Parts": parts})
+        except BaseException:
+            try:
+                self.client.abort_multipart_upload(**target, UploadId=upload_id)
+            except Exception:  # noqa: BLE001 - the original error is the one to report
+                pass
+            raise
+        return tally.stored(self.uri(key))
+
+    def download_to(self, key: str, target: Path) -> Stored:
+        body = self._call("download", self.client.get_object, Bucket=self.bucket, Key=self._key(key))["Body"]
+        tally = _Tally()
+        with target.open("wb") as out:
+            for chunk in tally.feed(body.iter_chunks(CHUNK_BYTES)):
+                out.write(chunk)
+        return tally.stored(self.uri(key))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))
+        keys: list[str] = []
+        try:
+            for page in pages:
+                keys += [o["Key"][len(self.prefix):] for o in page.get("Contents", [])]
+        except Exception as exc:  # noqa: BLE001 - reported as a storage error with the bucket named
+            raise StorageError(f"listing s3://{self.bucket}/{self._key(prefix)} failed: {exc}") from None
+        return sorted(keys)
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": self._key(k)} for k in keys[start:start + 1000]]
+            self._call("delete", self.client.delete_objects, Bucket=self.bucket, Delete={"Objects": batch})
 
 
 Storage = LocalStorage | S3Storage

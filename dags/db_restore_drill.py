@@ -1,0 +1,42 @@
+"""
+### db_restore_drill: prove that a backup restores
+
+Weekly (Saturday 05:00 UTC), and by hand: **Trigger DAG** shows a form. Severity **P0**.
+
+1. Picks the backup (`latest` good one by default, or a `backup_id` from `saas_ops.backups`).
+2. Reads its manifest from storage and checks it against the `backups` row; downloads the dump and checks
+   its size and SHA-256 **before** restoring (a flipped byte in a dump can restore without an error).
+3. `pg_restore` (parallel) into a fresh scratch database on `restore_target` (a connection; without it,
+   the server of `saas_db`). The restoring role needs CREATEDB there.
+4. Proves it: every table present with the manifest's row count and content checksum, sequences' last
+   values, every index and constraint.
+5. Writes `saas_ops.restore_drills` (each check with expected and actual, RTO = download + restore, RPO =
+   the backup's age), drops the scratch database unless `keep_database`, and posts a Slack summary. Any
+   failed check fails the task: a P0 alert.
+"""
+
+import pendulum
+from airflow.sdk import Param, dag
+
+from saas_ops import alerts
+from saas_ops.backup import restore_drill
+from saas_ops.tasks import migrate_outputs
+
+
+@dag(schedule="0 5 * * 6", start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False, max_active_runs=1,
+     doc_md=__doc__, **alerts.dag_policy(severity="P0", owner="data-platform", tags=["backup"], retries=0),
+     params={
+         "backup_id": Param("latest", type="string", title="Backup",
+                            description="backup_id from saas_ops.backups, or latest for the newest good backup"),
+         "target_conn_id": Param("restore_target", type="string", title="Restore into",
+                                 description="Airflow connection of the server to restore into; when it does not "
+                                             "exist, the server of saas_db"),
+         "keep_database": Param(False, type="boolean", title="Keep the scratch database",
+                                description="leave the restored database in place to inspect it (drop it yourself "
+                                            "afterwards); by default it is dropped, even when a check fails"),
+     })
+def db_restore_drill():
+    migrate_outputs() >> restore_drill() >> alerts.failure_backstop()
+
+
+db_restore_drill()
