@@ -126,7 +126,7 @@ def test_a_nightly_backup_restores_and_is_proven_equal(each_storage, env):
     assert row(env["warehouse"], "SELECT count(*), max(sha256) FROM saas_ops.backups") == (1, sha256)
 
 
-def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monkeypatch):
+def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monkeypatch, tmp_path, capsys):
     first = take("2026-11-21T01:00:00")["backup_id"]
     take("2026-11-22T01:00:00")
     monkeypatch.setenv("AIRFLOW_CONN_RESTORE_TARGET", _airflow_uri(env["source"]))
@@ -140,8 +140,37 @@ def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monk
                                                            "kept_database FROM saas_ops.restore_drills")
     assert (drilled, target, kept) == (first, "restore_target", True)
     assert scratch_databases(env["source"]) == [scratch]
+
+    # The runbook's check of a database restored by hand, on the kept one: equal, then one row changed.
+    manifest = tmp_path / "manifest.json"
+    manifest.write_bytes(storage.open_storage().get_bytes(f"backups/{first}/manifest.json"))
+    restored = env["source"].replace(SOURCE_DB, scratch)
+    assert backup.main(["verify", str(manifest), restored]) == 0
+    checks = 3 + 2 * len(json.loads(manifest.read_text())["tables"]) + 1
+    assert f"{checks} of {checks} checks equal to backup {first}" in capsys.readouterr().out
+    with psycopg.connect(restored, autocommit=True) as conn:
+        conn.execute("UPDATE app.customers SET name = name || '!' WHERE customer_id = (SELECT min(customer_id) "
+                     "FROM app.customers)")
+    assert backup.main(["verify", str(manifest), restored]) == 1
+    out = capsys.readouterr().out
+    assert "NOT EQUAL  app.customers checksum: expected" in out and f"{checks - 1} of {checks} checks" in out
     with psycopg.connect(env["source"], autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{scratch}" WITH (FORCE)')
+
+
+def test_a_directory_format_backup_restores_in_parallel(env, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_BACKUP_FORMAT", "directory")
+    options = backup.BackupOptions.from_settings()
+    assert (options.format, options.compression, options.jobs) == ("directory", "1", 2)
+    taken = backup.take_backup(f"{SOURCE_DB}-dir", options)
+    stored = storage.open_storage().get_bytes(f"backups/{SOURCE_DB}-dir/dump.tar")
+    assert stored[257:262] == b"ustar" and (len(stored), storage.sha256_hex(stored)) == (taken["bytes"],
+                                                                                        taken["sha256"])
+    record = drill()
+    assert (record["status"], record["backup_id"], record["failed"]) == ("passed", f"{SOURCE_DB}-dir", [])
+    monkeypatch.setenv("AIRFLOW_VAR_BACKUP_FORMAT", "plain")
+    with pytest.raises(backup.BackupError, match="BACKUP_FORMAT='plain': expected custom or directory"):
+        backup.BackupOptions.from_settings()
 
 
 def test_no_matching_pg_dump_is_a_clear_error():

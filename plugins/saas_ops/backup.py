@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -584,3 +585,33 @@ def restore_drill(**context: Any) -> dict[str, Any]:
     print(summary)
     alerts.send_slack(summary)
     return record
+
+
+# --------------------------------------------------------------------------------------- by hand
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m saas_ops.backup verify MANIFEST DSN`: proves a database restored by hand (the README's
+    runbook) equal to a backup's manifest.json, check by check."""
+    import argparse
+
+    import psycopg
+
+    parser = argparse.ArgumentParser(prog="python -m saas_ops.backup", description=main.__doc__)
+    parser.add_argument("command", choices=["verify"])
+    parser.add_argument("manifest", type=Path, help="the backup's manifest.json")
+    parser.add_argument("dsn", help="libpq connection string of the restored database, e.g. 'host=... dbname=...'")
+    args = parser.parse_args(argv)
+    manifest = json.loads(args.manifest.read_text())
+    with psycopg.connect(args.dsn) as conn:
+        checks = compare_contents(manifest, database_contents(conn))
+    failed = [c for c in checks if not c.ok]
+    for c in failed:
+        print(f"NOT EQUAL  {c.name}: expected {c.expected}, got {c.actual}")
+    print(f"{len(checks) - len(failed)} of {len(checks)} checks equal to backup {manifest['backup_id']} "
+          f"({len(manifest['tables'])} tables)" + ("" if failed else ": the database is what was backed up"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -109,6 +109,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
         _revenue(conn)
         _engagement(conn)
         _churn(conn, app)
+        _backups(conn)
     outbox = home / "outbox"
     print(f"\nLocal mode (no Slack, Resend, PagerDuty or S3 connection): messages are written to {outbox}")
     if (outbox / "slack.jsonl").exists():
@@ -202,6 +203,25 @@ def _churn(conn: Any, app: str) -> None:
     for _, customer_id, mrr, p, health, drivers in riskiest:
         print(f"  {names.get(customer_id, customer_id)[:24]:<25}{mrr / 100:>10,.0f}{p:>6.0%}  health {health:>3}  "
               + "; ".join(d["text"] for d in drivers))
+
+
+def _backups(conn: Any) -> None:
+    """The newest backup and the newest restore drill, with what the drill proved."""
+    taken = conn.execute("SELECT backup_id, bytes, sha256, dump_seconds, jsonb_object_length(tables), uri "
+                         "FROM saas_ops.backups WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1").fetchone()
+    if not taken:
+        return
+    backup_id, size, sha256, seconds, tables, uri = taken
+    print(f"\nBackup {backup_id} (saas_ops.backups): {size / 1e6:,.1f} MB in {seconds:.1f} s, {tables} tables, "
+          f"sha256 {sha256[:16]}...\n  {uri}")
+    drill = conn.execute("SELECT status, checks, rto_seconds, rpo_seconds, backup_id FROM saas_ops.restore_drills "
+                         "ORDER BY started_at DESC LIMIT 1").fetchone()
+    if drill:
+        status, checks, rto, rpo, drilled = drill
+        passed = sum(c["ok"] for c in checks or [])
+        print(f"Restore drill of {drilled} (saas_ops.restore_drills): {status.upper()}, {passed} of "
+              f"{len(checks or [])} checks equal (every table's rows and checksum, sequences, indexes, "
+              f"constraints); restored in {rto or 0:.1f} s (RTO), backup {rpo / 60:.0f} min old (RPO)")
 
 
 def main(argv: list[str] | None = None) -> int:

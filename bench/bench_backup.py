@@ -1,0 +1,110 @@
+"""db_backup and db_restore_drill beside bare pg_dump and pg_restore, on a database of about 2 GB from the
+demo generator (BACKUP_BENCH_CUSTOMERS customers, default 60000), in the same run on the same server:
+
+- bare `pg_dump -Fc` at the default compression and at -Z1, to /dev/null: the compression choice;
+- the backup (pg_dump -Z1 streamed into local storage with its SHA-256, and the same-snapshot manifest of
+  every table's rows and checksum) against bare `pg_dump -Fc -Z1 > /dev/null`. Target: within 1.2x;
+- the drill (download with SHA-256, pg_restore -j2 into a fresh database, then every check) against bare
+  `pg_restore -j2` of the same file into a fresh database. Target: within 1.5x.
+"""
+
+import contextlib
+import datetime as dt
+import io
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from saas_ops import devdb
+
+CUSTOMERS = int(os.environ.get("BACKUP_BENCH_CUSTOMERS", "60000"))
+
+
+def main() -> None:
+    import psycopg
+
+    from saas_ops import backup, demo_data, storage
+
+    folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_backup_"))
+    server = devdb.start(folder)
+    try:
+        source = server.create_database("bench_backup_app", drop_first=True)
+        warehouse = server.create_database("bench_backup_warehouse", drop_first=True)
+        with contextlib.redirect_stdout(io.StringIO()):
+            demo_data.load(source, customers=CUSTOMERS, months=24, seed=7, end=dt.date(2026, 11, 22),
+                           events_per_active_day=3.0, verbose=False)
+        _point_airflow_at(source, warehouse, folder)
+        with psycopg.connect(source) as conn:
+            conn.execute("VACUUM ANALYZE")
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        bin_dir = server.bin_dir
+        env = {**os.environ, "PGPASSWORD": ""}
+
+        def bare_dump(level: str | None) -> tuple[float, int]:
+            args = [str(bin_dir / "pg_dump"), f"--dbname={source}", "--format=custom"]
+            args += [f"--compress={level}"] if level else []
+            t = time.perf_counter()
+            out = subprocess.run(f"{' '.join(args)} | wc -c", shell=True, capture_output=True, text=True, env=env,
+                                 check=True)
+            return time.perf_counter() - t, int(out.stdout.strip())
+
+        def bare_dump_to_null() -> float:
+            t = time.perf_counter()
+            with open(os.devnull, "wb") as null:
+                subprocess.run([str(bin_dir / "pg_dump"), f"--dbname={source}", "--format=custom", "--compress=1"],
+                               stdout=null, check=True, env=env)
+            return time.perf_counter() - t
+
+        default_s, default_bytes = bare_dump(None)
+        z1_s, z1_bytes = bare_dump("1")
+        print(f"database {size / 1e9:.2f} GB ({CUSTOMERS:,} customers)")
+        print(f"{'pg_dump -Fc':<34}{'s':>8}{'MB':>10}")
+        print(f"{'  default compression':<34}{default_s:>8.1f}{default_bytes / 1e6:>10.1f}")
+        print(f"{'  -Z1':<34}{z1_s:>8.1f}{z1_bytes / 1e6:>10.1f}")
+
+        bare = bare_dump_to_null()
+        with contextlib.redirect_stdout(io.StringIO()):
+            t = time.perf_counter()
+            taken = backup.take_backup("bench", backup.BackupOptions())
+            ours = time.perf_counter() - t
+        print(f"{'step':<34}{'ours s':>8}{'bare s':>8}{'ratio':>7}")
+        print(f"{'backup vs pg_dump -Fc -Z1':<34}{ours:>8.1f}{bare:>8.1f}{ours / bare:>7.2f}"
+              f"  ({taken['bytes'] / 1e6:,.1f} MB, {len(taken['tables'])} tables checksummed)")
+
+        dump = folder / "bare.pgdump"
+        storage.open_storage().download_to("backups/bench/dump.pgdump", dump)
+        scratch = server.create_database("bench_backup_bare_restore", drop_first=True)
+        t = time.perf_counter()
+        subprocess.run([str(bin_dir / "pg_restore"), f"--dbname={scratch}", "--jobs=2", "--no-owner",
+                        "--no-privileges", str(dump)], check=True, env=env)
+        bare = time.perf_counter() - t
+        dump.unlink()
+        with contextlib.redirect_stdout(io.StringIO()):
+            t = time.perf_counter()
+            record = backup.run_drill("bench-drill", "bench", target_conn_id="", keep_database=False, jobs=2)
+            ours = time.perf_counter() - t
+        print(f"{'drill vs pg_restore -j2':<34}{ours:>8.1f}{bare:>8.1f}{ours / bare:>7.2f}"
+              f"  ({record['status']}: {record['checks']} checks; download {record['download_seconds']:.1f} s, "
+              f"restore {record['restore_seconds']:.1f} s, verify {record['verify_seconds']:.1f} s)", flush=True)
+    finally:
+        devdb.stop(folder)
+
+
+def _point_airflow_at(source: str, warehouse: str, folder: Path) -> None:
+    """saas_db, warehouse_db and local storage from the environment (no metadata database needed)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    def uri(dsn: str) -> str:
+        p = conninfo_to_dict(dsn)
+        return f"postgresql://{p.get('user', 'postgres')}@{p['host']}:{p['port']}/{p['dbname']}"
+
+    os.environ.update({"AIRFLOW_CONN_SAAS_DB": uri(source), "AIRFLOW_CONN_WAREHOUSE_DB": uri(warehouse),
+                       "AIRFLOW_VAR_LOCAL_DIR": str(folder / "local")})
+    os.environ.pop("AIRFLOW_CONN_BACKUP_STORAGE", None)
+    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
+    from saas_ops import db
+
+    with db.warehouse() as wh:
+        db.migrate(wh)
