@@ -89,7 +89,7 @@ def main() -> None:
               f"  ({record['status']}: {record['checks']} checks; download {record['download_seconds']:.1f} s, "
               f"restore {record['restore_seconds']:.1f} s, verify {record['verify_seconds']:.1f} s)", flush=True)
     finally:
-        devdb.stop(folder)
+        devdb.discard(folder)
 
 
 def _point_airflow_at(source: str, warehouse: str, folder: Path) -> None:

@@ -148,4 +148,4 @@ def main() -> None:
         print(f"{'score':<8} {score_accounts:>10,} {summary['accounts']:>10,} {seconds:>8.1f} {baseline:>12.2f} "
               f"{seconds / baseline:>7.1f}  bands {summary['bands']}", flush=True)
     finally:
-        devdb.stop(folder)
+        devdb.discard(folder)

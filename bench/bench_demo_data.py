@@ -58,4 +58,4 @@ def main() -> None:
                   f"{baseline:>11.1f} {generator / baseline:>6.2f}")
     finally:
         if folder:
-            devdb.stop(folder)
+            devdb.discard(folder)

@@ -130,4 +130,4 @@ def main() -> None:
             print(f"{users:>8,} {history:>8} {events:>12,} {full:>13.1f} {day:>8.2f} {baseline:>14.2f} "
                   f"{day / baseline:>9.3f} {agree:>11}", flush=True)
     finally:
-        devdb.stop(folder)
+        devdb.discard(folder)

@@ -95,7 +95,7 @@ def main() -> None:
             print(f"{customers:>10,} {counts['subscription_periods']:>10,} {full:>13.1f} {day:>8.2f} {spine:>8.1f} "
                   f"{full / spine:>11.2f} {day / spine:>10.3f} {only_spine + only_ours:>9,} of {ours:,}", flush=True)
     finally:
-        devdb.stop(folder)
+        devdb.discard(folder)
 
 
 def _point_airflow_at(dsn: str) -> None:

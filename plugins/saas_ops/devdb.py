@@ -191,6 +191,12 @@ def stop(folder: Path | None = None) -> bool:
     return out.returncode == 0
 
 
+def discard(folder: Path) -> None:
+    """Stops the server in ``folder`` and deletes the folder (a benchmark's database: gigabytes)."""
+    stop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["start", "stop"])
