@@ -191,17 +191,27 @@ def failed_drill(env, match: str) -> dict:
     return {"checks": {c["name"]: c for c in checks}, "error": error}
 
 
-def test_a_flipped_byte_is_caught_before_restoring(env):
+def test_a_flipped_byte_is_caught_before_restoring_and_pages(env, receivers):
+    """Through the DAG: the drill fails before restoring, and the P0 alert goes to Slack and PagerDuty."""
     taken = take()
     key = f"backups/{taken['backup_id']}/dump.pgdump"
     store = storage.open_storage()
     data = bytearray(store.get_bytes(key))
     data[len(data) // 2] ^= 0x01
     store.put_bytes(key, bytes(data))
-    got = failed_drill(env, "is not the one its manifest describes: not restored")
-    assert got["checks"]["sha256"]["expected"] == taken["sha256"]
-    assert got["checks"]["sha256"]["actual"] == storage.sha256_hex(bytes(data)) != taken["sha256"]
-    assert got["checks"]["bytes"]["ok"]  # same size: only the hash can tell
+    receivers["slack"].reset()
+    assert dag_run("db_restore_drill", dt.datetime(2026, 11, 23, 5, tzinfo=dt.UTC)).state == "failed"
+    status, checks, error = row(env["warehouse"], "SELECT status, checks, error FROM saas_ops.restore_drills")
+    by_name = {c["name"]: c for c in checks}
+    assert status == "failed" and "is not the one its manifest describes: not restored" in error
+    assert by_name["sha256"]["expected"] == taken["sha256"]
+    assert by_name["sha256"]["actual"] == storage.sha256_hex(bytes(data)) != taken["sha256"]
+    assert by_name["bytes"]["ok"]  # same size: only the hash can tell
+    assert scratch_databases(env["source"]) == []
+    page = receivers["pagerduty"].requests[0].json()
+    assert page["payload"]["severity"] == "critical" and "db_restore_drill" in page["payload"]["summary"]
+    slack = "\n".join(receivers["slack"].texts())
+    assert "[P0]" in slack and "sha256: expected " + taken["sha256"] in slack
 
 
 def test_a_truncated_upload_is_caught(env):

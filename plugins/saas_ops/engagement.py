@@ -82,6 +82,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             if few_days and step in ("engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql"):
                 step = step.replace(".sql", "_few_days.sql")
             db.run_sql_file(wh, step, params, schema=output_schema)
+        windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["days"] = (window.end - window.start).days + 1
     return summary

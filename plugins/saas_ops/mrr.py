@@ -74,6 +74,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             if step == "mrr/50_month_values.sql" and window.reuses_month_rows:
                 step = "mrr/50_month_values_one_month.sql"
             db.run_sql_file(wh, step, params, schema=output_schema)
+        windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
         summary["issues"] = dict(wh.execute(
             db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "
                        "WHERE run_id = %s AND dag_id = %s GROUP BY table_name ORDER BY 1", schema=output_schema),
