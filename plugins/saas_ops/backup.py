@@ -43,6 +43,10 @@ class BackupError(RuntimeError):
     """A backup or drill could not be completed; the message says what is wrong and what to do."""
 
 
+class DrillFailed(BackupError):
+    """A drill whose checks found the backup different from its manifest: the same on every retry."""
+
+
 # --------------------------------------------------------------------------------------- pg tools
 
 
@@ -508,7 +512,8 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
     if status == "failed":
         reasons = [error] if error else []
         reasons += [f"{c.name}: expected {c.expected}, got {c.actual}" for c in failed[:10]]
-        raise BackupError(f"restore drill {drill_id} of backup {backup_id} FAILED: " + "; ".join(reasons))
+        raise (DrillFailed if failed else BackupError)(
+            f"restore drill {drill_id} of backup {backup_id} FAILED: " + "; ".join(reasons))
     return record
 
 
@@ -567,16 +572,23 @@ def apply_backup_retention() -> dict[str, list[str]]:
     return outcome
 
 
-@task(retries=0)
+@task
 def restore_drill(**context: Any) -> dict[str, Any]:
-    """Restores the chosen backup into a scratch database and proves it equal to its manifest."""
+    """Restores the chosen backup into a scratch database and proves it equal to its manifest. A check
+    that fails fails the task at once (a retry would find the same); an error on the way (storage or the
+    server unreachable) is retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from saas_ops import config
 
     params = context["params"]
     drill_id = f"drill-{context['run_id']}"
-    record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
-                       target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
-                       keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
+    try:
+        record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
+                           target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
+                           keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
+    except DrillFailed as exc:
+        raise AirflowFailException(str(exc)) from exc
     summary = (f":white_check_mark: restore drill passed: backup {record['backup_id']} restored into "
                f"{record['target']} in {record['rto_seconds']:.1f} s (RTO: download {record['download_seconds']:.1f} s "
                f"+ pg_restore {record['restore_seconds']:.1f} s), {record['checks']} checks equal, verified in "
