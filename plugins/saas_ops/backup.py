@@ -231,6 +231,9 @@ def _dump_to_storage(store: Any, backup_id: str, options: BackupOptions) -> dict
         try:
             stored, dump_seconds = _dump(store, keys_of(backup_id, options.format)[0], bin_dir, conninfo, env,
                                          snapshot, options)
+        except BaseException:
+            snap.cancel_safe()  # the checksums are of no use now: stop them rather than wait for them
+            raise
         finally:
             reader.join()
             snap.execute("ROLLBACK")
