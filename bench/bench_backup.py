@@ -34,9 +34,9 @@ def main() -> None:
         warehouse = server.create_database("bench_backup_warehouse", drop_first=True)
         with contextlib.redirect_stdout(io.StringIO()):
             demo_data.load(source, customers=CUSTOMERS, months=24, seed=7, end=dt.date(2026, 11, 22),
-                           events_per_active_day=3.0, verbose=False)
+                           events_per_active_day=1.2, verbose=False)
         _point_airflow_at(source, warehouse, folder)
-        with psycopg.connect(source) as conn:
+        with psycopg.connect(source, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         bin_dir = server.bin_dir
@@ -57,9 +57,9 @@ def main() -> None:
                                stdout=null, check=True, env=env)
             return time.perf_counter() - t
 
+        print(f"database {size / 1e9:.2f} GB ({CUSTOMERS:,} customers)", flush=True)
         default_s, default_bytes = bare_dump(None)
         z1_s, z1_bytes = bare_dump("1")
-        print(f"database {size / 1e9:.2f} GB ({CUSTOMERS:,} customers)")
         print(f"{'pg_dump -Fc':<34}{'s':>8}{'MB':>10}")
         print(f"{'  default compression':<34}{default_s:>8.1f}{default_bytes / 1e6:>10.1f}")
         print(f"{'  -Z1':<34}{z1_s:>8.1f}{z1_bytes / 1e6:>10.1f}")

@@ -22,12 +22,15 @@ SOURCE_DB = "saas_ops_test_backup_source"
 @pytest.fixture(scope="module")
 def source(pg_server, airflow_env):
     """A small saas_db of its own (the other tests' app database is theirs): 150 demo customers over 4
-    months, plus a sequence that has been used, so that sequences are checked too."""
+    months, plus a sequence that has been used and a table with a json column (checksummed by its text)."""
     dsn = _create_database(pg_server[0], SOURCE_DB)
     demo_data.load(dsn, customers=150, months=4, seed=5, end=dt.date(2026, 11, 22), verbose=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE SEQUENCE app.invoice_numbers START 1000")
         conn.execute("SELECT nextval('app.invoice_numbers') FROM generate_series(1, 3)")
+        # json has no hash operator class: this table's checksum hashes each row's text instead
+        conn.execute("CREATE TABLE app.audit_notes (note_id int PRIMARY KEY, body json)")
+        conn.execute("""INSERT INTO app.audit_notes VALUES (1, '{"a": 1}'), (2, '[true, null]')""")
     return dsn
 
 
@@ -105,6 +108,7 @@ def test_a_nightly_backup_restores_and_is_proven_equal(each_storage, env):
         for table in ("customers", "events", "subscription_periods"):
             assert tables[f"app.{table}"]["rows"] == conn.execute(f"SELECT count(*) FROM app.{table}").fetchone()[0]
     assert tables["app.events"]["rows"] > 1000
+    assert tables["app.audit_notes"]["rows"] == 2
     assert objects["sequences"] == {"app.invoice_numbers": "1002"}
     assert "app.customers_pkey" in objects["indexes"] and "app.customers.customers_pkey" in objects["constraints"]
 
@@ -214,7 +218,7 @@ def test_a_flipped_byte_is_caught_before_restoring_and_pages(env, receivers):
     assert "[P0]" in slack and "sha256: expected " + taken["sha256"] in slack
 
 
-def test_a_truncated_upload_is_caught(env):
+def test_a_truncated_upload_is_caught(each_storage, env):
     taken = take()
     key = f"backups/{taken['backup_id']}/dump.pgdump"
     store = storage.open_storage()
@@ -223,7 +227,7 @@ def test_a_truncated_upload_is_caught(env):
     assert (got["checks"]["bytes"]["expected"], got["checks"]["bytes"]["actual"]) == (taken["bytes"], 4096)
 
 
-def test_a_manifest_that_does_not_match_its_record_is_caught(env):
+def test_a_manifest_that_does_not_match_its_record_is_caught(each_storage, env):
     taken = take()
     key = f"backups/{taken['backup_id']}/manifest.json"
     store = storage.open_storage()

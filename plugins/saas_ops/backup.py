@@ -103,8 +103,9 @@ def database_contents(conn: Any) -> dict[str, Any]:
     from saas_ops.db import fetch_sql_file
 
     tables = {}
-    for schema, table in fetch_sql_file(conn, "backup/contents_tables.sql"):
-        rows, checksum = fetch_sql_file(conn, "backup/table_checksum.sql", schema=schema, table=table)[0]
+    for schema, table, by_values in fetch_sql_file(conn, "backup/contents_tables.sql"):
+        rows, checksum = fetch_sql_file(conn, "backup/table_checksum.sql", {"by_values": by_values},
+                                        schema=schema, table=table)[0]
         tables[f"{schema}.{table}"] = {"rows": rows, "checksum": checksum}
     objects: dict[str, Any] = {"sequences": {}, "indexes": [], "constraints": []}
     for kind, name, value in fetch_sql_file(conn, "backup/contents_objects.sql"):
