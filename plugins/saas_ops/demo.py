@@ -207,8 +207,9 @@ def _churn(conn: Any, app: str) -> None:
 
 def _backups(conn: Any) -> None:
     """The newest backup and the newest restore drill, with what the drill proved."""
-    taken = conn.execute("SELECT backup_id, bytes, sha256, dump_seconds, jsonb_object_length(tables), uri "
-                         "FROM saas_ops.backups WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1").fetchone()
+    taken = conn.execute("SELECT backup_id, bytes, sha256, dump_seconds, "
+                         "(SELECT count(*) FROM jsonb_object_keys(tables)), uri FROM saas_ops.backups "
+                         "WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1").fetchone()
     if not taken:
         return
     backup_id, size, sha256, seconds, tables, uri = taken
