@@ -457,9 +457,9 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
     try:
         dump_key, manifest_key = keys_of(backup_id, fmt)
         manifest = json.loads(store.get_bytes(manifest_key))
-        checks.append(Check("manifest matches the backups row",
-                            {"sha256": sha256, "bytes": size, "tables": tables, "objects": objects},
-                            {k: manifest.get(k) for k in ("sha256", "bytes", "tables", "objects")}))
+        recorded = {"sha256": sha256, "bytes": size, "tables": tables, "objects": objects}
+        checks.append(Check("manifest fields that differ from the backups row", [],
+                            [k for k, v in recorded.items() if manifest.get(k) != v]))
         with tempfile.TemporaryDirectory(prefix="saas_ops_drill_") as tmp:
             dump = Path(tmp) / FORMATS[fmt]
             t0 = time.monotonic()
