@@ -2,10 +2,10 @@
 -- data_quality_issues with its key and reason and left out of MRR; the run goes on.
 -- Parameters: run_id, dag_id, s_day (S), e_day (E), reporting (currency code).
 
--- The customers this run read. A daily run inside one month (Window.reuses_month_rows) rewrites only
--- their month rows and keeps everyone else's.
+-- The customers this run read, in a daily run inside one month (Window.reuses_month_rows), which rewrites
+-- only their month rows and keeps everyone else's. Other runs rewrite every row: empty, and not computed.
 CREATE TEMP TABLE mrr_affected ON COMMIT DROP AS
-SELECT DISTINCT customer_id FROM mrr_raw_periods WHERE customer_id IS NOT NULL;
+SELECT DISTINCT customer_id FROM mrr_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
 ANALYZE mrr_affected;
 
 -- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.

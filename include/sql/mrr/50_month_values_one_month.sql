@@ -16,14 +16,11 @@ WITH month_end AS (  -- positive MRR at E, M's month end so far
     WHERE month = date_trunc('month', %(p_day)s::date)
       AND mrr_cents > 0 AND customer_id IN (SELECT customer_id FROM mrr_affected)
 )
-SELECT customer_id, date_trunc('month', %(e_day)s::date)::date AS month,
+SELECT coalesce(e.customer_id, b.customer_id) AS customer_id, date_trunc('month', %(e_day)s::date)::date AS month,
        coalesce(e.mrr_cents, 0) AS mrr_cents, coalesce(b.mrr_cents, 0) AS previous_cents,
        {schema}.mrr_movement(coalesce(b.mrr_cents, 0), coalesce(e.mrr_cents, 0),
-                             b.customer_id IS NOT NULL OR s.first_paid_month IS NOT NULL) AS movement
+                             b.customer_id IS NOT NULL OR s.customer_id IS NOT NULL) AS movement
 FROM month_end e
-FULL JOIN month_before b USING (customer_id)
-LEFT JOIN LATERAL (  -- looked up only for customers paying now but not at P's end: new or reactivation
-    SELECT first_paid_month FROM {schema}.mrr_customer_first_paid s
-    WHERE s.customer_id = e.customer_id AND b.customer_id IS NULL
-      AND s.first_paid_month < date_trunc('month', %(e_day)s::date)::date
-) s ON true;
+FULL JOIN month_before b ON b.customer_id = e.customer_id
+LEFT JOIN {schema}.mrr_customer_first_paid s  -- paid at an earlier month end: reactivation, not new
+    ON s.customer_id = e.customer_id AND s.first_paid_month < date_trunc('month', %(e_day)s::date)::date;
