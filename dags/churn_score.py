@@ -9,7 +9,8 @@ riskier), and its three top drivers in words ("no activity for 12 days"). Rows g
 `saas_ops.churn_scores`, replacing that day's rows.
 
 Then one Slack digest lists the accounts that entered the high band, by MRR at risk. With no champion yet
-the scoring task is skipped and says so: trigger `churn_train` first.
+the scoring task scores nothing and says so (trigger `churn_train` first), but still publishes the day, so
+`reengagement_campaigns` runs without its `high_risk` campaign.
 """
 
 import pendulum

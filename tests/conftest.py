@@ -137,6 +137,7 @@ def airflow_env(databases, s3_server, slack_receiver, pagerduty_receiver, resend
                                                  "password": f"{slack_receiver.url}/services/T000/B000/XXX"}),
         "AIRFLOW_CONN_RESEND_DEFAULT": json.dumps({"conn_type": "generic", "host": resend_double.url,
                                                    "password": resend_double.api_key}),
+        "AIRFLOW_CONN_UNSUBSCRIBE_SIGNING": json.dumps({"conn_type": "generic", "password": "test-signing-key"}),
         "AIRFLOW_CONN_PAGERDUTY_DEFAULT": json.dumps({"conn_type": "pagerduty_events",
                                                       "host": pagerduty_receiver.url, "password": "pd-routing-key"}),
         "AIRFLOW_VAR_ALERT_EMAILS": "data-team@example.com",

@@ -101,12 +101,18 @@ class ResendDouble(_Server):
     - `Idempotency-Key`: the same key and body answer the first response again and deliver nothing new;
       the same key with another body answers 409;
     - more than `rate_per_second` requests in a second answer 429 with `retry-after`;
-    - an invalid email (no from/to/subject, neither html nor text, more than 50 recipients) answers 422.
-    `emails` holds every email delivered, once each.
+    - an invalid email (no from/to/subject, neither html nor text, more than 50 recipients, an address whose
+      domain has no dot) answers 422; a batch with `x-batch-validation: permissive` delivers the valid emails
+      and lists the others in `errors` (index, message), as Resend does;
+    - `forget_keys()` does what Resend does to a key after 24 hours.
+    `emails` holds every email delivered; `duplicates()` counts emails delivered more than once (by their
+    `email_sends_key` tag, else by recipient and subject); `rate_limited` counts the 429 answers.
     """
 
     api_key: str = "re_test_key"
     rate_per_second: float | None = None
+    rate_limited: int = 0
+    delay: float = 0.0  # seconds between delivering a request's emails and answering it
     emails: list[dict] = field(default_factory=list)
     _idempotency: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
     _recent: deque = field(default_factory=deque)
@@ -120,6 +126,24 @@ class ResendDouble(_Server):
             self.emails.clear()
             self._idempotency.clear()
             self._recent.clear()
+            self.rate_limited = 0
+        self.rate_per_second, self.delay = None, 0.0
+
+    def forget_keys(self) -> None:
+        with self.lock:
+            self._idempotency.clear()
+
+    def duplicates(self) -> int:
+        with self.lock:
+            seen = [self._identity(email) for email in self.emails]
+        return len(seen) - len(set(seen))
+
+    @staticmethod
+    def _identity(email: dict) -> str:
+        for tag in email.get("tags") or ():
+            if tag.get("name") == "email_sends_key":
+                return tag["value"]
+        return json.dumps([email.get("to"), email.get("subject")])
 
     def _rate_limited(self) -> bool:
         if not self.rate_per_second:
@@ -129,6 +153,7 @@ class ResendDouble(_Server):
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()
             if len(self._recent) >= self.rate_per_second:
+                self.rate_limited += 1
                 return True
             self._recent.append(now)
         return False
@@ -143,6 +168,10 @@ class ResendDouble(_Server):
         to = email["to"] if isinstance(email["to"], list) else [email["to"]]
         if len(to) > 50:
             return "to: at most 50 recipients"
+        for address in to:
+            domain = str(address).rpartition("<")[2].rstrip(">").rpartition("@")[2]
+            if "." not in domain:
+                return f"Invalid `to` field: {address!r} is not a valid email address"
         if not (email.get("html") or email.get("text")):
             return "one of html or text is required"
         return None
@@ -176,19 +205,23 @@ class ResendDouble(_Server):
             if not isinstance(body, list) or not 1 <= len(body) <= 100:
                 return 422, js, {"name": "validation_error", "statusCode": 422,
                                  "message": "a batch holds 1 to 100 emails"}
-            for index, email in enumerate(body):
-                problem = self._invalid(email)
-                if problem:
-                    return 422, js, {"name": "validation_error", "statusCode": 422,
-                                     "message": f"emails[{index}]: {problem}"}
-            batch = body
+            problems = {index: self._invalid(email) for index, email in enumerate(body)}
+            errors = [{"index": index, "message": problem} for index, problem in problems.items() if problem]
+            if errors and request.headers.get("x-batch-validation") != "permissive":
+                first = errors[0]
+                return 422, js, {"name": "validation_error", "statusCode": 422,
+                                 "message": f"emails[{first['index']}]: {first['message']}"}
+            batch = [email for index, email in enumerate(body) if not problems[index]]
         else:
             return 404, js, {"name": "not_found", "statusCode": 404, "message": request.path}
         ids = [str(uuid.uuid4()) for _ in batch]
         response: Any = {"id": ids[0]} if request.path == "/emails" else {"data": [{"id": i} for i in ids]}
+        if request.path == "/emails/batch" and request.headers.get("x-batch-validation") == "permissive":
+            response["errors"] = errors
         with self.lock:
             for email_id, email in zip(ids, batch, strict=True):
                 self.emails.append({"id": email_id, "idempotency_key": key, **email})
             if key:
                 self._idempotency[key] = (digest, 200, response)
+        time.sleep(self.delay)
         return 200, js, response

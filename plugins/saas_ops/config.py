@@ -47,6 +47,23 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CHURN_THREADS": (1, "CPU threads for fitting and scoring (OpenMP); more than the worker's idle cores slows it"),
     "CHURN_HIGH_BAND_SHARE": (0.10, "share of accounts (on the evaluation window) in the high risk band"),
     "CHURN_MEDIUM_BAND_SHARE": (0.20, "share of accounts in the medium band, just below the high band"),
+    "CAMPAIGNS": ("failed_payment,trial_ending,high_risk,win_back,inactive_90,inactive_60,inactive_30,low_adoption",
+                  "campaigns switched on, in priority order (a user gets the first that applies); leave one out "
+                  "to switch it off"),
+    "EMAIL_DRY_RUN": (False, "render campaign emails to the outbox folder instead of sending them, even with a "
+                             "Resend key"),
+    "EMAIL_MAX_PER_RUN": (500, "at most this many campaign emails queued per closing day (start small)"),
+    "EMAIL_FREQUENCY_CAP_DAYS": (3, "at most one campaign email per user in this many days"),
+    "EMAIL_FROM": ("Customer Success <success@example.com>", "sender of campaign emails (a domain verified in "
+                   "Resend); a high-risk check-in keeps the address and takes the account owner's name"),
+    "PRODUCT_NAME": ("Acme", "the product's name, as campaign emails say it"),
+    "APP_URL": ("https://app.example.com", "where campaign emails link to (billing links add /billing)"),
+    "UNSUBSCRIBE_URL": ("http://127.0.0.1:8080/saas-ops/unsubscribe", "public address of the unsubscribe "
+                        "endpoint the pack's Airflow plugin serves at /saas-ops/unsubscribe (README, Campaigns)"),
+    "RESEND_REQUESTS_PER_SECOND": (2.0, "requests per second the Resend account allows (2 unless raised)"),
+    "LOW_ADOPTION_MIN_FEATURES": (3, "low_adoption: an account using fewer core features than this in 30 days"),
+    "DUNNING_SUSPEND_DAYS": (14, "failed_payment: days after the first failed attempt when the account is "
+                                 "suspended (the deadline the emails give)"),
 }
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

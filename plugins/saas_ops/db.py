@@ -77,9 +77,10 @@ def source() -> Iterator[psycopg.Connection]:
 
 
 @contextmanager
-def warehouse() -> Iterator[psycopg.Connection]:
-    """A connection to the warehouse, in UTC; everything in the `with` block is one transaction."""
-    with connect(warehouse_conn_id()) as conn:
+def warehouse(*, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A connection to the warehouse, in UTC; everything in the `with` block is one transaction (unless
+    `autocommit`: then each statement, or `conn.transaction()` block, commits on its own)."""
+    with connect(warehouse_conn_id(), autocommit=autocommit) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
         yield conn
 

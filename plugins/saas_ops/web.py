@@ -1,0 +1,57 @@
+"""The pack's web endpoints, served by Airflow's API server under /saas-ops (plugins/saas_ops_plugin.py).
+
+- `GET /saas-ops/unsubscribe?t=<token>`: a page with one button (a link scanner that follows links in an
+  email must not unsubscribe anyone, so GET changes nothing);
+- `POST /saas-ops/unsubscribe?t=<token>`: unsubscribes, from that button or from a mail client's one-click
+  request (RFC 8058: body `List-Unsubscribe=One-Click`). The token is signed (campaigns.unsubscribe_token);
+  the user's address goes on `email_suppressions` with reason `unsubscribed`.
+
+These endpoints are public on purpose (the people who click them have no Airflow account): they accept
+nothing but a signed token. Expose them to the internet through a proxy that forwards only
+/saas-ops/unsubscribe (README, Campaigns).
+"""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import FastAPI, Query
+from fastapi.responses import HTMLResponse
+
+app = FastAPI(title="SaaS Ops", docs_url=None, redoc_url=None, openapi_url=None)
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport"
+content="width=device-width"><title>{title}</title></head><body style="font-family:-apple-system,Segoe UI,Helvetica,
+Arial,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933"><h1 style="font-size:1.4rem">{title}
+</h1>{body}</body></html>"""
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
+
+
+def _user(token: str) -> str | None:
+    from saas_ops import campaigns
+
+    return campaigns.user_of_token(token, campaigns.signing_key())
+
+
+@app.get("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe_page(t: str = Query("", max_length=400)) -> HTMLResponse:
+    if _user(t) is None:
+        return _page("This link is not valid", "<p>The unsubscribe link is incomplete or was changed. Please use "
+                     "the link from the email itself.</p>", 400)
+    return _page("Unsubscribe", '<p>Stop receiving these emails?</p><form method="post"><button type="submit" '
+                 'style="padding:.6rem 1.2rem;font-size:1rem">Unsubscribe</button></form>')
+
+
+@app.post("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe(t: str = Query("", max_length=400)) -> HTMLResponse:
+    from saas_ops import campaigns, config
+
+    user_id = _user(t)
+    if user_id is None:
+        return _page("This link is not valid", "<p>The unsubscribe link is incomplete or was changed.</p>", 400)
+    campaigns.unsubscribe(user_id, schema=config.schema_name("OUTPUT_SCHEMA"),
+                          source_schema=config.schema_name("SOURCE_SCHEMA"))
+    return _page("You are unsubscribed", "<p>You will not get these emails any more.</p>")

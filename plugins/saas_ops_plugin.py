@@ -1,0 +1,13 @@
+"""Registers the pack's web endpoints (saas_ops/web.py) with Airflow's API server, under /saas-ops."""
+
+from airflow.plugins_manager import AirflowPlugin
+
+
+class SaasOpsPlugin(AirflowPlugin):
+    name = "saas_ops"
+
+    @property
+    def fastapi_apps(self) -> list[dict]:  # imported only when the API server asks, not by every parse
+        from saas_ops.web import app
+
+        return [{"app": app, "url_prefix": "/saas-ops", "name": "SaaS Ops"}]

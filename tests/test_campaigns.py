@@ -1,0 +1,468 @@
+"""reengagement_campaigns: every campaign's audience on a hand-built history, suppression, the frequency cap,
+priority and the per-run cap; sending through the Resend double exactly once (a killed run, 429s, a refused
+address, a key Resend forgot); dry-run; the unsubscribe link; the DAG end to end.
+
+The history (closing day D = 2026-11-22, so emails go out on S = 11-23), and what each account is for:
+  a  paying; users a1..a9 with different last active days (the inactive campaigns, opt-out, suppression, cap)
+  b  paying, signed up 11-01, uses 1 core feature: low_adoption
+  c  paying, signed up 11-15 (8 days old on S): too young for low_adoption
+  d  paying, invoice failed on 11-20 (day 3 on S); its only user was last active 10-23 (inactive_30 too)
+  e  paying, invoice failed on 11-22 (day 0 on S); an invoice of `a` failed then was paid: nothing
+  t1 trial from 11-16 ending 11-30 (week one on S); t2 ends 11-25 (the day before the last on S); t3 ends
+     11-24 (its last day on S, and 14 days old: low_adoption too)
+  w  paid until 10-23: win_back 30 days later
+  h  entered the high churn-risk band on D (owner Dana Owner); `a` was high already the day before
+  z  350 active users, who get nothing from the audiences (the crash and the 429 tests queue emails to them)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+import httpx
+import psycopg
+import pytest
+
+from saas_ops import campaigns, db
+from saas_ops.db import compose
+from tests.conftest import REPO, load_dag
+from tests.test_churn import build_metrics
+
+END = dt.date(2026, 11, 22)
+SRC, OUT = "camp_app", "camp_out"
+FEATURES = ["dashboard_view", "report_create", "integration_connect"]
+
+# user: (customer, created, name, opt_out, first active day, last active day, event names)
+USERS = {
+    "a1": ("a", "2026-01-01", "Ada Lovelace", False, "2026-06-01", "2026-10-23", FEATURES),
+    "a2": ("a", "2026-01-02", "Grace Hopper", False, "2026-06-01", "2026-09-23", FEATURES),
+    "a3": ("a", "2026-01-03", None, False, "2026-06-01", "2026-11-22", FEATURES),
+    "a4": ("a", "2026-01-04", "Opted Out", True, "2026-06-01", "2026-10-23", FEATURES),
+    "a5": ("a", "2026-01-05", "Late Catch", False, "2026-06-01", "2026-10-22", FEATURES),
+    "a6": ("a", "2026-01-06", "Between Windows", False, "2026-06-01", "2026-10-08", FEATURES),
+    "a7": ("a", "2026-01-07", "Bounced Before", False, "2026-06-01", "2026-10-23", FEATURES),
+    "a8": ("a", "2026-01-08", "Emailed Yesterday", False, "2026-06-01", "2026-10-23", FEATURES),
+    "a9": ("a", "2026-01-09", "Emailed Three Days Ago", False, "2026-06-01", "2026-10-23", FEATURES),
+    "b1": ("b", "2026-11-01", "Bea Basic", False, "2026-11-01", "2026-11-22", ["dashboard_view"]),
+    "c1": ("c", "2026-11-15", "Cy Young", False, "2026-11-15", "2026-11-22", ["dashboard_view"]),
+    "d1": ("d", "2026-01-01", "Dee Dunning", False, "2026-06-01", "2026-10-23", FEATURES),
+    "e1": ("e", "2026-01-01", "Eve Echo", False, "2026-06-01", "2026-11-22", FEATURES),
+    "t1u": ("t1", "2026-11-16", "Tom Trial", False, "2026-11-16", "2026-11-22", ["dashboard_view"]),
+    "t2u": ("t2", "2026-11-10", "Tess Trial", False, "2026-11-10", "2026-11-22", ["dashboard_view"]),
+    "t3u": ("t3", "2026-11-09", "Ted Trial", False, "2026-11-09", "2026-11-22", ["dashboard_view"]),
+    "w1": ("w", "2026-01-01", "Walt Gone", False, "2026-06-01", "2026-10-22", FEATURES),
+    "h1": ("h", "2026-01-01", "Hal Risky", False, "2026-06-01", "2026-11-22", FEATURES),
+}
+BULK = [f"z{i:03d}" for i in range(350)]
+# customer: (created, owner, period status, valid_from, valid_to, trial_ends_at)
+CUSTOMERS = {
+    "a": ("2026-01-01", "Ann Owner", "active", "2026-01-01", None, None),
+    "b": ("2026-11-01", None, "active", "2026-11-01", None, None),
+    "c": ("2026-11-15", None, "active", "2026-11-15", None, None),
+    "d": ("2026-01-01", None, "active", "2026-01-01", None, None),
+    "e": ("2026-01-01", None, "active", "2026-01-01", None, None),
+    "t1": ("2026-11-16", None, "trialing", "2026-11-16", None, "2026-11-30"),
+    "t2": ("2026-11-10", None, "trialing", "2026-11-10", None, "2026-11-25"),
+    "t3": ("2026-11-09", None, "trialing", "2026-11-09", None, "2026-11-24"),
+    "w": ("2026-01-01", None, "active", "2026-01-01", "2026-10-23", None),
+    "h": ("2026-01-01", "Dana Owner", "active", "2026-01-01", None, None),
+    "z": ("2026-01-01", None, "active", "2026-01-01", None, None),
+}
+EMAIL = {"a7": "A7@Example.com"}  # on the suppression list as a7@example.com: matched without case
+
+EXPECTED_QUEUED = {
+    ("inactive_30", "a1", "2026-10-23"), ("inactive_30", "a5", "2026-10-22"), ("inactive_30", "a9", "2026-10-23"),
+    ("inactive_60", "a2", "2026-09-23"),
+    ("low_adoption", "b1", "2026-11"),
+    ("failed_payment", "d1", "inv_d:day3"), ("failed_payment", "e1", "inv_e:day0"),
+    ("trial_ending", "t1u", "s_t1:week_one"), ("trial_ending", "t2u", "s_t2:two_days_left"),
+    ("trial_ending", "t3u", "s_t3:last_day"),
+    ("win_back", "w1", "2026-10-23"),
+    ("high_risk", "h1", "2026-11-22"),
+}
+
+
+def _ts(day: str, hour: int = 0) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), dt.UTC)
+
+
+def load_history(dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(compose("DROP SCHEMA IF EXISTS {s} CASCADE", s=SRC))
+        conn.execute(compose(db.read_sql("contract/app_schema.sql"), schema=SRC))
+        for cid, (created, owner, status, start, end, trial_end) in CUSTOMERS.items():
+            conn.execute(compose("INSERT INTO {s}.customers (customer_id, name, created_at, account_owner_name) "
+                                 "VALUES (%s, %s, %s, %s)", s=SRC),
+                         (cid, f"Account {cid.upper()}", _ts(created), owner))
+            conn.execute(compose(
+                "INSERT INTO {s}.subscription_periods (subscription_id, customer_id, plan_id, status, currency, "
+                "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to, trial_ends_at) "
+                "VALUES (%s, %s, 'team', %s, 'USD', 4900, 1, 'month', 1, %s, %s, %s)", s=SRC),
+                (f"s_{cid}", cid, status, _ts(start), end and _ts(end), trial_end and _ts(trial_end)))
+        users = {**USERS, **{u: ("z", "2026-01-01", None, False, "2026-10-01", "2026-11-22", FEATURES) for u in BULK}}
+        for uid, (cid, created, name, opt_out, first, last, names) in users.items():
+            conn.execute(compose("INSERT INTO {s}.users (user_id, customer_id, email, name, created_at, email_opt_out) "
+                                 "VALUES (%s, %s, %s, %s, %s, %s)", s=SRC),
+                         (uid, cid, EMAIL.get(uid, f"{uid}@example.com"), name, _ts(created), opt_out))
+            conn.execute(compose(
+                "INSERT INTO {s}.events (event_id, user_id, customer_id, event_name, occurred_at) "
+                "SELECT %(u)s || '-' || n || '-' || d::date, %(u)s, %(c)s, n, d + interval '10 hours' "
+                "FROM generate_series(%(first)s::timestamptz, %(last)s::timestamptz, interval '1 day') d, "
+                "unnest(%(names)s::text[]) n", s=SRC),
+                {"u": uid, "c": cid, "first": _ts(first), "last": _ts(last), "names": names})
+        for inv, cid, issued, attempts in (
+                ("inv_d", "d", "2026-11-18", [("2026-11-20", "failed", "card_declined")]),
+                ("inv_e", "e", "2026-11-22", [("2026-11-22", "failed", "insufficient_funds")]),
+                ("inv_a", "a", "2026-11-18", [("2026-11-19", "failed", "card_declined"),
+                                              ("2026-11-21", "succeeded", None)])):
+            conn.execute(compose("INSERT INTO {s}.invoices (invoice_id, customer_id, issued_at, due_at, currency, "
+                                 "amount_due_cents, amount_paid_cents, status) "
+                                 "VALUES (%s, %s, %s, %s, 'USD', 4900, 0, 'open')", s=SRC),
+                         (inv, cid, _ts(issued), _ts(issued)))
+            for n, (day, status, code) in enumerate(attempts):
+                conn.execute(compose("INSERT INTO {s}.payment_attempts (attempt_id, invoice_id, customer_id, "
+                                     "attempted_at, status, failure_code, amount_cents) VALUES (%s, %s, %s, %s, %s, "
+                                     "%s, 4900)", s=SRC), (f"{inv}_{n}", inv, cid, _ts(day, 9), status, code))
+
+
+def reset_outbox(warehouse_dsn: str) -> None:
+    """The outbox as the scenario starts: a8 emailed yesterday, a9 three days ago; a7 bounced before."""
+    with psycopg.connect(warehouse_dsn) as conn:
+        conn.execute(compose("TRUNCATE {o}.email_sends, {o}.email_suppressions", o=OUT))
+        conn.execute(compose("DELETE FROM {o}.alert_claims WHERE dag_id = %s", o=OUT), (campaigns.DAG_ID,))
+        for uid, day in (("a8", "2026-11-21"), ("a9", "2026-11-19")):
+            conn.execute(compose("INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, "
+                                 "period_key, status, day, sent_at) VALUES (%s, 'low_adoption', %s, 'a', 'earlier', "
+                                 "'sent', %s, %s)", o=OUT), (f"earlier:{uid}", uid, day, _ts(day, 6)))
+        conn.execute(compose("INSERT INTO {o}.email_suppressions (email, reason) VALUES ('a7@example.com', "
+                             "'bounced')", o=OUT))
+
+
+@pytest.fixture(scope="module")
+def history(airflow_env, databases):
+    load_history(databases["app"])
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        conn.execute(compose("DROP SCHEMA IF EXISTS {o} CASCADE", o=OUT))
+        db.migrate(conn, OUT)
+    build_metrics(END, output_schema=OUT, source_schema=SRC)
+    with psycopg.connect(databases["warehouse"]) as conn:  # churn_score's output for two days (no model here)
+        for day, customer, band in ((END - dt.timedelta(days=1), "h", "low"), (END, "h", "high"),
+                                    (END - dt.timedelta(days=1), "a", "high"), (END, "a", "high")):
+            conn.execute(compose("INSERT INTO {o}.churn_scores (day, customer_id, model_version, churn_probability, "
+                                 "risk_band, top_drivers, health_score, mrr_cents) VALUES (%s, %s, 'test', %s, %s, "
+                                 "'[]', 10, 4900)", o=OUT), (day, customer, 0.81 if band == "high" else 0.1, band))
+    return databases
+
+
+@pytest.fixture
+def outbox(history, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_SOURCE_SCHEMA", SRC)
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", OUT)
+    reset_outbox(history["warehouse"])
+    return history
+
+
+SETTINGS = {"core_features": FEATURES, "min_features": 3, "suspend_days": 14, "cap_days": 3, "run_cap": 500}
+
+
+def plan(run_cap: int = 500, day: dt.date = END, run_id: str = "test") -> dict:
+    return campaigns.plan(day, run_id=run_id, schema=OUT, source_schema=SRC, campaigns=list(campaigns.CAMPAIGNS),
+                          settings={**SETTINGS, "run_cap": run_cap})
+
+
+def rows(dsn: str, where: str = "true") -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(compose("SELECT campaign, user_id, period_key, status, error, provider_message_id, "
+                                    "attempts FROM {o}.email_sends WHERE day = %s AND " + where
+                                    + " ORDER BY idempotency_key", o=OUT), (END,)).fetchall()
+
+
+def queued(dsn: str) -> set[tuple]:
+    return {(c, u, p) for c, u, p, status, *_ in rows(dsn) if status == "queued"}
+
+
+# --------------------------------------------------------------------------------------- audiences
+
+
+def test_every_audience_suppression_cap_and_priority(outbox):
+    result = plan()
+    assert queued(outbox["warehouse"]) == EXPECTED_QUEUED
+    suppressed = {(c, u, error) for c, u, _, status, error, *_ in rows(outbox["warehouse"]) if status == "suppressed"}
+    assert suppressed == {("inactive_30", "a4", "opted out (users.email_opt_out)"),
+                          ("inactive_30", "a7", "on the suppression list (bounced)")}
+    # Found but not recorded: a8 (emailed yesterday), d1's inactive_30 and d's low_adoption (failed_payment
+    # first), t3's low_adoption (trial_ending first).
+    assert result["candidates"] == {"failed_payment": 2, "trial_ending": 3, "high_risk": 1, "win_back": 1,
+                                    "inactive_90": 0, "inactive_60": 1, "inactive_30": 7, "low_adoption": 3}
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        variables = dict(conn.execute(compose("SELECT user_id, variables FROM {o}.email_sends WHERE day = %s",
+                                              o=OUT), (END,)).fetchall())
+    assert variables["a1"] | {} == {"days_inactive": 30, "last_active_day": "2026-10-23", "events_last_month": 90,
+                                    "teammates_active_7d": 1, "first_name": "Ada", "account_name": "Account A",
+                                    "owner_name": "Ann Owner"}
+    assert variables["d1"] == {"step": 3, "invoice_id": "inv_d", "amount_cents": 4900, "currency": "USD",
+                               "failed_on": "2026-11-20", "failures": 1, "failure_code": "card_declined",
+                               "suspend_on": "2026-12-04", "first_name": "Dee", "account_name": "Account D",
+                               "owner_name": None}
+    assert variables["b1"]["unused_features"] == ["report_create", "integration_connect"]
+    assert (variables["b1"]["features_used"], variables["b1"]["account_age_days"]) == (1, 22)
+    assert {k: variables["t2u"][k] for k in ("step", "trial_last_day", "days_left")} == {
+        "step": "two_days_left", "trial_last_day": "2026-11-24", "days_left": 2}
+    assert variables["w1"]["churned_on"] == "2026-10-23" and variables["w1"]["previous_mrr_cents"] == 4900
+    assert variables["h1"]["owner_name"] == "Dana Owner" and variables["h1"]["mrr_cents"] == 4900
+
+
+def test_a_rerun_adds_nothing_and_the_run_cap_follows_priority(outbox):
+    plan(run_cap=3)
+    first = rows(outbox["warehouse"])
+    assert queued(outbox["warehouse"]) == {("failed_payment", "d1", "inv_d:day3"),
+                                           ("failed_payment", "e1", "inv_e:day0"),
+                                           ("trial_ending", "t1u", "s_t1:week_one")}
+    plan(run_cap=3, run_id="rerun")
+    assert rows(outbox["warehouse"]) == first
+    plan(run_cap=500, run_id="cap raised")  # the rest of the day's audience, and nothing twice
+    assert queued(outbox["warehouse"]) == EXPECTED_QUEUED
+
+
+# --------------------------------------------------------------------------------------- rendering
+
+
+def test_every_template_renders_and_a_missing_variable_fails(outbox):
+    plan()
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        found = conn.execute(compose("SELECT campaign, variables FROM {o}.email_sends WHERE day = %s AND status = "
+                                     "'queued' ORDER BY idempotency_key", o=OUT), (END,)).fetchall()
+    common = {"product": "Acme", "app_url": "https://app.example.com", "sender_name": "Customer Success",
+              "unsubscribe_url": "https://example.com/u?t=x"}
+    subjects = {campaign: campaigns.render(campaign, {**variables, **common}).subject
+                for campaign, variables in found}
+    assert subjects == {
+        "failed_payment": "Your Acme payment did not go through",  # e1's day 0 (sorts after d1's day 3)
+        "high_risk": "Checking in on Account H",
+        "inactive_30": "Your Acme workspace misses you",
+        "inactive_60": "We have missed you at Acme",
+        "low_adoption": "Account B is using 1 of 3 Acme features",
+        "trial_ending": "Last day of your Acme trial",
+        "win_back": "Account W, Acme has changed since you left",
+    }
+    dunning = next(v for c, v in found if c == "failed_payment" and v["invoice_id"] == "inv_d")
+    assert campaigns.render("failed_payment", {**dunning, **common}).subject == "Reminder: your Acme invoice is unpaid"
+    email = campaigns.render("failed_payment", {**dunning, **common})
+    assert ("We could not collect 49.00 USD for invoice inv_d on Friday 20 November 2026 (the bank said: card "
+            "declined).") in email.text
+    assert "Please update your payment method before Friday 4 December 2026" in email.text
+    assert "Unsubscribe from these emails: https://example.com/u?t=x" in email.text
+    assert '<a href="https://example.com/u?t=x"' in email.html
+    import jinja2
+
+    with pytest.raises(jinja2.UndefinedError, match="suspend_on"):
+        campaigns.render("failed_payment", {k: v for k, v in {**dunning, **common}.items() if k != "suspend_on"})
+
+
+# --------------------------------------------------------------------------------------- sending
+
+
+def live_outbox(**changes) -> campaigns.Outbox:
+    return campaigns.Outbox(**{**campaigns.outbox_from_settings().__dict__, **changes})
+
+
+def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
+    resend = receivers["resend"]
+    plan()
+    box = live_outbox()
+    assert not box.dry_run and box.sender == "Customer Success <success@example.com>"
+    result = campaigns.send_pending(END, box)
+    assert (result["sent"], result["failed"], result["batches"], result["problems"]) == (12, 0, 1, [])
+    assert len(resend.emails) == 12 and resend.duplicates() == 0
+    sent = {u: (status, provider) for _, u, _, status, _, provider, _ in rows(outbox["warehouse"], "status = 'sent'")}
+    assert {e["id"] for e in resend.emails} == {provider for _, provider in sent.values()}
+    by_address = {e["to"][0]: e for e in resend.emails}
+    a1 = by_address["a1@example.com"]
+    assert a1["subject"] == "Your Acme workspace misses you" and a1["from"] == "Customer Success <success@example.com>"
+    assert "It has been 30 days since you last used Acme: your last visit was on Friday 23 October 2026." in a1["text"]
+    link = a1["headers"]["List-Unsubscribe"].strip("<>")
+    assert a1["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link.startswith("http://127.0.0.1:8080/saas-ops/unsubscribe?t=") and link in a1["text"]
+    token = urllib.parse.parse_qs(urllib.parse.urlparse(link).query)["t"][0]
+    assert campaigns.user_of_token(token, box.key) == "a1"
+    assert campaigns.user_of_token(token.replace(token[-2:], "AA"), box.key) is None
+    assert by_address["h1@example.com"]["from"] == "Dana Owner <success@example.com>"
+    # The request carried one Idempotency-Key, the batch key recorded on every row before it was sent.
+    batch_requests = [r for r in resend.requests if r.path == "/emails/batch"]
+    assert len(batch_requests) == 1 and batch_requests[0].headers["x-batch-validation"] == "permissive"
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        keys = conn.execute(compose("SELECT DISTINCT batch_key FROM {o}.email_sends WHERE status = 'sent' AND day = %s",
+                                    o=OUT), (END,)).fetchall()
+    assert keys == [(batch_requests[0].headers["idempotency-key"],)]
+    again = campaigns.send_pending(END, box)
+    assert (again["sent"], again["batches"], len(resend.emails)) == (0, 0, 12)
+
+
+def queue_bulk(dsn: str, users: list[str], campaign: str = "inactive_30") -> None:
+    """Emails to the bulk users, queued as the planner would (every variable the template needs)."""
+    variables = {"days_inactive": 30, "last_active_day": "2026-10-23", "events_last_month": 12,
+                 "teammates_active_7d": 3, "first_name": None, "account_name": "Account Z", "owner_name": None}
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.executemany(compose("INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, "
+                                "period_key, status, day, variables) VALUES (%s, %s, %s, 'z', '2026-10-23', "
+                                "'queued', %s, %s)", o=OUT),
+                        [(f"{campaign}:{u}:2026-10-23", campaign, u, END, psycopg.types.json.Jsonb(variables))
+                         for u in users])
+
+
+def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receivers):
+    """The send step is killed (SIGKILL) while Resend holds its second batch and has not answered; the DAG is
+    run again: every email is sent exactly once, the batch in flight resent under its key."""
+    resend = receivers["resend"]
+    queue_bulk(outbox["warehouse"], BULK)
+    resend.delay = 3.0
+    env = {**os.environ, "AIRFLOW_VAR_RESEND_REQUESTS_PER_SECOND": "20",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
+    code = ("import datetime as dt; from saas_ops import campaigns; "
+            f"campaigns.send_pending(dt.date({END.year}, {END.month}, {END.day}), campaigns.outbox_from_settings())")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len([r for r in resend.requests if r.path == "/emails/batch"]) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, "the send never reached its second batch"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    resend.delay = 0.0
+    assert len(resend.emails) == 200  # two batches delivered; the first marked sent, the second in flight
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        state = dict(conn.execute(compose(
+            "SELECT CASE WHEN status = 'queued' AND batch_key IS NOT NULL THEN 'in flight' ELSE status END, count(*) "
+            "FROM {o}.email_sends WHERE user_id LIKE 'z%%' GROUP BY 1", o=OUT)).fetchall())
+    assert state == {"sent": 100, "in flight": 100, "queued": 150}
+
+    run = load_dag(REPO / "dags" / "reengagement_campaigns.py", campaigns.DAG_ID).test(
+        logical_date=dt.datetime.combine(END + dt.timedelta(days=1), dt.time(6), dt.UTC))
+    assert run.state == "success"
+    assert resend.duplicates() == 0
+    assert receivers["slack"].texts() == [
+        ":chart_with_downwards_trend: [P3] reengagement_campaigns: 1 high-risk account(s) got a check-in from their "
+        "account owner on 2026-11-22\nDAG reengagement_campaigns · run reengagement_campaigns:2026-11-22:high_risk\n"
+        "• Dana Owner: Account H (h), 49.00 USD MRR, 81% churn risk: check-in sent in your name"]
+    bulk_sent = rows(outbox["warehouse"], "user_id LIKE 'z%%' AND status = 'sent'")
+    assert len(bulk_sent) == 350
+    assert len(resend.emails) == 350 + 12  # the bulk once each, and the day's audience planned by the DAG
+    # The outbox, not Resend, is what prevents a second email: with every key forgotten, nothing goes again.
+    resend.forget_keys()
+    assert campaigns.send_pending(END, live_outbox())["sent"] == 0 and len(resend.emails) == 362
+
+
+def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, monkeypatch):
+    resend = receivers["resend"]
+    resend.rate_per_second = 1  # the pack is told 5: the double answers 429 and retry-after 1 s
+    queue_bulk(outbox["warehouse"], BULK[:250])
+    with psycopg.connect(outbox["app"]) as conn:
+        conn.execute(compose("UPDATE {s}.users SET email = 'z007@localhost' WHERE user_id = 'z007'", s=SRC))
+    box = live_outbox(requests_per_second=5)
+    try:
+        result = campaigns.send_pending(END, box)
+        after_first = rows(outbox["warehouse"], "status = 'failed'")
+        later = [campaigns.send_pending(END, box) for _ in range(3)]  # the next runs retry it, up to 3 tries
+    finally:
+        with psycopg.connect(outbox["app"]) as conn:
+            conn.execute(compose("UPDATE {s}.users SET email = 'z007@example.com' WHERE user_id = 'z007'", s=SRC))
+    assert resend.rate_limited >= 1
+    assert (result["sent"], result["failed"], result["batches"]) == (249, 1, 3)
+    assert resend.duplicates() == 0
+    assert [(u, error, attempts) for _, u, _, _, error, _, attempts in after_first] == [
+        ("z007", "refused by Resend: Invalid `to` field: 'z007@localhost' is not a valid email address", 1)]
+    assert [(r["sent"], r["failed"], r["batches"]) for r in later] == [(0, 1, 1), (0, 1, 1), (0, 0, 0)]
+    assert [attempts for *_, attempts in rows(outbox["warehouse"], "status = 'failed'")] == [3]
+    assert len(resend.emails) == 249
+
+
+def test_a_batch_older_than_resends_memory_is_not_resent(outbox, receivers):
+    queue_bulk(outbox["warehouse"], BULK[:5])
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        conn.execute(compose("UPDATE {o}.email_sends SET batch_key = 'saas-ops-old', attempts = 1, "
+                             "first_attempt_at = now() - interval '25 hours' WHERE user_id LIKE 'z%%'", o=OUT))
+    result = campaigns.send_pending(END, live_outbox())
+    assert (result["unknown"], result["sent"], len(receivers["resend"].requests)) == (5, 0, 0)
+    errors = {error for *_, error, _, _ in rows(outbox["warehouse"], "status = 'failed'")}
+    assert len(errors) == 1 and errors.pop().startswith("outcome unknown, not resent to avoid a second email: first "
+                                                        "sent at ")
+
+
+def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tmp_path):
+    monkeypatch.delenv("AIRFLOW_CONN_RESEND_DEFAULT")
+    monkeypatch.setenv("AIRFLOW_VAR_LOCAL_DIR", str(tmp_path))
+    plan()
+    box = campaigns.outbox_from_settings()
+    assert box.dry_run and box.dry_run_folder == tmp_path / "outbox" / "emails"
+    result = campaigns.send_pending(END, box)
+    assert (result["mode"], result["dry_run"], result["sent"]) == ("dry_run", 12, 0)
+    assert receivers["resend"].requests == []
+    assert {status for *_, status, _, _, _ in rows(outbox["warehouse"], "status <> 'suppressed'")} == {"dry_run"}
+    folder = tmp_path / "outbox" / "emails" / "2026-11-22"
+    assert sorted(p.name for p in (folder / "trial_ending").iterdir()) == sorted(
+        f"trial_ending_{u}_{p.replace(':', '_')}.{ext}" for u, p in (("t1u", "s_t1:week_one"),
+                                                                     ("t2u", "s_t2:two_days_left"),
+                                                                     ("t3u", "s_t3:last_day"))
+        for ext in ("eml", "html"))
+    import email
+    import email.policy
+
+    eml = folder / "trial_ending" / "trial_ending_t2u_s_t2_two_days_left.eml"
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Your Acme trial ends tomorrow" and message["To"] == "t2u@example.com"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = message.get_body(("plain",)).get_content()
+    assert "Your trial ends tomorrow, Tuesday 24 November 2026." in text
+    assert "1 people at Account T2 did" in text
+    assert campaigns.send_pending(END, box)["dry_run"] == 0  # rendered once
+
+
+# --------------------------------------------------------------------------------------- unsubscribe
+
+
+@pytest.fixture
+def web_server(outbox):
+    import uvicorn
+
+    from saas_ops.devdb import free_port
+    from saas_ops.web import app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_the_unsubscribe_link_suppresses_the_user(outbox, web_server):
+    key = campaigns.signing_key()
+    url = f"{web_server}/unsubscribe?t={campaigns.unsubscribe_token('a1', key)}"
+    page = httpx.get(url)
+    assert page.status_code == 200 and '<form method="post">' in page.text
+    with psycopg.connect(outbox["warehouse"]) as conn:  # a GET (a link scanner) changes nothing
+        assert conn.execute(compose("SELECT count(*) FROM {o}.email_suppressions", o=OUT)).fetchone() == (1,)
+    forged = f"{web_server}/unsubscribe?t={campaigns.unsubscribe_token('a1', b'another key')}"
+    assert httpx.post(forged, data={"List-Unsubscribe": "One-Click"}).status_code == 400
+    done = httpx.post(url, data={"List-Unsubscribe": "One-Click"})  # RFC 8058, as a mail client sends it
+    assert done.status_code == 200 and "You are unsubscribed" in done.text
+    assert httpx.post(url).status_code == 200  # twice is fine
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        assert conn.execute(compose("SELECT email, reason FROM {o}.email_suppressions ORDER BY email",
+                                    o=OUT)).fetchall() == [("a1@example.com", "unsubscribed"), ("a7@example.com",
+                                                                                                  "bounced")]
+    plan()
+    assert [(c, u, status, error) for c, u, _, status, error, *_ in rows(outbox["warehouse"], "user_id = 'a1'")] == [
+        ("inactive_30", "a1", "suppressed", "on the suppression list (unsubscribed)")]
