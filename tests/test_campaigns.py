@@ -466,3 +466,16 @@ def test_the_unsubscribe_link_suppresses_the_user(outbox, web_server):
     plan()
     assert [(c, u, status, error) for c, u, _, status, error, *_ in rows(outbox["warehouse"], "user_id = 'a1'")] == [
         ("inactive_30", "a1", "suppressed", "on the suppression list (unsubscribed)")]
+
+
+def test_airflow_loads_the_plugin_that_serves_the_link(airflow_env):
+    env = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
+    out = subprocess.run([sys.executable, "-m", "airflow", "plugins", "--output", "json"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    import json
+
+    plugins = {p["name"]: p for p in json.loads(out.stdout)}
+    assert list(plugins) == ["saas_ops"]  # plugins/.airflowignore keeps the package's modules from loading as plugins
+    assert [(a["name"], a["url_prefix"]) for a in plugins["saas_ops"]["fastapi_apps"]] == [("SaaS Ops", "/saas-ops")]

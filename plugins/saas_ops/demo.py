@@ -109,6 +109,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
         _revenue(conn)
         _engagement(conn)
         _churn(conn, app)
+        _campaigns(conn, home)
         _backups(conn)
     outbox = home / "outbox"
     print(f"\nLocal mode (no Slack, Resend, PagerDuty or S3 connection): messages are written to {outbox}")
@@ -203,6 +204,33 @@ def _churn(conn: Any, app: str) -> None:
     for _, customer_id, mrr, p, health, drivers in riskiest:
         print(f"  {names.get(customer_id, customer_id)[:24]:<25}{mrr / 100:>10,.0f}{p:>6.0%}  health {health:>3}  "
               + "; ".join(d["text"] for d in drivers))
+
+
+def _campaigns(conn: Any, home: Path) -> None:
+    """The newest day's campaign emails by campaign and status, and three of the rendered emails."""
+    rows = conn.execute("SELECT day, campaign, status, count(*) FROM saas_ops.email_sends WHERE day = (SELECT "
+                        "max(day) FROM saas_ops.email_sends) GROUP BY 1, 2, 3 ORDER BY 2, 3").fetchall()
+    if not rows:
+        return
+    day = rows[0][0]
+    by_campaign: dict[str, dict[str, int]] = {}
+    for _, campaign, status, n in rows:
+        by_campaign.setdefault(campaign, {})[status] = n
+    print(f"\nCampaign emails of {day} (saas_ops.email_sends; dry run: no Resend key, so rendered, not sent):")
+    for campaign, counts in by_campaign.items():
+        print(f"  {campaign:<16}" + ", ".join(f"{n:,} {status}" for status, n in counts.items()))
+    import email
+    import email.policy
+
+    folder = home / "outbox" / "emails" / day.isoformat()
+    shown = [next(iter(sorted((folder / c).glob("*.eml"))), None) for c in ("trial_ending", "failed_payment",
+                                                                             "inactive_30")]
+    print(f"  rendered emails (.eml and .html) in {folder}; three of them:")
+    for path in filter(None, shown):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",)).get_content().strip().splitlines()
+        print(f"\n    From: {message['From']}\n    Subject: {message['Subject']}\n    List-Unsubscribe: "
+              f"{message['List-Unsubscribe']}\n" + "\n".join(f"    | {line}" for line in body))
 
 
 def _backups(conn: Any) -> None:
