@@ -43,6 +43,8 @@ def airflow_env(home: Path, app_uri: str, warehouse_uri: str) -> dict[str, str]:
         "AIRFLOW_CONN_WAREHOUSE_DB": warehouse_uri,
         "AIRFLOW_VAR_ALERT_EMAILS": os.environ.get("AIRFLOW_VAR_ALERT_EMAILS", "data-team@example.com"),
         "AIRFLOW_VAR_LOCAL_DIR": str(home),
+        # Dry run (no Resend key): render the whole day's audience, not the first 500 by priority.
+        "AIRFLOW_VAR_EMAIL_MAX_PER_RUN": os.environ.get("AIRFLOW_VAR_EMAIL_MAX_PER_RUN", "5000"),
         "PYTHONPATH": f"{root / 'plugins'}:{root}",
         "SAAS_OPS_HOME": str(root),
     }
