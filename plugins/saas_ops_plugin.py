@@ -1,4 +1,5 @@
-"""Registers the pack's web endpoints (saas_ops/web.py) with Airflow's API server, under /saas-ops."""
+"""Registers the pack's web endpoints (saas_ops/web.py) with Airflow's API server, under /saas-ops, and puts
+its "SaaS Ops" page into the UI's navigation."""
 
 from airflow.plugins_manager import AirflowPlugin
 
@@ -11,3 +12,5 @@ class SaasOpsPlugin(AirflowPlugin):
         from saas_ops.web import app
 
         return [{"app": app, "url_prefix": "/saas-ops", "name": "SaaS Ops"}]
+
+    external_views = [{"name": "SaaS Ops", "href": "saas-ops/", "destination": "nav", "url_route": "saas-ops"}]

@@ -169,6 +169,29 @@ def warehouse(airflow_env, databases):
         yield conn
 
 
+@pytest.fixture
+def web_server(airflow_env):
+    """The pack's web app (saas_ops/web.py) served by uvicorn on 127.0.0.1, as the API server mounts it; its
+    base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from saas_ops.devdb import free_port
+    from saas_ops.web import app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
 def load_dag(dag_file: Path, dag_id: str):
     """Parses one DAG file as Airflow's DAG processor would and returns the DAG (dag.test() then
     serializes it from its bundle: dags/ or the tests' fixture DAGs)."""

@@ -22,7 +22,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 
@@ -427,24 +426,6 @@ def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tm
 
 
 # --------------------------------------------------------------------------------------- unsubscribe
-
-
-@pytest.fixture
-def web_server(outbox):
-    import uvicorn
-
-    from saas_ops.devdb import free_port
-    from saas_ops.web import app
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
 
 
 def test_the_unsubscribe_link_suppresses_the_user(outbox, web_server):

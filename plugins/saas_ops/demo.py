@@ -293,6 +293,11 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
         print(f"  {dag_id:<24} {'ok' if run.returncode == 0 else 'FAILED'} in {results[-1][2]:.0f}s "
               f"(log: {logs / (dag_id + '.log')})")
     _summary(app, warehouse, home)
+    from saas_ops import report
+
+    os.environ.update(env)  # the report reads the warehouse as the DAGs do: connections and Variables
+    print(f"\nThe SaaS Ops report (the page the Airflow UI shows under SaaS Ops): "
+          f"{report.write_report(home / 'report' / 'saas_ops_report.html')}")
     print(f"\nDemo finished in {time.perf_counter() - t0:.0f}s. Start the Airflow UI with: make airflow")
     return 0 if all(ok for _, ok, _ in results) else 1
 

@@ -1,24 +1,32 @@
 """The pack's web endpoints, served by Airflow's API server under /saas-ops (plugins/saas_ops_plugin.py).
 
+- `GET /saas-ops/` (signed-in Airflow users): the SaaS Ops page (report.py), shown in the UI's navigation;
+  `?month=YYYY-MM` picks the month of the MRR waterfall;
+- `GET /saas-ops/api/figures` (signed-in): the same figures as JSON;
 - `GET /saas-ops/unsubscribe?t=<token>`: a page with one button (a link scanner that follows links in an
   email must not unsubscribe anyone, so GET changes nothing);
 - `POST /saas-ops/unsubscribe?t=<token>`: unsubscribes, from that button or from a mail client's one-click
   request (RFC 8058: body `List-Unsubscribe=One-Click`). The token is signed (campaigns.unsubscribe_token);
   the user's address goes on `email_suppressions` with reason `unsubscribed`.
 
-These endpoints are public on purpose (the people who click them have no Airflow account): they accept
-nothing but a signed token. Expose them to the internet through a proxy that forwards only
-/saas-ops/unsubscribe (README, Campaigns).
+The unsubscribe endpoints are public on purpose (the people who click them have no Airflow account): they
+accept nothing but a signed token; expose them to the internet through a proxy that forwards only
+/saas-ops/unsubscribe (README, Campaigns). The others need the Airflow session (the `_token` cookie the UI
+sets, or a bearer token), checked by Airflow's own `requires_authenticated`.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from typing import Any
 
-from fastapi import FastAPI, Query
+from airflow.api_fastapi.core_api.security import requires_authenticated
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 app = FastAPI(title="SaaS Ops", docs_url=None, redoc_url=None, openapi_url=None)
+signed_in = requires_authenticated()
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport"
 content="width=device-width"><title>{title}</title></head><body style="font-family:-apple-system,Segoe UI,Helvetica,
@@ -55,3 +63,23 @@ def unsubscribe(t: str = Query("", max_length=400)) -> HTMLResponse:
     campaigns.unsubscribe(user_id, schema=config.schema_name("OUTPUT_SCHEMA"),
                           source_schema=config.schema_name("SOURCE_SCHEMA"))
     return _page("You are unsubscribed", "<p>You will not get these emails any more.</p>")
+
+
+def _month(month: str | None) -> str | None:
+    if month and not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise HTTPException(422, "month must be YYYY-MM")
+    return month
+
+
+@app.get("/", response_class=HTMLResponse, dependencies=[Depends(signed_in)])
+def page(month: str | None = None) -> HTMLResponse:
+    from saas_ops import report
+
+    return HTMLResponse(report.render_html(report.read_figures(_month(month))))
+
+
+@app.get("/api/figures", dependencies=[Depends(signed_in)])
+def figures(month: str | None = None) -> dict[str, Any]:
+    from saas_ops import report
+
+    return report.read_figures(_month(month))

@@ -1,0 +1,243 @@
+"""The SaaS Ops view: every figure the team looks at, read from warehouse_db in one place (`figures`), drawn
+as one HTML page (`render_html`) that the Airflow UI shows (web.py) and `make demo` writes as a static file.
+
+Charts are inline SVG drawn here on the server: no JavaScript and no CDN, so the page works in an Airflow UI
+without internet and as a file attached to an email. Each section with no data says which DAG to run first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+
+PALETTE = ("#3b5bdb", "#2b8a3e", "#e8590c", "#ae3ec9", "#1098ad")
+
+
+# --------------------------------------------------------------------------------------- figures
+
+
+def figures(conn: psycopg.Connection, schema: str, *, currency: str, drill_max_age_days: int,
+            month: str | None = None) -> dict[str, Any]:
+    """Everything the view shows, as plain JSON-able values (money in cents). `month` (YYYY-MM) picks the
+    waterfall's month; the newest by default."""
+    from saas_ops.db import compose
+
+    def q(sql: str, *params: Any) -> list[tuple]:
+        return conn.execute(compose(sql, schema=schema), params or None).fetchall()
+
+    month_keys = ("month", "mrr", "arr", "paying", "arpa", "new", "expansion", "contraction", "churn", "reactivation",
+                  "net_new", "logo_churn_rate", "gross_mrr_churn_rate", "nrr", "grr")
+    months = [dict(zip(month_keys, row, strict=True))
+              for row in q("SELECT to_char(month, 'YYYY-MM'), mrr_cents, arr_cents, paying_customers, arpa_cents, "
+                           "new_cents, expansion_cents, contraction_cents, churn_cents, reactivation_cents, "
+                           "net_new_cents, logo_churn_rate::float, gross_mrr_churn_rate::float, nrr::float, grr::float "
+                           "FROM {schema}.mrr_monthly ORDER BY month")]
+    revenue = None
+    if months:
+        chosen = next((m for m in months if m["month"] == month), months[-1])
+        before = next((m for m in reversed(months) if m["month"] < chosen["month"]), None)
+        revenue = {"months": months, "selected": chosen["month"], "start_mrr": before["mrr"] if before else 0}
+
+    days = [dict(zip(("day", "dau", "wau", "mau", "stickiness"), (d.isoformat(), *rest), strict=True))
+            for d, *rest in q("SELECT day, dau, wau, mau, stickiness::float FROM {schema}.engagement_daily "
+                              "WHERE day > (SELECT max(day) FROM {schema}.engagement_daily) - 180 ORDER BY day")]
+    engagement = None
+    if days:
+        cohorts: dict[str, dict[str, Any]] = {}
+        for cohort, _, size, rate in q(
+                "SELECT to_char(cohort_month, 'YYYY-MM'), months_since, cohort_size, retention_rate::float "
+                "FROM {schema}.retention_cohorts WHERE cohort_month > (SELECT max(cohort_month) FROM "
+                "{schema}.retention_cohorts) - interval '12 months' ORDER BY 1, 2"):
+            cohorts.setdefault(cohort, {"cohort": cohort, "size": size, "rates": []})["rates"].append(rate)
+        adoption = [{"feature": f, "accounts": n, "rate": r} for f, n, r in q(
+            "SELECT feature, accounts_30d, adoption_rate::float FROM {schema}.feature_adoption WHERE day = "
+            "(SELECT max(day) FROM {schema}.feature_adoption) ORDER BY accounts_30d DESC, feature")]
+        engagement = {"days": days, "cohorts": list(cohorts.values()), "adoption": adoption}
+
+    churn = None
+    model = q("SELECT model_version, metrics FROM {schema}.churn_models WHERE is_champion")
+    if model:
+        version, m = model[0]
+        scored = q("SELECT max(day) FROM {schema}.churn_scores")[0][0]
+        churn = {"model": {"version": version, "chosen": m.get("chosen"), "auc": m.get("auc"),
+                           "pr_auc": m.get("pr_auc"), "lift_top_decile": m.get("lift_top_decile"),
+                           "brier": m.get("brier"), "base_rate": m.get("base_rate")},
+                 "day": scored and scored.isoformat(), "bands": dict(q(
+                     "SELECT risk_band, count(*) FROM {schema}.churn_scores WHERE day = %s GROUP BY 1", scored)),
+                 "riskiest": [{"customer_id": c, "mrr": mrr, "at_risk": round(mrr * p), "probability": p,
+                               "health": h, "drivers": [d["text"] for d in drivers]}
+                              for c, mrr, p, h, drivers in q(
+                                  "SELECT customer_id, mrr_cents, churn_probability, health_score, top_drivers "
+                                  "FROM {schema}.churn_scores WHERE day = %s AND risk_band = 'high' "
+                                  "ORDER BY mrr_cents * churn_probability DESC, customer_id LIMIT 10", scored)]}
+
+    campaign_rows = q("SELECT day, campaign, status, count(*) FROM {schema}.email_sends WHERE day > "
+                      "(SELECT max(day) FROM {schema}.email_sends) - 14 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+    campaigns = None
+    if campaign_rows:
+        per_day: dict[tuple[str, str], dict[str, int]] = {}
+        totals: dict[str, dict[str, int]] = {}
+        for day, campaign, status, n in campaign_rows:
+            per_day.setdefault((day.isoformat(), campaign), {})[status] = n
+            totals.setdefault(campaign, {}).setdefault(status, 0)
+            totals[campaign][status] += n
+        campaigns = {"days": [{"day": d, "campaign": c, **counts} for (d, c), counts in per_day.items()],
+                     "totals": totals, "last_day": campaign_rows[-1][0].isoformat()}
+
+    backups_rows = q("SELECT backup_id, started_at, bytes, status, dump_seconds FROM {schema}.backups "
+                     "WHERE started_at > now() - interval '60 days' ORDER BY started_at")
+    drills_rows = q("SELECT drill_id, backup_id, started_at, status, rto_seconds, checks FROM {schema}.restore_drills "
+                    "ORDER BY started_at DESC LIMIT 20")
+    backups = None
+    if backups_rows or drills_rows:
+        passed = [d for d in drills_rows if d[3] == "passed"]
+        last_passed = passed[0][2] if passed else None
+        now = dt.datetime.now(dt.UTC)
+        backups = {
+            "backups": [{"backup_id": b, "started_at": s.isoformat(), "bytes": n, "status": st, "seconds": sec}
+                        for b, s, n, st, sec in backups_rows],
+            "drills": [{"drill_id": d, "backup_id": b, "started_at": s.isoformat(), "status": st, "rto_seconds": rto,
+                        "failed_checks": [c["name"] for c in checks or [] if not c.get("ok")]}
+                       for d, b, s, st, rto, checks in drills_rows],
+            "last_good_backup": next((s.isoformat() for _, s, _, st, _ in reversed(backups_rows)
+                                      if st == "succeeded"), None),
+            "last_passed_drill": last_passed and last_passed.isoformat(),
+            "drill_max_age_days": drill_max_age_days,
+            "drill_overdue": last_passed is None or now - last_passed > dt.timedelta(days=drill_max_age_days),
+        }
+    return {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "currency": currency,
+            "revenue": revenue, "engagement": engagement, "churn": churn, "campaigns": campaigns, "backups": backups}
+
+
+def read_figures(month: str | None = None) -> dict[str, Any]:
+    """figures() from the warehouse_db connection and the settings."""
+    from saas_ops import config, db
+
+    with db.warehouse() as wh:
+        return figures(wh, config.schema_name("OUTPUT_SCHEMA"), currency=config.setting("REPORTING_CURRENCY"),
+                       drill_max_age_days=config.setting("DRILL_MAX_AGE_DAYS"), month=month)
+
+
+# --------------------------------------------------------------------------------------- charts (SVG)
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def line_chart(labels: list[str], series: dict[str, list[float | None]], *, fmt: Any = "{:,.0f}".format,
+               width: int = 720, height: int = 220) -> str:
+    """Lines over shared x labels, from 0 to the largest value, with the first, middle and last label."""
+    left, right, top, bottom = 64, 12, 12, 40
+    values = [v for vs in series.values() for v in vs if v is not None]
+    top_value = max(values, default=0) or 1
+    n = max(len(labels) - 1, 1)
+    x = lambda i: left + (width - left - right) * i / n  # noqa: E731
+    y = lambda v: top + (height - top - bottom) * (1 - v / top_value)  # noqa: E731
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" class="chart">',
+             f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" stroke="#cbd2d9"/>',
+             f'<text x="{left - 6}" y="{y(top_value) + 4:.1f}" text-anchor="end">{_esc(fmt(top_value))}</text>',
+             f'<text x="{left - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>']
+    last = len(labels) - 1
+    for i in sorted({0, last // 2, last}):
+        if 0 <= i < len(labels):
+            anchor = "start" if i == 0 else "end" if i == last else "middle"  # keep the ends inside the chart
+            parts.append(f'<text x="{x(i):.1f}" y="{height - 22}" text-anchor="{anchor}">{_esc(labels[i])}</text>')
+    for k, (name, vs) in enumerate(series.items()):
+        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vs) if v is not None)
+        color = PALETTE[k % len(PALETTE)]
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
+        parts.append(f'<rect x="{left + 110 * k}" y="{height - 12}" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{left + 14 + 110 * k}" y="{height - 3}">{_esc(name)}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def waterfall(steps: list[tuple[str, int]], *, fmt: Any, width: int = 720, height: int = 240) -> str:
+    """Start, the signed movements, end: each movement a bar floating from the running total."""
+    left, top, bottom = 12, 24, 40
+    running, bars = 0, []
+    for i, (name, value) in enumerate(steps):
+        total = i in (0, len(steps) - 1)
+        low, high = (0, value) if total else sorted((running, running + value))
+        bars.append((name, value, low, high, total))
+        running = value if total else running + value
+    top_value = max(high for *_, high, _ in bars) or 1
+    slot = (width - 2 * left) / len(bars)
+    y = lambda v: top + (height - top - bottom) * (1 - v / top_value)  # noqa: E731
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" class="chart">']
+    for i, (name, value, low, high, total) in enumerate(bars):
+        color = "#52606d" if total else ("#2b8a3e" if value >= 0 else "#c92a2a")
+        x0 = left + slot * i + slot * 0.15
+        parts.append(f'<rect x="{x0:.1f}" y="{y(high):.1f}" width="{slot * 0.7:.1f}" '
+                     f'height="{max(y(low) - y(high), 1):.1f}" fill="{color}"/>')
+        label = fmt(value) if total else ("+" if value >= 0 else "−") + fmt(abs(value))
+        parts.append(f'<text x="{x0 + slot * 0.35:.1f}" y="{y(high) - 6:.1f}" text-anchor="middle">'
+                     f'{_esc(label)}</text><text x="{x0 + slot * 0.35:.1f}" y="{height - 18}" '
+                     f'text-anchor="middle">{_esc(name)}</text>')
+    return "".join(parts) + "</svg>"
+
+
+# --------------------------------------------------------------------------------------- page
+
+
+def money(cents: int | None, currency: str) -> str:
+    return "" if cents is None else f"{cents / 100:,.0f} {currency}"
+
+
+def pct(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.1%}"
+
+
+def render_html(data: dict[str, Any], *, standalone: bool = False) -> str:
+    """The page (`standalone`: the static report file, with no links back into Airflow)."""
+    import jinja2
+    from markupsafe import Markup
+
+    from saas_ops import config
+
+    currency = data["currency"]
+    charts: dict[str, Markup] = {}
+    revenue, engagement, backups = data["revenue"], data["engagement"], data["backups"]
+    if revenue:
+        months = revenue["months"]
+        charts["mrr"] = Markup(line_chart([m["month"] for m in months], {"MRR": [m["mrr"] / 100 for m in months]},
+                                          fmt=lambda v: f"{v:,.0f}"))
+        m = next(m for m in months if m["month"] == revenue["selected"])
+        charts["waterfall"] = Markup(waterfall(
+            [("start", revenue["start_mrr"]), ("new", m["new"]), ("reactivation", m["reactivation"]),
+             ("expansion", m["expansion"]), ("contraction", -m["contraction"]), ("churn", -m["churn"]),
+             ("end", m["mrr"])], fmt=lambda c: f"{c / 100:,.0f}"))
+    if engagement:
+        days = engagement["days"]
+        labels = [d["day"] for d in days]
+        charts["active"] = Markup(line_chart(labels, {k.upper(): [d[k] for d in days] for k in ("dau", "wau", "mau")}))
+        charts["stickiness"] = Markup(line_chart(labels, {"DAU/MAU": [d["stickiness"] for d in days]},
+                                                 fmt=lambda v: f"{v:.0%}", height=160))
+    if backups and backups["backups"]:
+        good = [b for b in backups["backups"] if b["status"] == "succeeded"]
+        charts["backup_size"] = Markup(line_chart([b["started_at"][:10] for b in good],
+                                                  {"MB": [b["bytes"] / 1e6 for b in good]},
+                                                  fmt=lambda v: f"{v:,.1f}", height=160))
+    if backups and backups["drills"]:
+        drills = list(reversed(backups["drills"]))
+        charts["rto"] = Markup(line_chart([d["started_at"][:10] for d in drills],
+                                          {"RTO s": [d["rto_seconds"] for d in drills]},
+                                          fmt=lambda v: f"{v:,.1f}", height=160))
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(config.include_dir() / "templates" / "report")),
+                             undefined=jinja2.StrictUndefined, autoescape=True)
+    env.filters.update(money=lambda c: money(c, currency), pct=pct)
+    return env.get_template("saas_ops.html").render(data=data, charts=charts, standalone=standalone)
+
+
+def write_report(path: Any) -> str:
+    """Writes the page as a static HTML file (`make demo` does); returns its path."""
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(read_figures(), standalone=True))
+    return str(target)

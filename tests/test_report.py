@@ -1,0 +1,194 @@
+"""The SaaS Ops page and report: its figures from a seeded warehouse (the API), the page behind the Airflow
+sign-in, empty states, the static report, and the page in headless Chromium with screenshots.
+
+The warehouse is seeded with output rows chosen by hand (the view reads outputs; the DAGs that write them
+have their own tests):
+  mrr_monthly    2026-09 MRR 10,000.00; 2026-10 12,345.00 (new 3,000, expansion 500, contraction 155, churn
+                 1,000, NRR 0.9345); 2026-11 13,000.00
+  engagement     DAU 40 / WAU 90 / MAU 120 on 2026-11-22 (stickiness 1/3)
+  churn          champion churn-20261122 (AUC 0.871); c2 high, 200.00 MRR at 0.9 risk; c1 high, 500.00 at 0.5
+  email_sends    2026-11-22: inactive_30 3 sent and 1 suppressed; failed_payment 1 failed
+  backups        two good backups (10 and 12 MB); the only passed drill 10 days ago: overdue (8 days)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from saas_ops import db, report, web
+from saas_ops.db import compose
+from tests.conftest import REPO
+
+OUT = "report_out"
+ARTIFACTS = Path(os.environ.get("SAAS_OPS_TEST_ARTIFACTS", REPO / ".local" / "test-artifacts"))
+
+SEED = """
+INSERT INTO {o}.mrr_monthly (month, mrr_cents, arr_cents, paying_customers, arpa_cents, new_cents, expansion_cents,
+    contraction_cents, churn_cents, reactivation_cents, net_new_cents, logo_churn_rate, gross_mrr_churn_rate, nrr, grr)
+VALUES ('2026-09-01', 1000000, 12000000, 100, 10000, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1),
+       ('2026-10-01', 1234500, 14814000, 110, 11223, 300000, 50000, 15500, 100000, 0, 234500, 0.05, 0.1155,
+        0.9345, 0.8845),
+       ('2026-11-01', 1300000, 15600000, 112, 11607, 80000, 0, 14500, 0, 0, 65500, 0, 0.0117, 0.9883, 0.9883);
+INSERT INTO {o}.engagement_daily (day, dau, wau, mau, stickiness, new_users, returning_users, resurrected_users,
+    dormant_users)
+VALUES ('2026-11-21', 38, 88, 119, 0.3193, 1, 30, 7, 4), ('2026-11-22', 40, 90, 120, 0.3333, 2, 31, 7, 5);
+INSERT INTO {o}.retention_cohorts (cohort_month, months_since, cohort_size, retained, retention_rate)
+VALUES ('2026-09-01', 0, 50, 50, 1), ('2026-09-01', 1, 50, 30, 0.6), ('2026-10-01', 0, 40, 40, 1);
+INSERT INTO {o}.feature_adoption (day, feature, accounts_30d, adoption_rate)
+VALUES ('2026-11-22', 'dashboard_view', 90, 0.8), ('2026-11-22', 'export_csv', 12, 0.1067);
+INSERT INTO {o}.churn_models (model_version, trained_at, training_window, metrics, artifact_uri, is_champion, status)
+VALUES ('churn-20261122', now(), '[2025-11-01,2026-10-01)', '{{"chosen": "gradient_boosting", "auc": 0.871,
+    "pr_auc": 0.412, "lift_top_decile": 4.2, "brier": 0.0612, "base_rate": 0.071}}', 'file:///m', true, 'champion');
+INSERT INTO {o}.churn_scores (day, customer_id, model_version, churn_probability, risk_band, top_drivers,
+    health_score, mrr_cents)
+VALUES ('2026-11-22', 'c1', 'churn-20261122', 0.5, 'high', '[{{"text": "2 failed payments in 30 days"}}]', 20, 50000),
+       ('2026-11-22', 'c2', 'churn-20261122', 0.9, 'high', '[{{"text": "no activity for 21 days"}}]', 3, 20000),
+       ('2026-11-22', 'c3', 'churn-20261122', 0.05, 'low', '[]', 90, 9900);
+INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, period_key, status, day, error)
+VALUES ('k1', 'inactive_30', 'u1', 'c1', 'p', 'sent', '2026-11-22', NULL),
+       ('k2', 'inactive_30', 'u2', 'c1', 'p', 'sent', '2026-11-22', NULL),
+       ('k3', 'inactive_30', 'u3', 'c1', 'p', 'sent', '2026-11-22', NULL),
+       ('k4', 'inactive_30', 'u4', 'c1', 'p', 'suppressed', '2026-11-22', 'opted out (users.email_opt_out)'),
+       ('k5', 'failed_payment', 'u5', 'c2', 'p', 'failed', '2026-11-22', 'refused by Resend');
+INSERT INTO {o}.backups (backup_id, started_at, finished_at, bytes, status)
+VALUES ('b1', now() - interval '2 days', now() - interval '2 days', 10000000, 'succeeded'),
+       ('b2', now() - interval '1 day', now() - interval '1 day', 12000000, 'succeeded');
+INSERT INTO {o}.restore_drills (drill_id, backup_id, started_at, finished_at, rto_seconds, status, checks)
+VALUES ('d1', 'b0', now() - interval '10 days', now() - interval '10 days', 3.5, 'passed',
+        '[{{"name": "table app.users rows", "ok": true}}]'),
+       ('d2', 'b1', now() - interval '2 days', now() - interval '2 days', 4.0, 'failed',
+        '[{{"name": "table app.users rows", "ok": false}}, {{"name": "index users_pkey", "ok": true}}]');
+"""
+
+
+@pytest.fixture
+def seeded(airflow_env, databases, monkeypatch):
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        conn.execute(compose("DROP SCHEMA IF EXISTS {o} CASCADE", o=OUT))
+        db.migrate(conn, OUT)
+        with psycopg.ClientCursor(conn) as cur:
+            cur.execute(compose(SEED, o=OUT))
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", OUT)
+    return databases
+
+
+@pytest.fixture
+def signed_in():
+    """Stands in for the Airflow session the API server checks (test_the_page_needs_an_airflow_session checks
+    that the check is there)."""
+    web.app.dependency_overrides[web.signed_in] = lambda: None
+    yield
+    web.app.dependency_overrides.clear()
+
+
+def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
+    data = httpx.get(f"{web_server}/api/figures").json()
+    revenue = data["revenue"]
+    assert revenue["selected"] == "2026-11" and revenue["start_mrr"] == 1234500
+    assert revenue["months"][1] | {} == {
+        "month": "2026-10", "mrr": 1234500, "arr": 14814000, "paying": 110, "arpa": 11223, "new": 300000,
+        "expansion": 50000, "contraction": 15500, "churn": 100000, "reactivation": 0, "net_new": 234500,
+        "logo_churn_rate": 0.05, "gross_mrr_churn_rate": 0.1155, "nrr": 0.9345, "grr": 0.8845}
+    assert data["engagement"]["days"][-1] == {"day": "2026-11-22", "dau": 40, "wau": 90, "mau": 120,
+                                              "stickiness": 0.3333}
+    assert data["engagement"]["cohorts"][0] == {"cohort": "2026-09", "size": 50, "rates": [1.0, 0.6]}
+    churn = data["churn"]
+    assert churn["model"]["auc"] == 0.871 and churn["bands"] == {"high": 2, "low": 1}
+    assert [(a["customer_id"], a["at_risk"]) for a in churn["riskiest"]] == [("c1", 25000), ("c2", 18000)]
+    assert data["campaigns"]["totals"] == {"failed_payment": {"failed": 1}, "inactive_30": {"sent": 3,
+                                                                                            "suppressed": 1}}
+    backups = data["backups"]
+    assert backups["drill_overdue"] is True and [b["bytes"] for b in backups["backups"]] == [10000000, 12000000]
+    assert backups["drills"][0]["failed_checks"] == ["table app.users rows"]
+    october = httpx.get(f"{web_server}/api/figures?month=2026-10").json()["revenue"]
+    assert (october["selected"], october["start_mrr"]) == ("2026-10", 1000000)
+    assert httpx.get(f"{web_server}/api/figures?month=October").status_code == 422
+
+
+def test_the_page_needs_an_airflow_session(seeded, web_server):
+    for path in ("/", "/api/figures"):
+        response = httpx.get(f"{web_server}{path}")
+        assert response.status_code in (401, 403), (path, response.status_code, response.text[:200])
+        assert "12,345" not in response.text
+
+
+def test_empty_states_say_what_to_run_first(airflow_env, databases, signed_in, web_server, monkeypatch):
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS report_empty CASCADE")
+        db.migrate(conn, "report_empty")
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", "report_empty")
+    page = httpx.get(f"{web_server}/").text
+    for line in ("No MRR yet: run the saas_mrr DAG (its first run builds all history).",
+                 "No engagement yet: run the saas_engagement DAG.",
+                 "No churn model yet: run churn_train, then churn_score.",
+                 "No campaign emails yet: run reengagement_campaigns (after churn_score).",
+                 "No backups yet: run db_backup, then db_restore_drill."):
+        assert line in page
+
+
+def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
+    path = Path(report.write_report(tmp_path / "saas_ops_report.html"))
+    text = path.read_text()
+    assert '<b data-figure="mrr">13,000 USD</b>' in text and '<b data-figure="nrr">98.8%</b>' in text
+    assert "<script" not in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained
+    assert '<select name="month"' not in text  # a file has no server to pick another month
+
+
+def _browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip("no headless browser here: install Debian's chromium and chromium-driver (.ci/run does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,2400"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def test_the_page_in_headless_chromium(seeded, signed_in, web_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser = _browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        browser.get(f"{web_server}/")
+        shown = {e.get_attribute("data-figure"): e.text
+                 for e in browser.find_elements(By.CSS_SELECTOR, "[data-figure]")}
+        with psycopg.connect(seeded["warehouse"]) as conn:
+            mrr, arr, paying, nrr = conn.execute(compose(
+                "SELECT mrr_cents, arr_cents, paying_customers, nrr FROM {o}.mrr_monthly ORDER BY month DESC LIMIT 1",
+                o=OUT)).fetchone()
+            dau, mau = conn.execute(compose("SELECT dau, mau FROM {o}.engagement_daily ORDER BY day DESC LIMIT 1",
+                                            o=OUT)).fetchone()
+        assert shown["mrr"] == f"{mrr / 100:,.0f} USD" == "13,000 USD"
+        assert shown["arr"] == f"{arr / 100:,.0f} USD" and shown["paying"] == f"{paying:,}"
+        assert shown["nrr"] == f"{nrr:.1%}" == "98.8%"
+        assert (shown["dau"], shown["mau"]) == (str(dau), str(mau))
+        assert shown["auc"] == "0.871" and "No restore drill has passed in the last 8 days" in shown["drill_overdue"]
+        riskiest = [row.get_attribute("data-account") for row in browser.find_elements(By.CSS_SELECTOR,
+                                                                                       "tr[data-account]")]
+        assert riskiest == ["c1", "c2"]
+        failed = browser.find_element(By.CSS_SELECTOR, 'tr[data-campaign="failed_payment"] td.bad').text
+        assert failed == "1"
+        assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 6  # MRR, waterfall, DAU/WAU/MAU,
+        browser.save_screenshot(str(ARTIFACTS / "saas_ops_page.png"))          # stickiness, backup size, RTO
+        Select(browser.find_element(By.NAME, "month")).select_by_visible_text("2026-10")
+        browser.find_element(By.XPATH, "//h2[text()='MRR movements in 2026-10']")
+        waterfall = browser.find_elements(By.CSS_SELECTOR, "svg.chart")[1].text
+        for label in ("10,000", "+3,000", "+500", "−155", "−1,000", "12,345"):
+            assert label in waterfall, (label, waterfall)
+        browser.save_screenshot(str(ARTIFACTS / "saas_ops_page_october.png"))
+    finally:
+        browser.quit()
+    assert (ARTIFACTS / "saas_ops_page.png").stat().st_size > 10_000
