@@ -514,8 +514,9 @@ def _finish_unknown(wh: psycopg.Connection, outbox: Outbox, rows: list[_Row], wh
 
 def _write_dry_run(outbox: Outbox, row: _Row, email: dict[str, Any], rendered: Rendered) -> None:
     from email.message import EmailMessage
+    from email.policy import default
 
-    message = EmailMessage()
+    message = EmailMessage(policy=default.clone(max_line_length=None))  # no folding: links stay plain text
     message["From"], message["To"], message["Subject"] = email["from"], ", ".join(email["to"]), rendered.subject
     for name, value in email["headers"].items():
         message[name] = value

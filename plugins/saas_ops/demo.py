@@ -46,6 +46,8 @@ def airflow_env(home: Path, app_uri: str, warehouse_uri: str) -> dict[str, str]:
         # Dry run (no Resend key): render the whole day's audience, not the first 500 by priority.
         "AIRFLOW_VAR_EMAIL_MAX_PER_RUN": os.environ.get("AIRFLOW_VAR_EMAIL_MAX_PER_RUN", "5000"),
         "PYTHONPATH": f"{root / 'plugins'}:{root}",
+        # `airflow standalone` starts its components as `airflow ...` commands: the venv's bin must be on PATH.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "SAAS_OPS_HOME": str(root),
     }
 
