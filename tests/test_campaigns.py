@@ -419,6 +419,8 @@ def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tm
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Your Acme trial ends tomorrow" and message["To"] == "t2u@example.com"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = eml.read_text()  # the link as a mail client shows it: one plain header line, not encoded words
+    assert "\nList-Unsubscribe: <http://127.0.0.1:8080/saas-ops/unsubscribe?t=" in raw.replace("\r\n", "\n")
     text = message.get_body(("plain",)).get_content()
     assert "Your trial ends tomorrow, Tuesday 24 November 2026." in text
     assert "1 people at Account T2 did" in text

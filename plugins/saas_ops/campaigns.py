@@ -516,7 +516,7 @@ def _write_dry_run(outbox: Outbox, row: _Row, email: dict[str, Any], rendered: R
     from email.message import EmailMessage
     from email.policy import default
 
-    message = EmailMessage(policy=default.clone(max_line_length=None))  # no folding: links stay plain text
+    message = EmailMessage(policy=default.clone(max_line_length=998))  # RFC 5322 limit: links stay unfolded
     message["From"], message["To"], message["Subject"] = email["from"], ", ".join(email["to"]), rendered.subject
     for name, value in email["headers"].items():
         message[name] = value
