@@ -384,11 +384,16 @@ def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox,
     for uid in user_ids:
         email, opt_out = users.get(uid, (None, False))
         address = email.strip() if email else None
-        reason = ("the user is no longer in saas_db" if uid not in users else
-                  "opted out (users.email_opt_out)" if opt_out else
-                  f"on the suppression list ({suppressed[address.lower()]})" if address and address.lower() in
-                  suppressed else "no usable email address" if not address or not re.fullmatch(r"[^@\s]+@[^@\s]+",
-                                                                                                   address) else None)
+        if uid not in users:
+            reason = "the user is no longer in saas_db"
+        elif opt_out:
+            reason = "opted out (users.email_opt_out)"
+        elif address and address.lower() in suppressed:
+            reason = f"on the suppression list ({suppressed[address.lower()]})"
+        elif not address or not re.fullmatch(r"[^@\s]+@[^@\s]+", address):  # the rule of 30_queue.sql
+            reason = "no usable email address"
+        else:
+            reason = None
         out[uid] = (address, reason)
     return out
 
