@@ -91,7 +91,7 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
                                                        else sql.Identifier("trial_ends_at")}),
                 ("extract_dunning.sql", "camp_dunning", {"failure_code": column("payment_attempts",
                                                                                 "failure_code")})):
-            _copy(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **optional)
+            db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **optional)
         db.run_sql_file(wh, "campaigns/20_live_accounts.sql", params, schema=schema)
 
         found: dict[str, int] = {}
@@ -114,8 +114,8 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             "SELECT coalesce(array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '{}'), "
             "coalesce(array_agg(DISTINCT customer_id) FILTER (WHERE user_id IS NULL), '{}') "
             "FROM camp_candidates").fetchone()
-        _copy(src, wh, "campaigns/extract_users.sql", "camp_users", {"user_ids": user_ids,
-              "customer_ids": customer_ids}, schema=source_schema, user_name=column("users", "name"))
+        db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users", {"user_ids": user_ids,
+                           "customer_ids": customer_ids}, schema=source_schema, user_name=column("users", "name"))
         wh.execute("ANALYZE camp_users; ANALYZE camp_candidates")
         db.run_sql_file(wh, "campaigns/30_queue.sql", params, schema=schema)
         rows = wh.execute(db.compose("SELECT campaign, status, count(*) FROM {schema}.email_sends WHERE day = %s "
@@ -124,21 +124,6 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
     for campaign, status, n in rows:
         by_campaign.setdefault(campaign, {})[status] = n
     return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes}
-
-
-def _copy(src: psycopg.Connection, wh: psycopg.Connection, query_file: str, target: str, params: dict[str, Any],
-          **fragments: Any) -> None:
-    """COPY a source query's rows into a temp table; `fragments` fill its {placeholders} (identifiers or SQL)."""
-    from psycopg import ClientCursor, sql
-
-    from saas_ops import db
-
-    parts = {k: (sql.Identifier(v) if isinstance(v, str) else v) for k, v in fragments.items()}
-    query = sql.SQL("COPY ({}) TO STDOUT").format(sql.SQL(db.read_sql(query_file)).format(**parts))
-    with ClientCursor(src) as out_cur, wh.cursor() as in_cur:
-        with out_cur.copy(query, params) as out, in_cur.copy(f"COPY {target} FROM STDIN") as into:
-            for block in out:
-                into.write(block)
 
 
 def _run(wh: psycopg.Connection, statement: Any, params: dict[str, Any]) -> int:

@@ -93,15 +93,17 @@ def read_sql(relative_path: str) -> str:
     return path.read_text()
 
 
-def compose(text: str, **identifiers: str) -> sql.Composed:
-    """Fills `{name}` placeholders with quoted identifiers (schemas, tables); values stay `%(name)s`."""
+def compose(text: str, **identifiers: str | sql.Composable) -> sql.Composed:
+    """Fills `{name}` placeholders with quoted identifiers (schemas, tables), or with a given SQL fragment
+    (e.g. `NULL::text` for an optional source column a view leaves out); values stay `%(name)s`."""
     from psycopg import sql
 
-    return sql.SQL(text).format(**{name: sql.Identifier(value) for name, value in identifiers.items()})
+    return sql.SQL(text).format(**{name: sql.Identifier(value) if isinstance(value, str) else value
+                                   for name, value in identifiers.items()})
 
 
 def run_sql_file(conn: psycopg.Connection, relative_path: str, params: Mapping[str, Any] | None = None,
-                 **identifiers: str) -> int:
+                 **identifiers: str | sql.Composable) -> int:
     """Runs a SQL file (one or more statements) in the connection's transaction; returns rows affected.
 
     Parameters are bound client-side by psycopg (ClientCursor), which allows several statements per file.
@@ -128,7 +130,7 @@ MIGRATIONS_DIR = "warehouse"
 
 
 def copy_query_rows(src: psycopg.Connection, dst: psycopg.Connection, query_file: str, target: str,
-                    params: Mapping[str, Any], **identifiers: str) -> int:
+                    params: Mapping[str, Any], **identifiers: str | sql.Composable) -> int:
     """Streams a SQL file's rows from `src` into `target` ("table (columns)") on `dst` with COPY, as
     saas_db and warehouse_db may be different servers; returns the rows now in the target table."""
     from psycopg import ClientCursor, sql
