@@ -79,18 +79,17 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
                 raise NotReady(f"campaigns for {day} need {dag} through {day}; it is at {have}. Run {dag} first.")
         absent = contract.check_source(src, source_schema)["absent_optional_columns"]
 
-        def column(table: str, name: str) -> sql.Composable:  # an optional column a user's view may leave out
-            return sql.SQL("NULL::text") if name in absent.get(table, ()) else sql.Identifier(name)
+        def column(table: str, name: str, type_: str = "text") -> sql.Composable:
+            """An optional column, or NULL when the user's view leaves it out."""
+            return sql.SQL(f"NULL::{type_}") if name in absent.get(table, ()) else sql.Identifier(name)
 
         db.run_sql_file(wh, "campaigns/10_raw_tables.sql")
         for query, target, optional in (
-                ("extract_customers.sql", "camp_customers", {"account_owner_name": column("customers",
-                                                                                          "account_owner_name")}),
-                ("extract_trials.sql", "camp_trials", {"trial_ends_at": sql.SQL("NULL::timestamptz")
-                                                       if "trial_ends_at" in absent.get("subscription_periods", ())
-                                                       else sql.Identifier("trial_ends_at")}),
-                ("extract_dunning.sql", "camp_dunning", {"failure_code": column("payment_attempts",
-                                                                                "failure_code")})):
+                ("extract_customers.sql", "camp_customers",
+                 {"account_owner_name": column("customers", "account_owner_name")}),
+                ("extract_trials.sql", "camp_trials",
+                 {"trial_ends_at": column("subscription_periods", "trial_ends_at", "timestamptz")}),
+                ("extract_dunning.sql", "camp_dunning", {"failure_code": column("payment_attempts", "failure_code")})):
             db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **optional)
         db.run_sql_file(wh, "campaigns/20_live_accounts.sql", params, schema=schema)
 
