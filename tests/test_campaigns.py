@@ -230,6 +230,33 @@ def test_a_rerun_adds_nothing_and_the_run_cap_follows_priority(outbox):
     assert queued(outbox["warehouse"]) == EXPECTED_QUEUED
 
 
+def test_views_that_leave_out_optional_columns(outbox):
+    """A user's views without account_owner_name, users.name, trial_ends_at and failure_code (SPEC: such columns
+    may be absent): the same audiences, except that a trial with no known end gets no trial_ending email, so
+    t3's low_adoption is queued instead; names are null."""
+    optional = {"customers": "account_owner_name", "users": "name", "subscription_periods": "trial_ends_at",
+                "payment_attempts": "failure_code"}
+    with psycopg.connect(outbox["app"]) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS camp_views CASCADE; CREATE SCHEMA camp_views")
+        for table in ("customers", "users", "subscription_periods", "invoices", "payment_attempts", "events",
+                      "support_tickets", "fx_rates"):
+            columns = [c for (c,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "ORDER BY ordinal_position", (SRC, table)).fetchall() if c != optional.get(table)]
+            conn.execute(compose(f"CREATE VIEW camp_views.{table} AS SELECT {', '.join(columns)} FROM {{s}}.{table}",
+                                 s=SRC))
+    campaigns.plan(END, run_id="views", schema=OUT, source_schema="camp_views", campaigns=list(campaigns.CAMPAIGNS),
+                   settings=SETTINGS)
+    expected = {row for row in EXPECTED_QUEUED if row[0] != "trial_ending"} | {("low_adoption", "t3u", "2026-11")}
+    assert queued(outbox["warehouse"]) == expected
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        names = conn.execute(compose("SELECT DISTINCT variables->>'first_name', variables->>'owner_name' FROM "
+                                     "{o}.email_sends WHERE day = %s AND status = 'queued'", o=OUT), (END,)).fetchall()
+        dunning = conn.execute(compose("SELECT variables->>'failure_code' FROM {o}.email_sends WHERE user_id = 'd1' "
+                                       "AND day = %s", o=OUT), (END,)).fetchone()
+    assert names == [(None, None)] and dunning == (None,)
+
+
 # --------------------------------------------------------------------------------------- rendering
 
 
