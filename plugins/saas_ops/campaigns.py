@@ -100,14 +100,14 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
                              "model yet?), so no check-ins today")
                 continue
             if campaign == "high_risk":
-                _run(wh, db.compose("CREATE TEMP TABLE camp_entered_high ON COMMIT DROP AS\n"
-                                    + db.read_sql("churn/entered_high_band.sql"), schema=schema), {"day": day})
+                db.run_sql(wh, db.compose("CREATE TEMP TABLE camp_entered_high ON COMMIT DROP AS\n"
+                                          + db.read_sql("churn/entered_high_band.sql"), schema=schema), {"day": day})
             audience = "inactive" if campaign.startswith("inactive_") else campaign
-            insert = sql.SQL("INSERT INTO camp_candidates (customer_id, user_id, period_key, facts)\n") + db.compose(
-                db.read_sql(f"campaigns/audience_{audience}.sql"), schema=schema)
+            insert = db.compose("INSERT INTO camp_candidates (campaign, customer_id, user_id, period_key, facts)\n"
+                                "SELECT %(campaign)s, a.* FROM (\n" + db.read_sql(f"campaigns/audience_{audience}.sql")
+                                + "\n) a", schema=schema)
             days = int(campaign.rsplit("_", 1)[-1]) if audience == "inactive" else None
-            found[campaign] = _run(wh, insert, {**params, "days": days})
-            wh.execute("UPDATE camp_candidates SET campaign = %s WHERE campaign IS NULL", (campaign,))
+            found[campaign] = db.run_sql(wh, insert, {**params, "campaign": campaign, "days": days})
 
         user_ids, customer_ids = wh.execute(
             "SELECT coalesce(array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '{}'), "
@@ -123,14 +123,6 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
     for campaign, status, n in rows:
         by_campaign.setdefault(campaign, {})[status] = n
     return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes}
-
-
-def _run(wh: psycopg.Connection, statement: Any, params: dict[str, Any]) -> int:
-    from psycopg import ClientCursor
-
-    with ClientCursor(wh) as cur:
-        cur.execute(statement, params)
-        return cur.rowcount
 
 
 def _scored(wh: psycopg.Connection, schema: str, day: dt.date) -> bool:
@@ -448,13 +440,11 @@ def _send_batch(wh: psycopg.Connection, src: psycopg.Connection, outbox: Outbox,
                         f"{outcome}")
         return False
     ids, errors = outcome
-    with wh.transaction():
-        for index, (row, _, _) in enumerate(emails):
-            if index in ids:
-                counts["sent"] += _mark(wh, outbox, [row.key], status="sent", provider_id=ids[index])
-            else:
-                counts["failed"] += _mark(wh, outbox, [row.key], status="failed",
-                                          error=f"refused by Resend: {errors.get(index, 'no id returned')}")
+    _record(wh, outbox, [(row.key, "sent", None, ids[i]) if i in ids else
+                         (row.key, "failed", f"refused by Resend: {errors.get(i, 'no id returned')}", None)
+                         for i, (row, _, _) in enumerate(emails)])
+    counts["sent"] += len(ids)
+    counts["failed"] += len(emails) - len(ids)
     return True
 
 
@@ -482,16 +472,26 @@ def _post(batch_key: str, emails: list[dict[str, Any]], pacer: _Pacer) -> tuple[
 
 
 def _mark(wh: psycopg.Connection, outbox: Outbox, keys: list[str], *, status: str, error: str | None = None,
-          provider_id: str | None = None, attempts: int | None = None) -> int:
-    """Records an outcome. A failed row leaves its batch (it is retried in a new batch, under a new key)."""
+          attempts: int | None = None) -> int:
+    """Records one outcome for several rows."""
+    return _record(wh, outbox, [(key, status, error, None) for key in keys], attempts=attempts)
+
+
+def _record(wh: psycopg.Connection, outbox: Outbox, outcomes: list[tuple[str, str, str | None, str | None]], *,
+            attempts: int | None = None) -> int:
+    """Records (key, status, error, provider id) per row in one statement. A failed row leaves its batch (it
+    is retried in a new batch, under a new key)."""
+    keys, statuses, errors, ids = (list(column) for column in zip(*outcomes, strict=True)) if outcomes else ([],) * 4
     return _execute(wh, outbox, """
-        UPDATE {schema}.email_sends SET status = %(status)s, error = %(error)s,
-               provider_message_id = coalesce(%(provider_id)s, provider_message_id),
-               sent_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE sent_at END,
-               batch_key = CASE WHEN %(status)s = 'failed' THEN NULL ELSE batch_key END,
-               attempts = greatest(attempts, coalesce(%(attempts)s, attempts)), last_attempt_at = now()
-        WHERE idempotency_key = ANY(%(keys)s)""",
-                    {"status": status, "error": error, "provider_id": provider_id, "attempts": attempts, "keys": keys})
+        UPDATE {schema}.email_sends e SET status = o.status, error = o.error,
+               provider_message_id = coalesce(o.provider_id, e.provider_message_id),
+               sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE e.sent_at END,
+               batch_key = CASE WHEN o.status = 'failed' THEN NULL ELSE e.batch_key END,
+               attempts = greatest(e.attempts, coalesce(%(attempts)s, e.attempts)), last_attempt_at = now()
+        FROM unnest(%(keys)s::text[], %(statuses)s::text[], %(errors)s::text[], %(ids)s::text[])
+             AS o(key, status, error, provider_id)
+        WHERE e.idempotency_key = o.key""",
+                    {"keys": keys, "statuses": statuses, "errors": errors, "ids": ids, "attempts": attempts})
 
 
 def _finish_unknown(wh: psycopg.Connection, outbox: Outbox, rows: list[_Row], why: str) -> int:

@@ -108,9 +108,13 @@ def run_sql_file(conn: psycopg.Connection, relative_path: str, params: Mapping[s
 
     Parameters are bound client-side by psycopg (ClientCursor), which allows several statements per file.
     """
+    return run_sql(conn, compose(read_sql(relative_path), **identifiers), params)
+
+
+def run_sql(conn: psycopg.Connection, statement: sql.Composable, params: Mapping[str, Any] | None = None) -> int:
+    """Runs composed SQL (one or more statements, parameters bound client-side); returns rows affected."""
     from psycopg import ClientCursor
 
-    statement = compose(read_sql(relative_path), **identifiers)
     with ClientCursor(conn) as cur:
         cur.execute(statement, params or None)
         return cur.rowcount
