@@ -8,7 +8,7 @@ have their own tests):
   engagement     DAU 40 / WAU 90 / MAU 120 on 2026-11-22 (stickiness 1/3)
   churn          champion churn-20261122 (AUC 0.871); c2 high, 200.00 MRR at 0.9 risk; c1 high, 500.00 at 0.5
   email_sends    2026-11-22: inactive_30 3 sent and 1 suppressed; failed_payment 1 failed
-  backups        two good backups (10 and 12 MB); the only passed drill 10 days ago: overdue (8 days)
+  backups        two good backups (10 and 12 MB); the only passed drill 10 days ago: overdue (8 days allowed)
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     assert data["campaigns"]["totals"] == {"failed_payment": {"failed": 1}, "inactive_30": {"sent": 3,
                                                                                             "suppressed": 1}}
     backups = data["backups"]
-    assert backups["drill_overdue"] is True and [b["bytes"] for b in backups["backups"]] == [10000000, 12000000]
+    assert backups["problems"] == ["newest passed restore drill d1 finished 240.0 h ago, 192.0 h allowed"]
+    assert [b["bytes"] for b in backups["backups"]] == [10000000, 12000000]
     assert backups["drills"][0]["failed_checks"] == ["table app.users rows"]
     october = httpx.get(f"{web_server}/api/figures?month=2026-10").json()["revenue"]
     assert (october["selected"], october["start_mrr"]) == ("2026-10", 1000000)
@@ -175,7 +176,8 @@ def test_the_page_in_headless_chromium(seeded, signed_in, web_server):
         assert shown["arr"] == f"{arr / 100:,.0f} USD" and shown["paying"] == f"{paying:,}"
         assert shown["nrr"] == f"{nrr:.1%}" == "98.8%"
         assert (shown["dau"], shown["mau"]) == (str(dau), str(mau))
-        assert shown["auc"] == "0.871" and "No restore drill has passed in the last 8 days" in shown["drill_overdue"]
+        assert shown["auc"] == "0.871"
+        assert "newest passed restore drill d1 finished 240.0 h ago, 192.0 h allowed" in shown["backup_problems"]
         riskiest = [row.get_attribute("data-account") for row in browser.find_elements(By.CSS_SELECTOR,
                                                                                        "tr[data-account]")]
         assert riskiest == ["c1", "c2"]

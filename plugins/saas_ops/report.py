@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+    from saas_ops import watchdog
+
 PALETTE = ("#3b5bdb", "#2b8a3e", "#e8590c", "#ae3ec9", "#1098ad")
 
 
 # --------------------------------------------------------------------------------------- figures
 
 
-def figures(conn: psycopg.Connection, schema: str, *, currency: str, drill_max_age_days: int,
+def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: watchdog.Limits,
             month: str | None = None) -> dict[str, Any]:
     """Everything the view shows, as plain JSON-able values (money in cents). `month` (YYYY-MM) picks the
     waterfall's month; the newest by default."""
@@ -94,9 +96,9 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, drill_max_a
                     "ORDER BY started_at DESC LIMIT 20")
     backups = None
     if backups_rows or drills_rows:
-        passed = [d for d in drills_rows if d[3] == "passed"]
-        last_passed = passed[0][2] if passed else None
-        now = dt.datetime.now(dt.UTC)
+        from saas_ops import watchdog
+
+        last_passed = q("SELECT max(finished_at) FROM {schema}.restore_drills WHERE status = 'passed'")[0][0]
         backups = {
             "backups": [{"backup_id": b, "started_at": s.isoformat(), "bytes": n, "status": st, "seconds": sec}
                         for b, s, n, st, sec in backups_rows],
@@ -106,8 +108,9 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, drill_max_a
             "last_good_backup": next((s.isoformat() for _, s, _, st, _ in reversed(backups_rows)
                                       if st == "succeeded"), None),
             "last_passed_drill": last_passed and last_passed.isoformat(),
-            "drill_max_age_days": drill_max_age_days,
-            "drill_overdue": last_passed is None or now - last_passed > dt.timedelta(days=drill_max_age_days),
+            # What ops_watchdog alerts on (backup too old, small or shrunk; no recent passed drill), same rules.
+            "problems": [p.message for p in watchdog.find_problems(conn, schema, dt.datetime.now(dt.UTC), limits)
+                         if p.key.startswith(("backup:", "drill:"))],
         }
     return {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "currency": currency,
             "revenue": revenue, "engagement": engagement, "churn": churn, "campaigns": campaigns, "backups": backups}
@@ -115,11 +118,11 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, drill_max_a
 
 def read_figures(month: str | None = None) -> dict[str, Any]:
     """figures() from the warehouse_db connection and the settings."""
-    from saas_ops import config, db
+    from saas_ops import config, db, watchdog
 
     with db.warehouse() as wh:
         return figures(wh, config.schema_name("OUTPUT_SCHEMA"), currency=config.setting("REPORTING_CURRENCY"),
-                       drill_max_age_days=config.setting("DRILL_MAX_AGE_DAYS"), month=month)
+                       limits=watchdog.limits_from_settings(), month=month)
 
 
 # --------------------------------------------------------------------------------------- charts (SVG)
