@@ -8,49 +8,6 @@ CREATE TEMP TABLE mrr_affected ON COMMIT DROP AS
 SELECT DISTINCT customer_id FROM mrr_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
 ANALYZE mrr_affected;
 
--- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.
-CREATE TEMP TABLE mrr_period_checks ON COMMIT DROP AS
-SELECT r.*,
-       coalesce(r.subscription_id, 'null') || ' from '
-           || coalesce(to_char(r.valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
-       CASE
-           WHEN r.subscription_id IS NULL THEN 'subscription_id is null'
-           WHEN r.customer_id IS NULL THEN 'customer_id is null'
-           WHEN r.valid_from IS NULL THEN 'valid_from is null'
-           WHEN r.status IS NULL OR r.status NOT IN ('trialing', 'active', 'past_due', 'paused')
-               THEN 'unknown status ' || quote_nullable(r.status)
-                    || ' (expected trialing, active, past_due or paused)'
-           WHEN r.billing_interval IS NULL OR r.billing_interval NOT IN ('day', 'week', 'month', 'year')
-               THEN 'unknown billing_interval ' || quote_nullable(r.billing_interval)
-                    || ' (expected day, week, month or year)'
-           WHEN r.currency IS NULL THEN 'currency is null'
-           WHEN r.amount_cents IS NULL THEN 'amount_cents is null'
-           WHEN r.amount_cents < 0 THEN 'negative amount_cents ' || r.amount_cents
-           WHEN r.quantity IS NULL OR r.quantity < 1 OR r.quantity <> trunc(r.quantity)
-               THEN 'quantity must be a whole number >= 1, got ' || coalesce(r.quantity::text, 'null')
-           WHEN r.interval_count IS NULL OR r.interval_count < 1 OR r.interval_count <> trunc(r.interval_count)
-               THEN 'interval_count must be a whole number >= 1, got ' || coalesce(r.interval_count::text, 'null')
-           WHEN r.valid_to < r.valid_from
-               THEN 'valid_to ' || to_char(r.valid_to, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' is before valid_from'
-       END AS reason
-FROM mrr_raw_periods r;
-
--- Periods of one subscription must not overlap. Both rows of an overlap are reported and left out on the
--- days both are in force (which one is right is for the billing system to say). Day by day, so a run
--- that reads only some days reaches the same figures as a full refresh. Empty periods cannot overlap.
-ALTER TABLE mrr_period_checks ADD COLUMN in_overlap boolean NOT NULL DEFAULT false;
-UPDATE mrr_period_checks c SET in_overlap = true
-FROM (
-    SELECT row_n,
-           max(coalesce(valid_to, 'infinity')) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > valid_from
-           OR lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n)
-               < coalesce(valid_to, 'infinity') AS is_overlap
-    FROM mrr_period_checks
-    WHERE reason IS NULL AND valid_to IS DISTINCT FROM valid_from
-) o
-WHERE o.row_n = c.row_n AND o.is_overlap;
-
 -- fx_rates: a usable rate per currency and day.
 CREATE TEMP TABLE mrr_fx_checks ON COMMIT DROP AS
 SELECT f.*, coalesce(upper(f.currency), 'null') || ' on ' || coalesce(f.rate_date::text, 'null') AS row_key,
@@ -91,13 +48,57 @@ ANALYZE mrr_fx_daily;
 -- A paying period in a foreign currency counts from the currency's first rate on (day by day, as above).
 CREATE TEMP TABLE mrr_first_rate ON COMMIT DROP AS
 SELECT currency, min(rate_date) AS first_rate FROM mrr_fx_good GROUP BY currency;
-ALTER TABLE mrr_period_checks ADD COLUMN counts_from date;
-UPDATE mrr_period_checks c
-SET counts_from = CASE WHEN upper(c.currency) = %(reporting)s THEN c.valid_from::date
-                       WHEN f.first_rate IS NOT NULL THEN greatest(c.valid_from::date, f.first_rate) END
-FROM (SELECT DISTINCT upper(currency) AS currency FROM mrr_period_checks) u
-LEFT JOIN mrr_first_rate f USING (currency)
-WHERE c.reason IS NULL AND upper(c.currency) = u.currency;
+
+-- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.
+-- counts_from: the first day a good row counts (its valid_from, or its currency's first rate).
+CREATE TEMP TABLE mrr_period_checks ON COMMIT DROP AS
+SELECT c.*,
+       CASE WHEN c.reason IS NOT NULL THEN NULL
+            WHEN upper(c.currency) = %(reporting)s THEN c.valid_from::date
+            WHEN f.first_rate IS NOT NULL THEN greatest(c.valid_from::date, f.first_rate) END AS counts_from
+FROM (
+    SELECT r.*,
+           coalesce(r.subscription_id, 'null') || ' from '
+               || coalesce(to_char(r.valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
+           CASE
+               WHEN r.subscription_id IS NULL THEN 'subscription_id is null'
+               WHEN r.customer_id IS NULL THEN 'customer_id is null'
+               WHEN r.valid_from IS NULL THEN 'valid_from is null'
+               WHEN r.status IS NULL OR r.status NOT IN ('trialing', 'active', 'past_due', 'paused')
+                   THEN 'unknown status ' || quote_nullable(r.status)
+                        || ' (expected trialing, active, past_due or paused)'
+               WHEN r.billing_interval IS NULL OR r.billing_interval NOT IN ('day', 'week', 'month', 'year')
+                   THEN 'unknown billing_interval ' || quote_nullable(r.billing_interval)
+                        || ' (expected day, week, month or year)'
+               WHEN r.currency IS NULL THEN 'currency is null'
+               WHEN r.amount_cents IS NULL THEN 'amount_cents is null'
+               WHEN r.amount_cents < 0 THEN 'negative amount_cents ' || r.amount_cents
+               WHEN r.quantity IS NULL OR r.quantity < 1 OR r.quantity <> trunc(r.quantity)
+                   THEN 'quantity must be a whole number >= 1, got ' || coalesce(r.quantity::text, 'null')
+               WHEN r.interval_count IS NULL OR r.interval_count < 1 OR r.interval_count <> trunc(r.interval_count)
+                   THEN 'interval_count must be a whole number >= 1, got ' || coalesce(r.interval_count::text, 'null')
+               WHEN r.valid_to < r.valid_from
+                   THEN 'valid_to ' || to_char(r.valid_to, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' is before valid_from'
+           END AS reason
+    FROM mrr_raw_periods r
+) c
+LEFT JOIN mrr_first_rate f ON f.currency = upper(c.currency);
+
+-- Periods of one subscription must not overlap. Both rows of an overlap are reported and left out on the
+-- days both are in force (which one is right is for the billing system to say). Day by day, so a run
+-- that reads only some days reaches the same figures as a full refresh. Empty periods cannot overlap.
+ALTER TABLE mrr_period_checks ADD COLUMN in_overlap boolean NOT NULL DEFAULT false;
+UPDATE mrr_period_checks c SET in_overlap = true
+FROM (
+    SELECT row_n,
+           max(coalesce(valid_to, 'infinity')) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > valid_from
+           OR lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n)
+               < coalesce(valid_to, 'infinity') AS is_overlap
+    FROM mrr_period_checks
+    WHERE reason IS NULL AND valid_to IS DISTINCT FROM valid_from
+) o
+WHERE o.row_n = c.row_n AND o.is_overlap;
 
 -- Report. A rerun of the same Airflow run replaces its own report.
 DELETE FROM {schema}.data_quality_issues
@@ -161,6 +162,7 @@ WITH rows_in_days AS (
 )
 SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
 FROM pieces
-WHERE paying AND first_day < end_day AND end_day >= %(s_day)s::date AND first_day <= %(e_day)s::date;
+WHERE paying AND first_day < end_day AND end_day >= %(s_day)s::date AND first_day <= %(e_day)s::date
+ORDER BY customer_id, first_day;  -- the order 50_month_values.sql sorts in
 CREATE INDEX ON mrr_periods (customer_id);
 ANALYZE mrr_periods;

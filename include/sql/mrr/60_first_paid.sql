@@ -5,12 +5,15 @@ UPDATE {schema}.mrr_customer_first_paid SET first_paid_month = NULL
 WHERE first_paid_month >= date_trunc('month', %(s_day)s::date)
   AND (NOT %(reuses_month_rows)s OR customer_id IN (SELECT customer_id FROM mrr_affected));
 
-INSERT INTO {schema}.mrr_customer_first_paid AS s (customer_id, first_paid_day)
-SELECT customer_id, day FROM mrr_customer_movements WHERE movement = 'new'
-ON CONFLICT (customer_id) DO UPDATE SET first_paid_day = excluded.first_paid_day;
-
-INSERT INTO {schema}.mrr_customer_first_paid AS s (customer_id, first_paid_month)
-SELECT customer_id, month FROM mrr_customer_months WHERE movement = 'new'
-ON CONFLICT (customer_id) DO UPDATE SET first_paid_month = excluded.first_paid_month;
+-- One row per customer, both firsts at once (two passes would write most rows twice).
+INSERT INTO {schema}.mrr_customer_first_paid AS s (customer_id, first_paid_day, first_paid_month)
+SELECT customer_id, max(day), max(month)
+FROM (SELECT customer_id, day, NULL::date AS month FROM mrr_customer_movements WHERE movement = 'new'
+      UNION ALL
+      SELECT customer_id, NULL, month FROM mrr_customer_months WHERE movement = 'new') firsts
+GROUP BY customer_id
+ON CONFLICT (customer_id) DO UPDATE
+SET first_paid_day = coalesce(excluded.first_paid_day, s.first_paid_day),
+    first_paid_month = coalesce(excluded.first_paid_month, s.first_paid_month);
 
 DELETE FROM {schema}.mrr_customer_first_paid WHERE first_paid_day IS NULL AND first_paid_month IS NULL;
