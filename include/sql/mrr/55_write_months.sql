@@ -27,13 +27,11 @@ WHEN NOT MATCHED THEN
 -- A full refresh (the table is empty) writes month by month, so that each month's rows sit together on
 -- disk: a daily run, mrr_monthly and the bridge check read one month, from about 30× fewer pages than
 -- when the rows lie in customer order (measured at 1M customers: the check went from 1.3 s to 0.2 s).
--- By month only: adding customer_id to the sort key made the sort 4× slower (1.25 s against 0.28 s at 100k
--- customers): ids compared as text cost far more than dates.
 INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
 SELECT month, customer_id, mrr_cents, previous_cents, movement
 FROM mrr_customer_months
 WHERE %(full_refresh)s
-ORDER BY month;
+ORDER BY month, customer_id;
 
 DELETE FROM {schema}.mrr_monthly WHERE month >= date_trunc('month', %(s_day)s::date);
 
