@@ -214,7 +214,7 @@ def _dump_to_storage(store: Any, backup_id: str, options: BackupOptions) -> dict
     conninfo, env = libpq_env(db.conninfo(db.SOURCE_CONN_ID))
     with db.connect(db.SOURCE_CONN_ID, autocommit=True) as snap:
         snap.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        # The checksums run beside pg_dump, which keeps two cores busy on its own: parallel workers would
+        # The checksums run beside pg_dump, which keeps nearly two cores busy: parallel workers would
         # only add their overhead (757 MB database: 3.0 CPU-s with them, 2.7 without; pg_dump -Z1 6.4).
         snap.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         snapshot = snap.execute("SELECT pg_export_snapshot()").fetchone()[0]
