@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from decimal import Decimal
 
 import psycopg
@@ -279,6 +280,33 @@ def test_incremental_runs_and_reruns_equal_a_full_refresh(hand_scenario):
     assert snapshot(hand_scenario) == full
     assert hand_scenario.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'mrr_daily'"
                                  ).fetchone() == (dt.date(2026, 3, 31),)
+
+
+def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scenario, databases, monkeypatch):
+    """A full refresh builds the big tables' indexes after loading them (windows.begin_build): they must all
+    be back, as the migrations made them. With saas_db and the warehouse one database, the rows are read
+    inside the server instead of through COPY (db.copy_query_rows): the figures must not change."""
+    index_sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'saas_ops' "
+                 "AND tablename = ANY (%s) ORDER BY 1")
+    tables = list(mrr.BULK_TABLES)
+    before = hand_scenario.execute(index_sql, (tables,)).fetchall()
+    assert [name for name, _ in before] == [
+        "customer_mrr_changes_customer_idx", "customer_mrr_changes_pkey", "customer_mrr_monthly_pkey",
+        "mrr_customer_first_paid_day_idx", "mrr_customer_first_paid_month_idx", "mrr_customer_first_paid_pkey"]
+    run("2026-03-31", full=True)
+    assert hand_scenario.execute(index_sql, (tables,)).fetchall() == before
+    two_databases = snapshot(hand_scenario)
+    assert len(two_databases["customer_mrr_monthly"]) > 10
+
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", os.environ["AIRFLOW_CONN_SAAS_DB"])
+    with psycopg.connect(databases["app"]) as app:
+        db.migrate(app, "saas_ops")
+        with db.source() as src, db.warehouse() as wh:
+            assert db.same_database(src, wh)
+        run("2026-03-31", full=True)
+        assert snapshot(app) == two_databases
+        app.execute("DROP SCHEMA saas_ops CASCADE")
+        app.commit()
 
 
 def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):

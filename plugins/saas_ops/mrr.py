@@ -28,6 +28,7 @@ OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_cha
 BUILD_STEPS = ("mrr/20_checks.sql", "mrr/30_movements.sql", "mrr/40_mrr_daily.sql", "mrr/50_month_values.sql",
                "mrr/55_write_months.sql", "mrr/60_first_paid.sql")
 STATE_TABLES = ("mrr_customer_first_paid",)
+BULK_TABLES = ("customer_mrr_monthly", "customer_mrr_changes", "mrr_customer_first_paid")  # indexed last
 ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
 TOP_ACCOUNTS = 5
 
@@ -63,7 +64,8 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
+        dropped_indexes = windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES),
+                                              bulk_tables=BULK_TABLES)
         if window.start is None:
             summary.update(rows_read={}, issues=0, days=0)
             return summary
@@ -74,7 +76,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             if step == "mrr/50_month_values.sql" and window.reuses_month_rows:
                 step = "mrr/50_month_values_one_month.sql"
             db.run_sql_file(wh, step, params, schema=output_schema)
-        windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
+        windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
         summary["issues"] = dict(wh.execute(
             db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "
                        "WHERE run_id = %s AND dag_id = %s GROUP BY table_name ORDER BY 1", schema=output_schema),

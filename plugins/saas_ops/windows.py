@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import psycopg
 
 
@@ -93,24 +95,57 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
     return window
 
 
-def begin_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...]) -> None:
+def begin_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...], *,
+                bulk_tables: tuple[str, ...] = ()) -> list[str]:
     """Prepares the warehouse transaction of a build: memory for its sorts, a bounded wait for locks (a
-    reader holding the tables fails the run rather than hangs it), and empty tables for a full refresh."""
+    reader holding the tables fails the run rather than hangs it), and empty tables for a full refresh.
+
+    A full refresh also drops the indexes of `bulk_tables` (the ones it fills with millions of rows) and
+    returns the statements that recreate them, for end_build: building an index once from the loaded table
+    costs a fraction of updating it row by row (measured at 1M customers: customer_mrr_monthly's 9.8M rows
+    took 22 s with the primary key built afterwards, 51 s with it in place). TRUNCATE already holds the
+    tables exclusively until the transaction ends, and a failed build rolls the drop back with the rest."""
     from saas_ops.db import compose
 
     wh.execute("SET LOCAL work_mem = '256MB'")
     wh.execute("SET LOCAL lock_timeout = '10min'")
-    if window.full_refresh:
-        for table in tables:
-            wh.execute(compose("TRUNCATE {schema}.{table}", schema=schema, table=table))
+    if not window.full_refresh:
+        return []
+    for table in tables:
+        wh.execute(compose("TRUNCATE {schema}.{table}", schema=schema, table=table))
+    if not bulk_tables or window.start is None:  # nothing to load
+        return []
+    indexes = wh.execute(INDEXES_SQL, ([compose("{schema}.{table}", schema=schema, table=t).as_string(wh)
+                                        for t in bulk_tables],)).fetchall()
+    for drop, _ in indexes:
+        wh.execute(drop)
+    return [create for _, create in indexes]
 
 
-def end_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...]) -> None:
-    """Closes a build: after a full refresh, fresh planner statistics for the rebuilt tables. Without them
-    the next daily run plans against none until autovacuum gets there (measured at 1M customers: one
-    saas_mrr day took about 12 s instead of 8)."""
+# Each index of the tables, as the statement that drops it and the one that recreates it (a primary key or
+# unique constraint as such, so that its name and ON CONFLICT keep working). %% is format()'s %.
+INDEXES_SQL = """
+SELECT CASE WHEN c.conname IS NULL THEN format('DROP INDEX %%s', i.indexrelid::regclass)
+            ELSE format('ALTER TABLE %%s DROP CONSTRAINT %%I', i.indrelid::regclass, c.conname) END,
+       CASE WHEN c.conname IS NULL THEN pg_get_indexdef(i.indexrelid)
+            ELSE format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', i.indrelid::regclass, c.conname,
+                        pg_get_constraintdef(c.oid)) END
+FROM pg_index i
+LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')
+WHERE i.indrelid = ANY (%s::regclass[])
+ORDER BY i.indexrelid
+"""
+
+
+def end_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...],
+              dropped_indexes: Sequence[str] = ()) -> None:
+    """Closes a build: the indexes begin_build dropped, and after a full refresh, fresh planner statistics
+    for the rebuilt tables. Without them the next daily run plans against none until autovacuum gets there
+    (measured at 1M customers: one saas_mrr day took about 12 s instead of 8)."""
     from saas_ops.db import compose
 
+    for create in dropped_indexes:
+        wh.execute(create)
     if window.full_refresh:
         for table in tables:
             wh.execute(compose("ANALYZE {schema}.{table}", schema=schema, table=table))

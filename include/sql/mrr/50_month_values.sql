@@ -3,7 +3,19 @@
 -- day (E for the current month), at that day's rate: an independent path from the daily change points,
 -- which check_bridge.sql compares. The month before the window (P's) is read back as stored: the run does
 -- not rewrite it. A daily run inside one month uses 50_month_values_one_month.sql instead.
---
+
+-- Each month end of the window with each currency's rate on that day: joined to the periods by an index,
+-- several months per period (at 100k customers 0.8 s, against 1.6 s for generating each period's months
+-- and hashing every (currency, day) into mrr_fx_daily).
+CREATE TEMP TABLE mrr_month_ends ON COMMIT DROP AS
+SELECT f.currency, m.month, m.month_end, f.rate
+FROM (SELECT g::date AS month, least((g + interval '1 month - 1 day')::date, %(e_day)s::date) AS month_end
+      FROM generate_series(date_trunc('month', %(s_day)s::date), date_trunc('month', %(e_day)s::date),
+                           interval '1 month') g) m
+JOIN mrr_fx_daily f ON f.day = m.month_end;
+CREATE INDEX ON mrr_month_ends (currency, month_end);
+ANALYZE mrr_month_ends;
+
 -- One sort in (customer, month) order serves both windows: the sum of a customer's periods in force at a
 -- month end, then each month against the one before. (A GROUP BY would hash a million groups first and
 -- sort them again: measured at 100k customers, 6.3 s against 3.9 s.) mrr_periods is stored in customer
@@ -15,15 +27,9 @@ WITH month_values AS (  -- positive month-end MRR per customer, for P's month (a
         SELECT customer_id, month, (sum(cents) OVER customer_month)::bigint AS mrr_cents,
                row_number() OVER customer_month AS nth
         FROM (
-            SELECT p.customer_id, m.month, round(p.mrr_num * f.rate / p.mrr_den)::bigint AS cents
+            SELECT p.customer_id, m.month, round(p.mrr_num * m.rate / p.mrr_den)::bigint AS cents
             FROM mrr_periods p
-            CROSS JOIN LATERAL (
-                SELECT g::date AS month, least((g + interval '1 month - 1 day')::date, %(e_day)s::date) AS month_end
-                FROM generate_series(date_trunc('month', greatest(p.first_day, %(s_day)s::date)),
-                                     date_trunc('month', least(p.end_day - 1, %(e_day)s::date)), interval '1 month') g
-            ) m
-            JOIN mrr_fx_daily f ON f.currency = p.currency AND f.day = m.month_end
-            WHERE p.first_day <= m.month_end AND m.month_end < p.end_day
+            JOIN mrr_month_ends m ON m.currency = p.currency AND p.first_day <= m.month_end AND m.month_end < p.end_day
             UNION ALL
             SELECT customer_id, month, mrr_cents
             FROM {schema}.customer_mrr_monthly

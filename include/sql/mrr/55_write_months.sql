@@ -24,14 +24,16 @@ WHEN NOT MATCHED THEN
     INSERT (month, customer_id, mrr_cents, previous_mrr_cents, movement)
     VALUES (n.month, n.customer_id, n.mrr_cents, n.previous_cents, n.movement);
 
--- A full refresh (the table is empty) writes month by month, so that each month's rows sit together on
--- disk: a daily run, mrr_monthly and the bridge check read one month, from about 30× fewer pages than
--- when the rows lie in customer order (measured at 1M customers: the check went from 1.3 s to 0.2 s).
+-- A full refresh (the table is empty, its primary key built afterwards: windows.begin_build) writes month
+-- by month, so that each month's rows sit together on disk: a daily run, mrr_monthly and the bridge check
+-- read one month, from about 30× fewer pages than when the rows lie in customer order (measured at 1M
+-- customers: the check went from 1.3 s to 0.2 s). By month alone: adding customer_id to the sort made it
+-- five times slower (23 s against 4.7 s at 1M customers), and the index orders them anyway.
 INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
 SELECT month, customer_id, mrr_cents, previous_cents, movement
 FROM mrr_customer_months
 WHERE %(full_refresh)s
-ORDER BY month, customer_id;
+ORDER BY month;
 
 DELETE FROM {schema}.mrr_monthly WHERE month >= date_trunc('month', %(s_day)s::date);
 
