@@ -139,7 +139,7 @@ def copy_query_rows(src: psycopg.Connection, dst: psycopg.Connection, query_file
     saas_db and warehouse_db may be different servers; returns the rows now in the target table.
 
     When both are the same database reached as the same role, the rows go straight from the query into the
-    target inside the server (at 1M customers, 3.1M subscription periods in 4 s instead of 12 s)."""
+    target inside the server (at 1M customers, 3.1M subscription periods in 7.5 s instead of 11-13 s)."""
     from psycopg import ClientCursor, sql
 
     query = compose(read_sql(query_file), **identifiers)
