@@ -144,8 +144,7 @@ def copy_query_rows(src: psycopg.Connection, dst: psycopg.Connection, query_file
 
     query = compose(read_sql(query_file), **identifiers)
     if same_database(src, dst):
-        with ClientCursor(dst) as cur:  # the values inlined, as COPY needs on the other path
-            cur.execute(sql.SQL("INSERT INTO {} {}").format(sql.SQL(target), query), params)
+        run_sql(dst, sql.SQL("INSERT INTO {} {}").format(sql.SQL(target), query), params)
     else:
         with ClientCursor(src) as out_cur, dst.cursor() as in_cur:
             with out_cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(query), params) as out, \
