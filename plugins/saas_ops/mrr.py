@@ -3,8 +3,8 @@
 A run closes day D and rebuilds the window [S, E]: S is the day after the watermark (the earliest source
 day on the first run or with `full_refresh`), E is D (or the watermark, when an older interval is rerun,
 so the tables stay consistent). Monthly rows are rebuilt from S's month. All set work is SQL in
-include/sql/mrr/, numbered in the order it runs, in one warehouse transaction: saas_db rows are copied into
-temporary tables first, because saas_db and warehouse_db may be different servers.
+include/sql/mrr/, run by `build` in three steps (see there); every output changes in one warehouse
+transaction. saas_db rows are copied into the warehouse first, because the two may be different servers.
 
 The watermark moves only after check_bridge.sql found every written day and month consistent, so a run
 whose check failed is recomputed by the next one.
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 DAG_ID = "saas_mrr"
 OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
-BUILD_STEPS = ("mrr/20_checks.sql", "mrr/30_movements.sql", "mrr/40_mrr_daily.sql", "mrr/50_month_values.sql",
-               "mrr/55_write_months.sql", "mrr/60_first_paid.sql")
 STATE_TABLES = ("mrr_customer_first_paid",)
 BULK_TABLES = ("customer_mrr_monthly", "customer_mrr_changes", "mrr_customer_first_paid")  # indexed last
 ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
@@ -59,29 +57,66 @@ def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_sch
 
 def build(window: Window, *, run_id: str, output_schema: str, source_schema: str,
           reporting_currency: str) -> dict[str, Any]:
-    """Rebuilds the window's rows of every output in one warehouse transaction; returns what it did."""
+    """Rebuilds the window's rows of every output; returns what it did. Three steps, so that a second core
+    does part of the work (PostgreSQL runs each statement here on one):
+
+    1. saas_db's rows are read and checked into unlogged work tables, {schema}.mrr_work_*, and committed:
+       a second session can read them (temporary tables it could not). No output changes here.
+    2. The output transaction opens: it reports the rows that broke the contract and writes the months
+       (50, 55), while the second session computes the daily movements (30) into two more work tables.
+    3. The same transaction writes the days from them (40) and the firsts (60), and commits, so every
+       output changes at once and a failed run changes none. The work tables are dropped either way.
+
+    mrr_customer_first_paid is emptied by a full refresh only in step 3, once the second session, which
+    reads it, has finished; until then the SQL ignores it on a full refresh (`NOT full_refresh`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from saas_ops import db
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        dropped_indexes = windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES),
-                                              bulk_tables=BULK_TABLES)
+        windows.prepare_session(wh)
         if window.start is None:
+            windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
             summary.update(rows_read={}, issues=0, days=0)
             return summary
-        db.run_sql_file(wh, "mrr/10_raw_tables.sql")
         params = window.params(run_id=run_id, dag_id=DAG_ID, reporting=reporting_currency.upper())
-        summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
-        for step in BUILD_STEPS:
-            if step == "mrr/50_month_values.sql" and window.reuses_month_rows:
-                step = "mrr/50_month_values_one_month.sql"
-            db.run_sql_file(wh, step, params, schema=output_schema)
-        windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
-        summary["issues"] = dict(wh.execute(
-            db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "
-                       "WHERE run_id = %s AND dag_id = %s GROUP BY table_name ORDER BY 1", schema=output_schema),
-            (run_id, DAG_ID)).fetchall())
-        summary["days"] = (window.end - window.start).days + 1
+        # One build per schema at a time: the work tables have fixed names. Held until the connection closes.
+        wh.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"saas_ops.mrr_build:{output_schema}",))
+        try:
+            db.run_sql_file(wh, "mrr/drop_work_tables.sql", schema=output_schema)  # a killed run's
+            db.run_sql_file(wh, "mrr/10_raw_tables.sql")
+            summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
+            db.run_sql_file(wh, "mrr/20_checks.sql", params, schema=output_schema)
+            wh.commit()
+
+            with db.warehouse() as side, ThreadPoolExecutor(max_workers=1) as helper:
+                windows.prepare_session(side)
+                movements = helper.submit(db.run_sql_file, side, "mrr/30_movements.sql", params,
+                                          schema=output_schema)
+                dropped_indexes = windows.begin_build(wh, window, output_schema, OUTPUTS, bulk_tables=BULK_TABLES)
+                db.run_sql_file(wh, "mrr/25_report_issues.sql", params, schema=output_schema)
+                db.run_sql_file(wh, "mrr/50_month_values_one_month.sql" if window.reuses_month_rows
+                                else "mrr/50_month_values.sql", params, schema=output_schema)
+                db.run_sql_file(wh, "mrr/55_write_months.sql", params, schema=output_schema)
+                movements.result()
+                side.commit()
+
+            dropped_indexes += windows.begin_build(wh, window, output_schema, STATE_TABLES,
+                                                   bulk_tables=BULK_TABLES)
+            db.run_sql_file(wh, "mrr/40_mrr_daily.sql", params, schema=output_schema)
+            db.run_sql_file(wh, "mrr/60_first_paid.sql", params, schema=output_schema)
+            windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
+            summary["issues"] = dict(wh.execute(
+                db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "
+                           "WHERE run_id = %s AND dag_id = %s GROUP BY table_name ORDER BY 1", schema=output_schema),
+                (run_id, DAG_ID)).fetchall())
+            wh.commit()
+        finally:
+            wh.rollback()  # nothing left after a commit; a failed build's writes otherwise
+            db.run_sql_file(wh, "mrr/drop_work_tables.sql", schema=output_schema)
+            wh.commit()
+    summary["days"] = (window.end - window.start).days + 1
     return summary
 
 

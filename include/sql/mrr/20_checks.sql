@@ -1,16 +1,17 @@
--- Contract checks on the rows read (SPEC "Source tables"). A row that breaks the contract is written to
--- data_quality_issues with its key and reason and left out of MRR; the run goes on.
--- Parameters: run_id, dag_id, s_day (S), e_day (E), reporting (currency code).
+-- Contract checks on the rows read (SPEC "Source tables"). A row that breaks the contract is left out of MRR
+-- and reported (25_report_issues.sql) with its key and reason; the run goes on. What later steps read goes
+-- into unlogged work tables {schema}.mrr_work_*, which a second session reads too (see mrr.build).
+-- Parameters: s_day (S), e_day (E), reporting (currency code), reuses_month_rows.
 
 -- The customers this run read, in a daily run inside one month (Window.reuses_month_rows), which rewrites
 -- only their month rows and keeps everyone else's. Other runs rewrite every row: empty, and not computed.
-CREATE TEMP TABLE mrr_affected ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_affected WITH (autovacuum_enabled = false) AS
 SELECT DISTINCT customer_id FROM mrr_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
-ANALYZE mrr_affected;
+ANALYZE {schema}.mrr_work_affected;
 
 -- fx_rates: a usable rate per currency and day.
 CREATE TEMP TABLE mrr_fx_checks ON COMMIT DROP AS
-SELECT f.*, coalesce(upper(f.currency), 'null') || ' on ' || coalesce(f.rate_date::text, 'null') AS row_key,
+SELECT f.*,
        CASE
            WHEN f.rate_date IS NULL THEN 'rate_date is null'
            WHEN f.currency IS NULL THEN 'currency is null'
@@ -28,9 +29,9 @@ ANALYZE mrr_fx_good;
 
 -- The rate in force on each day of [S-1, E] (latest rate on or before the day); 1 for the reporting currency.
 -- Each rate is expanded over the days until the next one; a currency has no row before its first rate.
-CREATE TEMP TABLE mrr_fx_daily (currency text, day date, rate numeric, previous_rate numeric,
-                                PRIMARY KEY (currency, day)) ON COMMIT DROP;
-INSERT INTO mrr_fx_daily
+CREATE UNLOGGED TABLE {schema}.mrr_work_fx_daily (currency text, day date, rate numeric, previous_rate numeric,
+                                                PRIMARY KEY (currency, day)) WITH (autovacuum_enabled = false);
+INSERT INTO {schema}.mrr_work_fx_daily
 SELECT currency, day, rate, lag(rate) OVER (PARTITION BY currency ORDER BY day)  -- days are consecutive
 FROM (
     SELECT currency, d.day::date AS day, rate
@@ -43,7 +44,7 @@ FROM (
     SELECT %(reporting)s, d.day::date, 1
     FROM generate_series(%(s_day)s::date - 1, %(e_day)s::date, interval '1 day') d(day)
 ) daily;
-ANALYZE mrr_fx_daily;
+ANALYZE {schema}.mrr_work_fx_daily;
 
 -- A paying period in a foreign currency counts from the currency's first rate on (day by day, as above).
 CREATE TEMP TABLE mrr_first_rate ON COMMIT DROP AS
@@ -58,8 +59,6 @@ SELECT c.*,
             WHEN f.first_rate IS NOT NULL THEN greatest(c.valid_from::date, f.first_rate) END AS counts_from
 FROM (
     SELECT r.*,
-           coalesce(r.subscription_id, 'null') || ' from '
-               || coalesce(to_char(r.valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
            CASE
                WHEN r.subscription_id IS NULL THEN 'subscription_id is null'
                WHEN r.customer_id IS NULL THEN 'customer_id is null'
@@ -100,33 +99,38 @@ FROM (
 ) o
 WHERE o.row_n = c.row_n AND o.is_overlap;
 
--- Report. A rerun of the same Airflow run replaces its own report.
-DELETE FROM {schema}.data_quality_issues
-WHERE run_id = %(run_id)s AND dag_id = %(dag_id)s AND table_name IN ('subscription_periods', 'fx_rates');
-INSERT INTO {schema}.data_quality_issues (run_id, "check", row_key, dag_id, table_name, reason)
-SELECT %(run_id)s, 'subscription_periods_contract', row_key, %(dag_id)s, 'subscription_periods', reason
-FROM mrr_period_checks WHERE reason IS NOT NULL
+-- The rows to report (written to data_quality_issues by 25_report_issues.sql, in the output transaction),
+-- keyed as the SPEC says: a period by its subscription and start, a rate by its currency and day.
+CREATE UNLOGGED TABLE {schema}.mrr_work_issues WITH (autovacuum_enabled = false) AS
+SELECT "check", 'subscription_periods' AS table_name,
+       coalesce(subscription_id, 'null') || ' from '
+           || coalesce(to_char(valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
+       reason
+FROM (
+    SELECT 'subscription_periods_contract' AS "check", subscription_id, valid_from, reason
+    FROM mrr_period_checks WHERE reason IS NOT NULL
+    UNION ALL
+    SELECT 'subscription_periods_overlap', subscription_id, valid_from,
+           'overlaps another period of subscription ' || subscription_id || ' (left out on the days both are in force)'
+    FROM mrr_period_checks WHERE reason IS NULL AND in_overlap
+    UNION ALL
+    SELECT 'subscription_periods_fx_rate', subscription_id, valid_from,
+           'no fx_rates rate for ' || upper(currency) || ' on or before ' || valid_from::date
+           || ' (left out until ' || upper(currency) || ' has one)'
+    FROM mrr_period_checks
+    WHERE reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
+      AND counts_from IS DISTINCT FROM valid_from::date
+) periods
 UNION ALL
-SELECT %(run_id)s, 'subscription_periods_overlap', row_key, %(dag_id)s, 'subscription_periods',
-       'overlaps another period of subscription ' || subscription_id || ' (left out on the days both are in force)'
-FROM mrr_period_checks WHERE reason IS NULL AND in_overlap
-UNION ALL
-SELECT %(run_id)s, 'subscription_periods_fx_rate', row_key, %(dag_id)s, 'subscription_periods',
-       'no fx_rates rate for ' || upper(currency) || ' on or before ' || valid_from::date
-       || ' (left out until ' || upper(currency) || ' has one)'
-FROM mrr_period_checks
-WHERE reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
-  AND counts_from IS DISTINCT FROM valid_from::date
-UNION ALL
-SELECT %(run_id)s, 'fx_rates_contract', row_key, %(dag_id)s, 'fx_rates', reason
-FROM mrr_fx_checks WHERE reason IS NOT NULL
-ON CONFLICT DO NOTHING;
+SELECT 'fx_rates_contract', 'fx_rates', coalesce(upper(currency), 'null') || ' on ' || coalesce(rate_date::text, 'null'),
+       reason
+FROM mrr_fx_checks WHERE reason IS NOT NULL;
 
 -- The paying periods that count: MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day)
 -- (SPEC: amount × quantity per month; year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12; ÷ interval_count).
 -- Days are UTC days (db.warehouse() sessions run in UTC): in force on D iff valid_from < D+1 <= valid_to.
 -- Open periods end at E + 1, the day after the window.
-CREATE TEMP TABLE mrr_periods ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_periods WITH (autovacuum_enabled = false) AS
 WITH rows_in_days AS (
     SELECT row_n, subscription_id, customer_id, upper(currency) AS currency, in_overlap,
            status IN ('active', 'past_due') AND amount_cents > 0 AS paying,
@@ -164,5 +168,5 @@ SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
 FROM pieces
 WHERE paying AND first_day < end_day AND end_day >= %(s_day)s::date AND first_day <= %(e_day)s::date
 ORDER BY customer_id, first_day;  -- the order 50_month_values.sql sorts in
-CREATE INDEX ON mrr_periods (customer_id);
-ANALYZE mrr_periods;
+CREATE INDEX ON {schema}.mrr_work_periods (customer_id);
+ANALYZE {schema}.mrr_work_periods;

@@ -10,13 +10,13 @@
 CREATE TEMP TABLE mrr_change_days ON COMMIT DROP AS
 SELECT DISTINCT customer_id, day
 FROM (
-    SELECT customer_id, first_day AS day FROM mrr_periods
+    SELECT customer_id, first_day AS day FROM {schema}.mrr_work_periods
     UNION ALL
-    SELECT customer_id, end_day FROM mrr_periods
+    SELECT customer_id, end_day FROM {schema}.mrr_work_periods
     UNION ALL
     SELECT p.customer_id, d.day::date
-    FROM mrr_periods p
-    JOIN (SELECT customer_id FROM mrr_periods WHERE currency <> %(reporting)s
+    FROM {schema}.mrr_work_periods p
+    JOIN (SELECT customer_id FROM {schema}.mrr_work_periods WHERE currency <> %(reporting)s
           GROUP BY customer_id HAVING count(DISTINCT currency) > 1) multi USING (customer_id)
     CROSS JOIN generate_series(greatest(p.first_day, %(s_day)s::date), least(p.end_day, %(e_day)s::date),
                                interval '1 day') d(day)
@@ -32,13 +32,13 @@ SELECT cd.customer_id, cd.day, p.currency, p.mrr_num, p.mrr_den,
        CASE WHEN p.first_day < cd.day THEN round(p.mrr_num * f0.rate / p.mrr_den) ELSE 0 END AS previous_cents,
        p.first_day < cd.day AND cd.day < p.end_day AS on_both_days
 FROM mrr_change_days cd
-JOIN mrr_periods p ON p.customer_id = cd.customer_id AND p.first_day <= cd.day AND cd.day <= p.end_day
-LEFT JOIN mrr_fx_daily f1 ON f1.currency = p.currency AND f1.day = cd.day        -- a period counts only
-LEFT JOIN mrr_fx_daily f0 ON f0.currency = p.currency AND f0.day = cd.day - 1;   -- on days with a rate
+JOIN {schema}.mrr_work_periods p ON p.customer_id = cd.customer_id AND p.first_day <= cd.day AND cd.day <= p.end_day
+LEFT JOIN {schema}.mrr_work_fx_daily f1 ON f1.currency = p.currency AND f1.day = cd.day        -- a period counts only
+LEFT JOIN {schema}.mrr_work_fx_daily f0 ON f0.currency = p.currency AND f0.day = cd.day - 1;   -- on days with a rate
 
 -- Customers' movements on their change days. `new` needs "no MRR at any earlier point": before the
 -- window that is mrr_customer_first_paid, inside it the customer's earlier change days.
-CREATE TEMP TABLE mrr_customer_movements ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_movements WITH (autovacuum_enabled = false) AS
 SELECT customer_id, day, previous_cents, mrr_cents,
        {schema}.mrr_movement(previous_cents, mrr_cents, paid_before) AS movement
 FROM (
@@ -49,20 +49,21 @@ FROM (
                AS paid_before
     FROM (SELECT customer_id, day, sum(previous_cents)::bigint AS previous_cents, sum(mrr_cents)::bigint AS mrr_cents
           FROM mrr_change_pairs GROUP BY customer_id, day) c
-    LEFT JOIN {schema}.mrr_customer_first_paid s USING (customer_id)
+    LEFT JOIN {schema}.mrr_customer_first_paid s  -- stored firsts; a full refresh forgets them (see mrr.build)
+        ON s.customer_id = c.customer_id AND NOT %(full_refresh)s
 ) m;
 
 -- Rate drift of the foreign periods in force on a day and the day before, outside their customer's
 -- change days: per (currency, amount) group, how many such periods there are on each day (+1 from the
 -- day after a period starts, -1 from its end, -1/+1 around each change day already valued above).
-CREATE TEMP TABLE mrr_fx_drift ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_fx_drift WITH (autovacuum_enabled = false) AS
 WITH deltas AS (
     SELECT currency, mrr_num, mrr_den, greatest(first_day + 1, %(s_day)s::date) AS day, 1 AS n
-    FROM mrr_periods
+    FROM {schema}.mrr_work_periods
     WHERE currency <> %(reporting)s AND greatest(first_day + 1, %(s_day)s::date) < end_day
     UNION ALL
     SELECT currency, mrr_num, mrr_den, end_day, -1
-    FROM mrr_periods
+    FROM {schema}.mrr_work_periods
     WHERE currency <> %(reporting)s AND greatest(first_day + 1, %(s_day)s::date) < end_day
     UNION ALL
     SELECT currency, mrr_num, mrr_den, day, -1 FROM mrr_change_pairs
@@ -88,7 +89,7 @@ FROM steps s
 CROSS JOIN LATERAL (
     SELECT f.day,
            s.periods * (round(s.mrr_num * f.rate / s.mrr_den) - round(s.mrr_num * f.previous_rate / s.mrr_den)) AS cents
-    FROM mrr_fx_daily f
+    FROM {schema}.mrr_work_fx_daily f
     WHERE f.currency = s.currency AND f.day >= s.day AND f.day < s.next_day
     OFFSET 0  -- keeps the subquery lateral (see above)
 ) x

@@ -9,7 +9,7 @@ DELETE FROM {schema}.customer_mrr_changes WHERE day >= %(s_day)s::date;
 
 INSERT INTO {schema}.customer_mrr_changes (day, customer_id, previous_cents, mrr_cents, movement)
 SELECT day, customer_id, previous_cents, mrr_cents, movement
-FROM mrr_customer_movements WHERE movement IS NOT NULL;
+FROM {schema}.mrr_work_movements WHERE movement IS NOT NULL;
 
 INSERT INTO {schema}.mrr_daily (day, mrr_cents, arr_cents, paying_customers, new_cents, expansion_cents,
                                 contraction_cents, churn_cents, reactivation_cents)
@@ -20,8 +20,8 @@ WITH start AS (  -- the day before the window: as stored when the run read only 
     UNION ALL
     SELECT coalesce(sum(mrr_cents), 0), count(*) FILTER (WHERE mrr_cents > 0)
     FROM (SELECT p.customer_id, sum(round(p.mrr_num * f.rate / p.mrr_den)) AS mrr_cents
-          FROM mrr_periods p
-          JOIN mrr_fx_daily f ON f.currency = p.currency AND f.day = %(s_day)s::date - 1
+          FROM {schema}.mrr_work_periods p
+          JOIN {schema}.mrr_work_fx_daily f ON f.currency = p.currency AND f.day = %(s_day)s::date - 1
           WHERE p.first_day <= %(s_day)s::date - 1 AND %(s_day)s::date - 1 < p.end_day
           GROUP BY p.customer_id) c
     HAVING NOT %(reuses_month_rows)s  -- HAVING: an aggregate without GROUP BY always returns a row
@@ -34,7 +34,7 @@ WITH start AS (  -- the day before the window: as stored when the run read only 
            coalesce(sum(mrr_cents) FILTER (WHERE movement = 'reactivation'), 0) AS reactivation_cents,
            count(*) FILTER (WHERE movement IN ('new', 'reactivation'))
                - count(*) FILTER (WHERE movement = 'churn') AS paying_change
-    FROM mrr_customer_movements
+    FROM {schema}.mrr_work_movements
     GROUP BY day
 ), days AS (
     SELECT d.day::date AS day,
@@ -46,7 +46,7 @@ WITH start AS (  -- the day before the window: as stored when the run read only 
            coalesce(n.paying_change, 0) AS paying_change
     FROM generate_series(%(s_day)s::date, %(e_day)s::date, interval '1 day') d(day)
     LEFT JOIN native n ON n.day = d.day::date
-    LEFT JOIN mrr_fx_drift x ON x.day = d.day::date
+    LEFT JOIN {schema}.mrr_work_fx_drift x ON x.day = d.day::date
 )
 SELECT day, mrr_cents, mrr_cents * 12, paying, new_cents, expansion_cents, contraction_cents, churn_cents,
        reactivation_cents

@@ -6,19 +6,19 @@
 
 -- Each month end of the window with each currency's rate on that day: joined to the periods by an index,
 -- several months per period (at 100k customers 0.8 s, against 1.6 s for generating each period's months
--- and hashing every (currency, day) into mrr_fx_daily).
+-- and hashing every (currency, day) into mrr_work_fx_daily).
 CREATE TEMP TABLE mrr_month_ends ON COMMIT DROP AS
 SELECT f.currency, m.month, m.month_end, f.rate
 FROM (SELECT g::date AS month, least((g + interval '1 month - 1 day')::date, %(e_day)s::date) AS month_end
       FROM generate_series(date_trunc('month', %(s_day)s::date), date_trunc('month', %(e_day)s::date),
                            interval '1 month') g) m
-JOIN mrr_fx_daily f ON f.day = m.month_end;
+JOIN {schema}.mrr_work_fx_daily f ON f.day = m.month_end;
 CREATE INDEX ON mrr_month_ends (currency, month_end);
 ANALYZE mrr_month_ends;
 
 -- One sort in (customer, month) order serves both windows: the sum of a customer's periods in force at a
 -- month end, then each month against the one before. (A GROUP BY would hash a million groups first and
--- sort them again: measured at 100k customers, 6.3 s against 3.9 s.) mrr_periods is stored in customer
+-- sort them again: measured at 100k customers, 6.3 s against 3.9 s.) mrr_work_periods is stored in customer
 -- order, so the sort mostly finds its input in order already.
 CREATE TEMP TABLE mrr_customer_months ON COMMIT DROP AS
 WITH month_values AS (  -- positive month-end MRR per customer, for P's month (as stored) .. month(E)
@@ -28,7 +28,7 @@ WITH month_values AS (  -- positive month-end MRR per customer, for P's month (a
                row_number() OVER customer_month AS nth
         FROM (
             SELECT p.customer_id, m.month, round(p.mrr_num * m.rate / p.mrr_den)::bigint AS cents
-            FROM mrr_periods p
+            FROM {schema}.mrr_work_periods p
             JOIN mrr_month_ends m ON m.currency = p.currency AND p.first_day <= m.month_end AND m.month_end < p.end_day
             UNION ALL
             SELECT customer_id, month, mrr_cents
@@ -55,7 +55,9 @@ FROM (
     SELECT v.customer_id, v.month, v.mrr_cents, v.previous_cents,
            v.paid_earlier OR coalesce(s.first_paid_month < date_trunc('month', %(s_day)s::date)::date, false)
                AS paid_before
-    FROM v LEFT JOIN {schema}.mrr_customer_first_paid s USING (customer_id)
+    FROM v
+    LEFT JOIN {schema}.mrr_customer_first_paid s  -- stored firsts; a full refresh forgets them (see mrr.build)
+        ON s.customer_id = v.customer_id AND NOT %(full_refresh)s
     WHERE v.month >= date_trunc('month', %(s_day)s::date)  -- P's month only served as "the month before"
     UNION ALL
     SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents, true

@@ -4,7 +4,7 @@ ANALYZE mrr_customer_months;
 -- Rows with no new row are deleted. In a daily run inside one month, only customers it read can lose
 -- theirs, and few do: their rows are found by key rather than by scanning the month.
 CREATE TEMP TABLE mrr_months_gone ON COMMIT DROP AS
-SELECT customer_id FROM mrr_affected  -- empty unless the run reuses the month's rows
+SELECT customer_id FROM {schema}.mrr_work_affected  -- empty unless the run reuses the month's rows
 EXCEPT SELECT customer_id FROM mrr_customer_months;
 ANALYZE mrr_months_gone;
 DELETE FROM {schema}.customer_mrr_monthly t

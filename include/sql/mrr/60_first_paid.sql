@@ -3,12 +3,12 @@
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_day = NULL WHERE first_paid_day >= %(s_day)s::date;
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_month = NULL
 WHERE first_paid_month >= date_trunc('month', %(s_day)s::date)
-  AND (NOT %(reuses_month_rows)s OR customer_id IN (SELECT customer_id FROM mrr_affected));
+  AND (NOT %(reuses_month_rows)s OR customer_id IN (SELECT customer_id FROM {schema}.mrr_work_affected));
 
 -- One row per customer, both firsts at once (two passes would write most rows twice).
 CREATE TEMP TABLE mrr_firsts ON COMMIT DROP AS
 SELECT customer_id, max(day) AS first_paid_day, max(month) AS first_paid_month
-FROM (SELECT customer_id, day, NULL::date AS month FROM mrr_customer_movements WHERE movement = 'new'
+FROM (SELECT customer_id, day, NULL::date AS month FROM {schema}.mrr_work_movements WHERE movement = 'new'
       UNION ALL
       SELECT customer_id, NULL, month FROM mrr_customer_months WHERE movement = 'new') firsts
 GROUP BY customer_id;
