@@ -309,6 +309,65 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
         app.commit()
 
 
+def work_tables(conn: psycopg.Connection) -> list[str]:
+    return [name for (name,) in conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'saas_ops' AND tablename LIKE 'mrr\\_work\\_%' "
+        "ORDER BY 1").fetchall()]
+
+
+@pytest.mark.parametrize("failing_step", ["mrr/30_movements.sql", "mrr/55_write_months.sql"])
+def test_a_build_that_fails_in_either_session_changes_nothing_and_leaves_no_work_table(hand_scenario, monkeypatch,
+                                                                                      failing_step):
+    """mrr.build computes the daily movements in a second session beside the output transaction, from work
+    tables it commits first. Whichever session fails, every output is as before the run (here a full
+    refresh, which empties them first), the run reports nothing, and no work table is left behind."""
+    run("2026-02-28")
+    before = snapshot(hand_scenario)
+    hand_scenario.commit()
+    real_read_sql = db.read_sql
+    monkeypatch.setattr(db, "read_sql", lambda path: "SELECT 1 / 0;" if path == failing_step else real_read_sql(path))
+    window = mrr.plan_for(dt.date(2026, 3, 31), True, output_schema="saas_ops", source_schema="app")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        mrr.build(window, run_id="test:failing", output_schema="saas_ops", source_schema="app",
+                  reporting_currency="USD")
+    assert snapshot(hand_scenario) == before
+    assert hand_scenario.execute("SELECT count(*) FROM saas_ops.data_quality_issues WHERE run_id = 'test:failing'"
+                                 ).fetchone() == (0,)
+    assert work_tables(hand_scenario) == []
+    hand_scenario.commit()
+
+    # A run killed between its steps leaves work tables: the next build replaces them, then drops them.
+    monkeypatch.undo()
+    hand_scenario.execute("CREATE TABLE saas_ops.mrr_work_periods (left_by text)")
+    hand_scenario.commit()
+    run("2026-03-31")
+    assert snapshot(hand_scenario)["mrr_monthly"][2][:3] == (dt.date(2026, 3, 1), 87056, 87056 * 12)
+    assert work_tables(hand_scenario) == []
+
+
+def test_a_full_refresh_forgets_what_the_source_no_longer_says(airflow_env, databases, warehouse):
+    """Q paid in January, then its billing history was rewritten to start in March. A full refresh takes
+    the source as the whole truth: Q is new in March, not back (its stored first payment is forgotten, though
+    the session computing the movements reads that table before the refresh empties it)."""
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], [period("q1", "Q", 1000, "2026-01-01", "2026-02-01")])
+    reset_warehouse(warehouse)
+    run("2026-03-31", full=True)
+    assert warehouse.execute("SELECT first_paid_day, first_paid_month FROM saas_ops.mrr_customer_first_paid "
+                             "WHERE customer_id = 'Q'").fetchone() == (dt.date(2026, 1, 1), dt.date(2026, 1, 1))
+    warehouse.commit()
+
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], [period("q2", "Q", 1000, "2026-03-01")])
+    run("2026-03-31", full=True)
+    tables = snapshot(warehouse)
+    assert tables["customer_mrr_changes"] == [(dt.date(2026, 3, 1), "Q", 0, 1000, "new")]
+    assert tables["customer_mrr_monthly"] == [(dt.date(2026, 3, 1), "Q", 1000, 0, "new")]
+    assert [(row[0], row[1], row[5], row[9]) for row in tables["mrr_monthly"]] == [(dt.date(2026, 3, 1), 1000, 1000, 0)]
+    assert warehouse.execute("SELECT first_paid_day, first_paid_month FROM saas_ops.mrr_customer_first_paid "
+                             "WHERE customer_id = 'Q'").fetchone() == (dt.date(2026, 3, 1), dt.date(2026, 3, 1))
+
+
 def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):
     run("2026-03-31")
     hand_scenario.execute("UPDATE saas_ops.mrr_daily SET expansion_cents = expansion_cents + 1 "

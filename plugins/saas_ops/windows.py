@@ -101,11 +101,11 @@ def begin_build(wh: psycopg.Connection, window: Window, schema: str, tables: tup
     refresh.
 
     A full refresh also drops the indexes of those of `tables` in `bulk_tables` (the ones it fills with
-    millions of rows) and returns the statements that recreate them, for end_build: building an index once from the loaded table
-    costs a fraction of updating it row by row (measured at 1M customers: writing customer_mrr_monthly's
-    9.8M rows took 16 s, and its primary key 7 s more; with the key in place and the rows sorted for it,
-    51 s). TRUNCATE already holds the tables exclusively until the transaction ends, and a failed build rolls
-    the drop back with the rest."""
+    millions of rows) and returns the statements that recreate them, for end_build: building an index once
+    from the loaded table costs a fraction of updating it row by row (measured at 1M customers: writing
+    customer_mrr_monthly's 9.8M rows took 16 s, and its primary key 7 s more; with the key in place and the
+    rows sorted for it, 51 s). TRUNCATE already holds the tables exclusively until the transaction ends,
+    and a failed build rolls the drop back with the rest."""
     from saas_ops.db import compose
 
     prepare_session(wh)

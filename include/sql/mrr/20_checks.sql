@@ -100,7 +100,7 @@ FROM (
 WHERE o.row_n = c.row_n AND o.is_overlap;
 
 -- The rows to report (written to data_quality_issues by 25_report_issues.sql, in the output transaction),
--- keyed as the SPEC says: a period by its subscription and start, a rate by its currency and day.
+-- keyed by subscription and start (a period) or by currency and day (a rate).
 CREATE UNLOGGED TABLE {schema}.mrr_work_issues WITH (autovacuum_enabled = false) AS
 SELECT "check", 'subscription_periods' AS table_name,
        coalesce(subscription_id, 'null') || ' from '
@@ -111,7 +111,8 @@ FROM (
     FROM mrr_period_checks WHERE reason IS NOT NULL
     UNION ALL
     SELECT 'subscription_periods_overlap', subscription_id, valid_from,
-           'overlaps another period of subscription ' || subscription_id || ' (left out on the days both are in force)'
+           'overlaps another period of subscription ' || subscription_id
+           || ' (left out on the days both are in force)'
     FROM mrr_period_checks WHERE reason IS NULL AND in_overlap
     UNION ALL
     SELECT 'subscription_periods_fx_rate', subscription_id, valid_from,
@@ -122,8 +123,8 @@ FROM (
       AND counts_from IS DISTINCT FROM valid_from::date
 ) periods
 UNION ALL
-SELECT 'fx_rates_contract', 'fx_rates', coalesce(upper(currency), 'null') || ' on ' || coalesce(rate_date::text, 'null'),
-       reason
+SELECT 'fx_rates_contract', 'fx_rates',
+       coalesce(upper(currency), 'null') || ' on ' || coalesce(rate_date::text, 'null'), reason
 FROM mrr_fx_checks WHERE reason IS NOT NULL;
 
 -- The paying periods that count: MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day)
