@@ -51,8 +51,10 @@ CREATE TEMP TABLE mrr_first_rate ON COMMIT DROP AS
 SELECT currency, min(rate_date) AS first_rate FROM mrr_fx_good GROUP BY currency;
 
 -- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.
--- counts_from: the first day a good row counts (its valid_from, or its currency's first rate).
-CREATE TEMP TABLE mrr_period_checks ON COMMIT DROP AS
+-- counts_from: the first day a good row counts (its valid_from, or its currency's first rate). A view: the
+-- three statements below each read it once, which costs less than writing every row again (at 1M
+-- customers, 3.1M rows: 12 s).
+CREATE TEMP VIEW mrr_period_checks AS
 SELECT c.*,
        CASE WHEN c.reason IS NOT NULL THEN NULL
             WHEN upper(c.currency) = %(reporting)s THEN c.valid_from::date
@@ -86,8 +88,8 @@ LEFT JOIN mrr_first_rate f ON f.currency = upper(c.currency);
 -- Periods of one subscription must not overlap. Both rows of an overlap are reported and left out on the
 -- days both are in force (which one is right is for the billing system to say). Day by day, so a run
 -- that reads only some days reaches the same figures as a full refresh. Empty periods cannot overlap.
-ALTER TABLE mrr_period_checks ADD COLUMN in_overlap boolean NOT NULL DEFAULT false;
-UPDATE mrr_period_checks c SET in_overlap = true
+CREATE TEMP TABLE mrr_overlaps ON COMMIT DROP AS
+SELECT row_n
 FROM (
     SELECT row_n,
            max(coalesce(valid_to, 'infinity')) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n
@@ -97,30 +99,37 @@ FROM (
     FROM mrr_period_checks
     WHERE reason IS NULL AND valid_to IS DISTINCT FROM valid_from
 ) o
-WHERE o.row_n = c.row_n AND o.is_overlap;
+WHERE is_overlap;
+ANALYZE mrr_overlaps;
 
 -- The rows to report (written to data_quality_issues by 25_report_issues.sql, in the output transaction),
 -- keyed by subscription and start (a period) or by currency and day (a rate).
 CREATE UNLOGGED TABLE {schema}.mrr_work_issues WITH (autovacuum_enabled = false) AS
+WITH flagged AS (  -- one pass over the rows; a row can break more than one rule
+    SELECT subscription_id, valid_from, currency, reason, in_overlap,
+           reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
+               AND counts_from IS DISTINCT FROM valid_from::date AS no_rate
+    FROM (SELECT *, row_n IN (SELECT row_n FROM mrr_overlaps) AS in_overlap FROM mrr_period_checks) c
+    WHERE reason IS NOT NULL OR in_overlap
+       OR (status IN ('active', 'past_due') AND amount_cents > 0 AND counts_from IS DISTINCT FROM valid_from::date)
+)
 SELECT "check", 'subscription_periods' AS table_name,
        coalesce(subscription_id, 'null') || ' from '
            || coalesce(to_char(valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
        reason
 FROM (
     SELECT 'subscription_periods_contract' AS "check", subscription_id, valid_from, reason
-    FROM mrr_period_checks WHERE reason IS NOT NULL
+    FROM flagged WHERE reason IS NOT NULL
     UNION ALL
     SELECT 'subscription_periods_overlap', subscription_id, valid_from,
            'overlaps another period of subscription ' || subscription_id
            || ' (left out on the days both are in force)'
-    FROM mrr_period_checks WHERE reason IS NULL AND in_overlap
+    FROM flagged WHERE in_overlap
     UNION ALL
     SELECT 'subscription_periods_fx_rate', subscription_id, valid_from,
            'no fx_rates rate for ' || upper(currency) || ' on or before ' || valid_from::date
            || ' (left out until ' || upper(currency) || ' has one)'
-    FROM mrr_period_checks
-    WHERE reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
-      AND counts_from IS DISTINCT FROM valid_from::date
+    FROM flagged WHERE no_rate
 ) periods
 UNION ALL
 SELECT 'fx_rates_contract', 'fx_rates',
@@ -133,12 +142,13 @@ FROM mrr_fx_checks WHERE reason IS NOT NULL;
 -- Open periods end at E + 1, the day after the window.
 CREATE UNLOGGED TABLE {schema}.mrr_work_periods WITH (autovacuum_enabled = false) AS
 WITH rows_in_days AS (
-    SELECT row_n, subscription_id, customer_id, upper(currency) AS currency, in_overlap,
+    SELECT row_n, subscription_id, customer_id, upper(currency) AS currency,
+           row_n IN (SELECT row_n FROM mrr_overlaps) AS in_overlap,
            status IN ('active', 'past_due') AND amount_cents > 0 AS paying,
            amount_cents * quantity * CASE billing_interval WHEN 'week' THEN 52 WHEN 'day' THEN 365 ELSE 1 END
                AS mrr_num,
            interval_count * CASE billing_interval WHEN 'month' THEN 1 ELSE 12 END AS mrr_den,
-           counts_from AS first_day,
+           counts_from AS first_day, valid_from::date AS from_day,
            least(coalesce(valid_to::date, %(e_day)s::date + 1), %(e_day)s::date + 1) AS end_day
     FROM mrr_period_checks
     WHERE reason IS NULL
@@ -146,16 +156,14 @@ WITH rows_in_days AS (
     SELECT * FROM rows_in_days WHERE in_overlap
 ), spans AS (
     SELECT subscription_id, day AS span_from, lead(day) OVER (PARTITION BY subscription_id ORDER BY day) AS span_to
-    FROM (SELECT subscription_id, valid_from::date AS day FROM mrr_period_checks
-          WHERE reason IS NULL AND in_overlap
+    FROM (SELECT subscription_id, from_day AS day FROM overlapping
           UNION
           SELECT subscription_id, end_day FROM overlapping) b
 ), sole AS (  -- spans in force under exactly one row
     SELECT s.span_from, s.span_to, min(o.row_n) AS row_n
     FROM spans s
-    JOIN mrr_period_checks o ON o.subscription_id = s.subscription_id AND o.reason IS NULL AND o.in_overlap
-        AND o.valid_from::date <= s.span_from
-        AND s.span_to <= least(coalesce(o.valid_to::date, %(e_day)s::date + 1), %(e_day)s::date + 1)
+    JOIN overlapping o ON o.subscription_id = s.subscription_id AND o.from_day <= s.span_from
+        AND s.span_to <= o.end_day
     WHERE s.span_to IS NOT NULL
     GROUP BY s.subscription_id, s.span_from, s.span_to
     HAVING count(*) = 1
