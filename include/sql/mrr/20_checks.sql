@@ -106,12 +106,13 @@ ANALYZE mrr_overlaps;
 -- keyed by subscription and start (a period) or by currency and day (a rate).
 CREATE UNLOGGED TABLE {schema}.mrr_work_issues WITH (autovacuum_enabled = false) AS
 WITH flagged AS (  -- one pass over the rows; a row can break more than one rule
-    SELECT subscription_id, valid_from, currency, reason, in_overlap,
-           reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
-               AND counts_from IS DISTINCT FROM valid_from::date AS no_rate
-    FROM (SELECT *, row_n IN (SELECT row_n FROM mrr_overlaps) AS in_overlap FROM mrr_period_checks) c
-    WHERE reason IS NOT NULL OR in_overlap
-       OR (status IN ('active', 'past_due') AND amount_cents > 0 AND counts_from IS DISTINCT FROM valid_from::date)
+    SELECT *
+    FROM (SELECT subscription_id, valid_from, currency, reason,
+                 row_n IN (SELECT row_n FROM mrr_overlaps) AS in_overlap,
+                 reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
+                     AND counts_from IS DISTINCT FROM valid_from::date AS no_rate
+          FROM mrr_period_checks) c
+    WHERE reason IS NOT NULL OR in_overlap OR no_rate
 )
 SELECT "check", 'subscription_periods' AS table_name,
        coalesce(subscription_id, 'null') || ' from '
