@@ -2,7 +2,7 @@
 -- valued from the periods themselves (read as stored when the run reuses month rows, see mrr.Window);
 -- each day then adds its movements, so the bridge holds by construction within the window, and
 -- check_bridge.sql compares it with the stored day before and with the month-end values computed
--- independently in 50_monthly.sql.
+-- independently in 50_month_values.sql.
 
 DELETE FROM {schema}.mrr_daily WHERE day >= %(s_day)s::date;
 DELETE FROM {schema}.customer_mrr_changes WHERE day >= %(s_day)s::date;
