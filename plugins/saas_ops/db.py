@@ -134,24 +134,29 @@ MIGRATIONS_DIR = "warehouse"
 
 
 def copy_query_rows(src: psycopg.Connection, dst: psycopg.Connection, query_file: str, target: str,
-                    params: Mapping[str, Any], **identifiers: str | sql.Composable) -> int:
-    """Streams a SQL file's rows from `src` into `target` ("table (columns)") on `dst` with COPY, as
-    saas_db and warehouse_db may be different servers; returns the rows now in the target table.
+                    params: Mapping[str, Any], *, target_schema: str | None = None,
+                    **identifiers: str | sql.Composable) -> int:
+    """Streams a SQL file's rows from `src` into `target` ("table (columns)", in `target_schema` when given)
+    on `dst` with COPY, as saas_db and warehouse_db may be different servers; returns the rows now in the
+    target table.
 
     When both are the same database reached as the same role, the rows go straight from the query into the
     target inside the server (at 1M customers, 3.1M subscription periods in 7.5 s instead of 11-13 s)."""
     from psycopg import ClientCursor, sql
 
     query = compose(read_sql(query_file), **identifiers)
+    name, _, columns = target.partition(" ")
+    table = sql.SQL("{}.{}").format(sql.Identifier(target_schema), sql.SQL(name)) if target_schema else sql.SQL(name)
+    into = sql.SQL("{} {}").format(table, sql.SQL(columns))
     if same_database(src, dst):
-        run_sql(dst, sql.SQL("INSERT INTO {} {}").format(sql.SQL(target), query), params)
+        run_sql(dst, sql.SQL("INSERT INTO {} {}").format(into, query), params)
     else:
         with ClientCursor(src) as out_cur, dst.cursor() as in_cur:
             with out_cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(query), params) as out, \
-                    in_cur.copy(f"COPY {target} FROM STDIN") as into:
+                    in_cur.copy(sql.SQL("COPY {} FROM STDIN").format(into)) as copy_in:
                 for block in out:
-                    into.write(block)
-    return dst.execute(f"SELECT count(*) FROM {target.split()[0]}").fetchone()[0]
+                    copy_in.write(block)
+    return dst.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
 
 
 def same_database(a: psycopg.Connection, b: psycopg.Connection) -> bool:

@@ -39,19 +39,19 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
 # --------------------------------------------------------------------------------------- the build
 
 
-def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
+def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str, output_schema: str,
                      params: dict[str, Any]) -> dict[str, int]:
-    """Streams the window's subscription_periods and fx_rates from saas_db into the run's temp tables."""
+    """Streams the window's subscription_periods and fx_rates from saas_db into the run's work tables."""
     from saas_ops.db import copy_query_rows
 
     return {
         "subscription_periods": copy_query_rows(
-            src, wh, "mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
-            "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)", params,
-            schema=source_schema),
+            src, wh, "mrr/extract_periods.sql", "mrr_work_raw_periods (subscription_id, customer_id, status, "
+            "currency, amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)", params,
+            target_schema=output_schema, schema=source_schema),
         "fx_rates": copy_query_rows(src, wh, "mrr/extract_fx.sql",
-                                    "mrr_raw_fx (rate_date, currency, rate_to_reporting)", params,
-                                    schema=source_schema),
+                                    "mrr_work_raw_fx (rate_date, currency, rate_to_reporting)", params,
+                                    target_schema=output_schema, schema=source_schema),
     }
 
 
@@ -62,10 +62,11 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     1. saas_db's rows are read and checked into unlogged work tables, {schema}.mrr_work_*, and committed:
        a second session can read them (temporary tables it could not). No output changes here.
-    2. The output transaction opens: it reports the rows that broke the contract and writes the months
-       (50, 55), while the second session computes the daily movements (30) into two more work tables.
-    3. The same transaction writes the days from them (40) and the firsts (60), and commits, so every
-       output changes at once and a failed run changes none. The work tables are dropped either way.
+    2. The output transaction opens and writes the months (50, 55), while the second session finds the
+       rows that broke the contract (22) and computes the daily movements (30), into more work tables.
+    3. The same transaction reports those rows (25), writes the days (40) and the firsts (60), and
+       commits, so every output changes at once and a failed run changes none. The work tables are dropped
+       either way.
 
     mrr_customer_first_paid is emptied by a full refresh only in step 3, once the second session, which
     reads it, has finished; until then the SQL ignores it on a full refresh (`NOT full_refresh`)."""
@@ -85,25 +86,24 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
         wh.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"saas_ops.mrr_build:{output_schema}",))
         try:
             db.run_sql_file(wh, "mrr/drop_work_tables.sql", schema=output_schema)  # a killed run's
-            db.run_sql_file(wh, "mrr/10_raw_tables.sql")
-            summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
+            db.run_sql_file(wh, "mrr/10_raw_tables.sql", schema=output_schema)
+            summary["rows_read"] = copy_source_rows(src, wh, source_schema, output_schema, params)
             db.run_sql_file(wh, "mrr/20_checks.sql", params, schema=output_schema)
             wh.commit()
 
             with db.warehouse() as side, ThreadPoolExecutor(max_workers=1) as helper:
                 windows.prepare_session(side)
-                movements = helper.submit(db.run_sql_file, side, "mrr/30_movements.sql", params,
-                                          schema=output_schema)
+                side_work = helper.submit(run_side_files, side, params, output_schema)
                 dropped_indexes = windows.begin_build(wh, window, output_schema, OUTPUTS, bulk_tables=BULK_TABLES)
-                db.run_sql_file(wh, "mrr/25_report_issues.sql", params, schema=output_schema)
                 db.run_sql_file(wh, "mrr/50_month_values_one_month.sql" if window.reuses_month_rows
                                 else "mrr/50_month_values.sql", params, schema=output_schema)
                 db.run_sql_file(wh, "mrr/55_write_months.sql", params, schema=output_schema)
-                movements.result()
+                side_work.result()
                 side.commit()
 
             dropped_indexes += windows.begin_build(wh, window, output_schema, STATE_TABLES,
                                                    bulk_tables=BULK_TABLES)
+            db.run_sql_file(wh, "mrr/25_report_issues.sql", params, schema=output_schema)
             db.run_sql_file(wh, "mrr/40_mrr_daily.sql", params, schema=output_schema)
             db.run_sql_file(wh, "mrr/60_first_paid.sql", params, schema=output_schema)
             windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
@@ -118,6 +118,14 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             wh.commit()
     summary["days"] = (window.end - window.start).days + 1
     return summary
+
+
+def run_side_files(side: psycopg.Connection, params: dict[str, Any], schema: str) -> None:
+    """Step 2 of `build` in the second session: the rows that broke the contract, then the daily movements."""
+    from saas_ops import db
+
+    for sql_file in ("mrr/22_issues.sql", "mrr/30_movements.sql"):
+        db.run_sql_file(side, sql_file, params, schema=schema)
 
 
 def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:

@@ -1,16 +1,17 @@
 -- Contract checks on the rows read (SPEC "Source tables"). A row that breaks the contract is left out of MRR
--- and reported (25_report_issues.sql) with its key and reason; the run goes on. What later steps read goes
--- into unlogged work tables {schema}.mrr_work_*, which a second session reads too (see mrr.build).
+-- and reported (22_issues.sql, 25_report_issues.sql) with its key and reason; the run goes on. What later
+-- steps read goes into unlogged work tables {schema}.mrr_work_*, which a second session reads too (see
+-- mrr.build).
 -- Parameters: s_day (S), e_day (E), reporting (currency code), reuses_month_rows.
 
 -- The customers this run read, in a daily run inside one month (Window.reuses_month_rows), which rewrites
 -- only their month rows and keeps everyone else's. Other runs rewrite every row: empty, and not computed.
 CREATE UNLOGGED TABLE {schema}.mrr_work_affected WITH (autovacuum_enabled = false) AS
-SELECT DISTINCT customer_id FROM mrr_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
+SELECT DISTINCT customer_id FROM {schema}.mrr_work_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
 ANALYZE {schema}.mrr_work_affected;
 
 -- fx_rates: a usable rate per currency and day.
-CREATE TEMP TABLE mrr_fx_checks ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_fx_checks WITH (autovacuum_enabled = false) AS
 SELECT f.*,
        CASE
            WHEN f.rate_date IS NULL THEN 'rate_date is null'
@@ -20,10 +21,10 @@ SELECT f.*,
            WHEN count(*) OVER (PARTITION BY upper(f.currency), f.rate_date) > 1
                THEN 'more than one rate for the same currency and day'
        END AS reason
-FROM mrr_raw_fx f;
+FROM {schema}.mrr_work_raw_fx f;
 
 CREATE TEMP TABLE mrr_fx_good ON COMMIT DROP AS
-SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate FROM mrr_fx_checks WHERE reason IS NULL;
+SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate FROM {schema}.mrr_work_fx_checks WHERE reason IS NULL;
 CREATE INDEX ON mrr_fx_good (currency, rate_date);
 ANALYZE mrr_fx_good;
 
@@ -47,14 +48,14 @@ FROM (
 ANALYZE {schema}.mrr_work_fx_daily;
 
 -- A paying period in a foreign currency counts from the currency's first rate on (day by day, as above).
-CREATE TEMP TABLE mrr_first_rate ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_first_rate WITH (autovacuum_enabled = false) AS
 SELECT currency, min(rate_date) AS first_rate FROM mrr_fx_good GROUP BY currency;
 
 -- Row by row: missing values, unknown codes, impossible numbers, a period that ends before it starts.
 -- counts_from: the first day a good row counts (its valid_from, or its currency's first rate). A view: the
--- three statements below each read it once, which costs less than writing every row again (at 1M
--- customers, 3.1M rows: 12 s).
-CREATE TEMP VIEW mrr_period_checks AS
+-- three statements that read it (two below, one in 22_issues.sql) each read it once, which costs less
+-- than writing every row again (at 1M customers, 3.1M rows: 12 s).
+CREATE VIEW {schema}.mrr_work_period_checks AS
 SELECT c.*,
        CASE WHEN c.reason IS NOT NULL THEN NULL
             WHEN upper(c.currency) = %(reporting)s THEN c.valid_from::date
@@ -81,14 +82,14 @@ FROM (
                WHEN r.valid_to < r.valid_from
                    THEN 'valid_to ' || to_char(r.valid_to, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' is before valid_from'
            END AS reason
-    FROM mrr_raw_periods r
+    FROM {schema}.mrr_work_raw_periods r
 ) c
-LEFT JOIN mrr_first_rate f ON f.currency = upper(c.currency);
+LEFT JOIN {schema}.mrr_work_first_rate f ON f.currency = upper(c.currency);
 
 -- Periods of one subscription must not overlap. Both rows of an overlap are reported and left out on the
 -- days both are in force (which one is right is for the billing system to say). Day by day, so a run
 -- that reads only some days reaches the same figures as a full refresh. Empty periods cannot overlap.
-CREATE TEMP TABLE mrr_overlaps ON COMMIT DROP AS
+CREATE UNLOGGED TABLE {schema}.mrr_work_overlaps WITH (autovacuum_enabled = false) AS
 SELECT row_n
 FROM (
     SELECT row_n,
@@ -96,46 +97,11 @@ FROM (
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) > valid_from
            OR lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from, row_n)
                < coalesce(valid_to, 'infinity') AS is_overlap
-    FROM mrr_period_checks
+    FROM {schema}.mrr_work_period_checks
     WHERE reason IS NULL AND valid_to IS DISTINCT FROM valid_from
 ) o
 WHERE is_overlap;
-ANALYZE mrr_overlaps;
-
--- The rows to report (written to data_quality_issues by 25_report_issues.sql, in the output transaction),
--- keyed by subscription and start (a period) or by currency and day (a rate).
-CREATE UNLOGGED TABLE {schema}.mrr_work_issues WITH (autovacuum_enabled = false) AS
-WITH flagged AS (  -- one pass over the rows; a row can break more than one rule
-    SELECT *
-    FROM (SELECT subscription_id, valid_from, currency, reason,
-                 row_n IN (SELECT row_n FROM mrr_overlaps) AS in_overlap,
-                 reason IS NULL AND status IN ('active', 'past_due') AND amount_cents > 0
-                     AND counts_from IS DISTINCT FROM valid_from::date AS no_rate
-          FROM mrr_period_checks) c
-    WHERE reason IS NOT NULL OR in_overlap OR no_rate
-)
-SELECT "check", 'subscription_periods' AS table_name,
-       coalesce(subscription_id, 'null') || ' from '
-           || coalesce(to_char(valid_from, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'null') AS row_key,
-       reason
-FROM (
-    SELECT 'subscription_periods_contract' AS "check", subscription_id, valid_from, reason
-    FROM flagged WHERE reason IS NOT NULL
-    UNION ALL
-    SELECT 'subscription_periods_overlap', subscription_id, valid_from,
-           'overlaps another period of subscription ' || subscription_id
-           || ' (left out on the days both are in force)'
-    FROM flagged WHERE in_overlap
-    UNION ALL
-    SELECT 'subscription_periods_fx_rate', subscription_id, valid_from,
-           'no fx_rates rate for ' || upper(currency) || ' on or before ' || valid_from::date
-           || ' (left out until ' || upper(currency) || ' has one)'
-    FROM flagged WHERE no_rate
-) periods
-UNION ALL
-SELECT 'fx_rates_contract', 'fx_rates',
-       coalesce(upper(currency), 'null') || ' on ' || coalesce(rate_date::text, 'null'), reason
-FROM mrr_fx_checks WHERE reason IS NOT NULL;
+ANALYZE {schema}.mrr_work_overlaps;
 
 -- The paying periods that count: MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day)
 -- (SPEC: amount × quantity per month; year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12; ÷ interval_count).
@@ -144,14 +110,14 @@ FROM mrr_fx_checks WHERE reason IS NOT NULL;
 CREATE UNLOGGED TABLE {schema}.mrr_work_periods WITH (autovacuum_enabled = false) AS
 WITH rows_in_days AS (
     SELECT row_n, subscription_id, customer_id, upper(currency) AS currency,
-           row_n IN (SELECT row_n FROM mrr_overlaps) AS in_overlap,
+           row_n IN (SELECT row_n FROM {schema}.mrr_work_overlaps) AS in_overlap,
            status IN ('active', 'past_due') AND amount_cents > 0 AS paying,
            amount_cents * quantity * CASE billing_interval WHEN 'week' THEN 52 WHEN 'day' THEN 365 ELSE 1 END
                AS mrr_num,
            interval_count * CASE billing_interval WHEN 'month' THEN 1 ELSE 12 END AS mrr_den,
            counts_from AS first_day, valid_from::date AS from_day,
            least(coalesce(valid_to::date, %(e_day)s::date + 1), %(e_day)s::date + 1) AS end_day
-    FROM mrr_period_checks
+    FROM {schema}.mrr_work_period_checks
     WHERE reason IS NULL
 ), overlapping AS (  -- subscriptions with an overlap: cut into spans between their rows' boundaries
     SELECT * FROM rows_in_days WHERE in_overlap
