@@ -60,11 +60,13 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
     """Rebuilds the window's rows of every output; returns what it did. Three steps, so that a second core
     does part of the work (PostgreSQL runs each statement here on one):
 
-    1. saas_db's rows are read and checked into unlogged work tables, {schema}.mrr_work_*, and committed:
-       a second session can read them (temporary tables it could not). No output changes here.
-    2. The output transaction opens and writes the months (50, 55), while the second session finds the
-       rows that broke the contract (22) and computes the daily movements (30), into more work tables.
-    3. The same transaction reports those rows (25), writes the days (40) and the firsts (60), and
+    1. saas_db's rows are read and checked (20) into unlogged work tables, {schema}.mrr_work_*, and
+       committed: a second session can read them (temporary tables it could not). The periods that count
+       are computed from them (21) while the second session lists the rows that broke the contract (22).
+       No output changes here.
+    2. The output transaction opens and writes the months (50, 55), while the second session computes the
+       daily movements (30) into more work tables.
+    3. The same transaction records the rows that broke the contract (25), writes the days (40) and the firsts (60), and
        commits, so every output changes at once and a failed run changes none. The work tables are dropped
        either way.
 
@@ -92,13 +94,19 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             wh.commit()
 
             with db.warehouse() as side, ThreadPoolExecutor(max_workers=1) as helper:
+                # The second session runs its files in turn, each once what it reads is committed.
                 windows.prepare_session(side)
-                side_work = helper.submit(run_side_files, side, params, output_schema)
+                issues = helper.submit(db.run_sql_file, side, "mrr/22_issues.sql", params, schema=output_schema)
+                db.run_sql_file(wh, "mrr/21_periods.sql", params, schema=output_schema)
+                wh.commit()
+                movements = helper.submit(db.run_sql_file, side, "mrr/30_movements.sql", params,
+                                          schema=output_schema)
                 dropped_indexes = windows.begin_build(wh, window, output_schema, OUTPUTS, bulk_tables=BULK_TABLES)
                 db.run_sql_file(wh, "mrr/50_month_values_one_month.sql" if window.reuses_month_rows
                                 else "mrr/50_month_values.sql", params, schema=output_schema)
                 db.run_sql_file(wh, "mrr/55_write_months.sql", params, schema=output_schema)
-                side_work.result()
+                issues.result()
+                movements.result()
                 side.commit()
 
             dropped_indexes += windows.begin_build(wh, window, output_schema, STATE_TABLES,
@@ -118,14 +126,6 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             wh.commit()
     summary["days"] = (window.end - window.start).days + 1
     return summary
-
-
-def run_side_files(side: psycopg.Connection, params: dict[str, Any], schema: str) -> None:
-    """Step 2 of `build` in the second session: the rows that broke the contract, then the daily movements."""
-    from saas_ops import db
-
-    for sql_file in ("mrr/22_issues.sql", "mrr/30_movements.sql"):
-        db.run_sql_file(side, sql_file, params, schema=schema)
 
 
 def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:

@@ -1,7 +1,7 @@
 -- The rows 20_checks.sql found breaking the contract, keyed by subscription and start (a period) or by
 -- currency and day (a rate), for 25_report_issues.sql to write to data_quality_issues in the output
--- transaction. Run by the second session while the first writes the months (mrr.build): nothing else waits
--- on it until then.
+-- transaction. Run by the second session while the first computes the periods (21_periods.sql, see
+-- mrr.build).
 CREATE UNLOGGED TABLE {schema}.mrr_work_issues WITH (autovacuum_enabled = false) AS
 WITH flagged AS (  -- one pass over the rows; a row can break more than one rule
     SELECT *
