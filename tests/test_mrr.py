@@ -310,17 +310,18 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
 
 
 def work_tables(conn: psycopg.Connection) -> list[str]:
-    return [name for (name,) in conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'saas_ops' AND tablename LIKE 'mrr\\_work\\_%' "
-        "ORDER BY 1").fetchall()]
+    return [name for (name,) in conn.execute(  # tables and the checks view
+        "SELECT relname FROM pg_class WHERE relnamespace = 'saas_ops'::regnamespace AND relkind IN ('r', 'v') "
+        "AND relname LIKE 'mrr\\_work\\_%' ORDER BY 1").fetchall()]
 
 
-@pytest.mark.parametrize("failing_step", ["mrr/30_movements.sql", "mrr/55_write_months.sql"])
+@pytest.mark.parametrize("failing_step", ["mrr/22_issues.sql", "mrr/30_movements.sql", "mrr/55_write_months.sql"])
 def test_a_build_that_fails_in_either_session_changes_nothing_and_leaves_no_work_table(hand_scenario, monkeypatch,
                                                                                       failing_step):
-    """mrr.build computes the daily movements in a second session beside the output transaction, from work
-    tables it commits first. Whichever session fails, every output is as before the run (here a full
-    refresh, which empties them first), the run reports nothing, and no work table is left behind."""
+    """mrr.build lists the bad rows (22) and computes the daily movements (30) in a second session beside its
+    own, from work tables it commits first. Whichever session fails, in whichever step, every output is as
+    before the run (here a full refresh, which empties them first), the run reports nothing, and no work
+    table or view is left behind."""
     run("2026-02-28")
     before = snapshot(hand_scenario)
     hand_scenario.commit()

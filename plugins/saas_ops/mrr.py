@@ -66,9 +66,9 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
        No output changes here.
     2. The output transaction opens and writes the months (50, 55), while the second session computes the
        daily movements (30) into more work tables.
-    3. The same transaction records the rows that broke the contract (25), writes the days (40) and the firsts (60), and
-       commits, so every output changes at once and a failed run changes none. The work tables are dropped
-       either way.
+    3. The same transaction records the rows that broke the contract (25), writes the days (40) and the
+       firsts (60), and commits, so every output changes at once and a failed run changes none. The work
+       tables are dropped either way.
 
     mrr_customer_first_paid is emptied by a full refresh only in step 3, once the second session, which
     reads it, has finished; until then the SQL ignores it on a full refresh (`NOT full_refresh`)."""

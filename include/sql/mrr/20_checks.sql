@@ -7,7 +7,8 @@
 -- The customers this run read, in a daily run inside one month (Window.reuses_month_rows), which rewrites
 -- only their month rows and keeps everyone else's. Other runs rewrite every row: empty, and not computed.
 CREATE UNLOGGED TABLE {schema}.mrr_work_affected WITH (autovacuum_enabled = false) AS
-SELECT DISTINCT customer_id FROM {schema}.mrr_work_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
+SELECT DISTINCT customer_id
+FROM {schema}.mrr_work_raw_periods WHERE customer_id IS NOT NULL AND %(reuses_month_rows)s;
 ANALYZE {schema}.mrr_work_affected;
 
 -- fx_rates: a usable rate per currency and day.
@@ -24,7 +25,8 @@ SELECT f.*,
 FROM {schema}.mrr_work_raw_fx f;
 
 CREATE TEMP TABLE mrr_fx_good ON COMMIT DROP AS
-SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate FROM {schema}.mrr_work_fx_checks WHERE reason IS NULL;
+SELECT upper(currency) AS currency, rate_date, rate_to_reporting AS rate
+FROM {schema}.mrr_work_fx_checks WHERE reason IS NULL;
 CREATE INDEX ON mrr_fx_good (currency, rate_date);
 ANALYZE mrr_fx_good;
 

@@ -1,6 +1,7 @@
 -- The paying periods that count, from the rows 20_checks.sql kept, into the work table every later step
--- reads (the second session meanwhile lists the rows left out: 22_issues.sql). MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day)
--- (SPEC: amount × quantity per month; year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12; ÷ interval_count).
+-- reads (the second session meanwhile lists the rows left out: 22_issues.sql).
+-- MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day) (SPEC: amount × quantity per
+-- month; year ÷ 12, week × 52 ÷ 12, day × 365 ÷ 12; ÷ interval_count).
 -- Days are UTC days (db.warehouse() sessions run in UTC): in force on D iff valid_from < D+1 <= valid_to.
 -- Open periods end at E + 1, the day after the window.
 CREATE UNLOGGED TABLE {schema}.mrr_work_periods WITH (autovacuum_enabled = false) AS
