@@ -1,4 +1,4 @@
--- The source rows 20_checks.sql found breaking the contract, into data_quality_issues with their key and
+-- The source rows 22_issues.sql listed as breaking the contract, into data_quality_issues with their key and
 -- reason, in the run's output transaction. A rerun of the same Airflow run replaces its own report.
 DELETE FROM {schema}.data_quality_issues
 WHERE run_id = %(run_id)s AND dag_id = %(dag_id)s AND table_name IN ('subscription_periods', 'fx_rates');
