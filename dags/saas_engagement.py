@@ -14,8 +14,12 @@ from saas_db (from the last watermark; the first run reads all history) and brin
 
 Then it checks the figures' invariants, moves the watermark, publishes the `saas_ops.engagement` asset, and
 alerts Slack when DAU fell below `DAU_DROP_ALERT` × the same weekday's 4-week mean. Events that break the
-contract are left out and listed in `saas_ops.data_quality_issues`. Trigger with **full_refresh** to rebuild
-everything from the first event.
+contract are left out and listed in `saas_ops.data_quality_issues`.
+
+Every run also reads again the events of the `ENGAGEMENT_LATE_DAYS` (3) days before the day it closes, so
+events that reach `saas_db` late by up to that many days are counted. For older late events, trigger with
+**rebuild_from** (a day: everything from it is rebuilt), or with **full_refresh** to rebuild everything from
+the first event.
 """
 
 
@@ -31,7 +35,10 @@ from saas_ops.tasks import check_source_contract, migrate_outputs
      doc_md=__doc__,
      params={"full_refresh": Param(False, type="boolean", title="Full refresh",
                                    description="Rebuild every day from the first event instead of from the last "
-                                               "watermark (reads the whole events table).")},
+                                               "watermark (reads the whole events table)."),
+             "rebuild_from": Param(None, type=["null", "string"], format="date", title="Rebuild from",
+                                   description="Rebuild every day from this one (YYYY-MM-DD), for events that "
+                                               "arrived later than ENGAGEMENT_LATE_DAYS.")},
      **alerts.dag_policy(severity="P2", owner="data-platform", tags=["engagement"]))
 def saas_engagement():
     summary = build_engagement()

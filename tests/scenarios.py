@@ -68,8 +68,14 @@ def load_activity(dsn: str, customers: list[str], users: list[tuple[str, str, st
             conn.execute(compose("INSERT INTO {schema}.users (user_id, customer_id, email, created_at) "
                                  "VALUES (%s, %s, %s, %s)", schema=schema),
                          (user_id, customer_id, f"{user_id}@example.test", utc(created)))
-        with conn.cursor() as cur, cur.copy(compose(
-                "COPY {schema}.events (event_id, user_id, customer_id, event_name, occurred_at) FROM STDIN",
-                schema=schema)) as copy:
-            for row in events:
-                copy.write_row(row)
+    add_events(dsn, events, schema)
+
+
+def add_events(dsn: str, events: list[tuple[str, str | None, str | None, str | None, dt.datetime]],
+               schema: str = "app") -> None:
+    """Events (event_id, user_id, customer_id, event_name, occurred_at), as a sync delivers them."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur, cur.copy(compose(
+            "COPY {schema}.events (event_id, user_id, customer_id, event_name, occurred_at) FROM STDIN",
+            schema=schema)) as copy:
+        for row in events:
+            copy.write_row(row)

@@ -18,9 +18,11 @@ OUTPUT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day, cu
 FEATURES = engagement.core_features
 
 
-def run(day: str, *, full: bool = False) -> dict:
-    """What saas_engagement's build and check tasks do for a run closing `day`."""
-    window = engagement.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app")
+def run(day: str, *, full: bool = False, late_days: int = 3, rebuild_from: str | None = None) -> dict:
+    """What saas_engagement's build and check tasks do for a run closing `day` (ENGAGEMENT_LATE_DAYS 3)."""
+    window = engagement.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app",
+                                 late_days=late_days,
+                                 rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
     summary = engagement.build(window, run_id=f"test:{day}", output_schema="saas_ops", source_schema="app",
                                features=engagement.core_features())
     with db.warehouse() as wh:
@@ -149,3 +151,42 @@ def test_incremental_runs_and_reruns_equal_a_full_refresh(scenario):
     run("2026-03-31")  # the same interval again
     run("2026-02-01")  # an older interval: rebuilt from it through the watermark
     assert snapshot(scenario) == full
+
+
+def test_late_events_are_counted_by_the_next_run(scenario, databases):
+    """Built through 02-05. Then events of 02-03, 02-04 and 02-05 arrive late (3, 2 and 1 days before the next
+    run's day, 02-06), and one of 01-20 (17 days). The 02-06 run reads 02-03 .. 02-06 again:
+    - 02-03: b2 is active too (last seen 01-10, within 30 days: returning): DAU 2, WAU 2 (b1, b2), MAU 2;
+    - 02-04: a1 comes back (last seen 01-02, 33 days before: resurrected): DAU 1, WAU 3 (b1, b2, a1), MAU 3,
+      and a1 is no longer dormant;
+    - 02-05: b1 (seen 02-03: returning): DAU 1, WAU 3, MAU 3.
+    The 01-20 event is older than ENGAGEMENT_LATE_DAYS: counted only once a run rebuilds from 01-20, which then
+    equals a full refresh of the same events, row for row."""
+    run("2026-02-05")
+    before = {r[0]: r[1:] for r in scenario.execute(
+        "SELECT to_char(day, 'MM-DD'), dau, wau, mau FROM saas_ops.engagement_daily").fetchall()}
+    assert (before["02-03"], before["02-04"], before["02-05"]) == ((1, 1, 2), (0, 1, 2), (0, 1, 2))
+    scenarios.add_events(databases["app"], [
+        ("l1", "b2", "B", "login", utc("2026-02-03", 12)), ("l2", "a1", "A", "report_create", utc("2026-02-04", 10)),
+        ("l3", "b1", "B", "api_call", utc("2026-02-05", 9)), ("l4", "a2", "A", "login", utc("2026-01-20", 10))])
+
+    run("2026-02-06")
+    rows = {r[0]: r[1:] for r in scenario.execute(
+        "SELECT to_char(day, 'MM-DD'), dau, wau, mau, stickiness, new_users, returning_users, resurrected_users, "
+        "dormant_users FROM saas_ops.engagement_daily").fetchall()}
+    #                          dau wau mau stickiness          new ret res dormant
+    assert rows["02-03"] == (2, 2, 2, Decimal("1.000000"), 0, 2, 0, 1)
+    assert rows["02-04"] == (1, 3, 3, Decimal("0.333333"), 0, 0, 1, 0)
+    assert rows["02-05"] == (1, 3, 3, Decimal("0.333333"), 0, 1, 0, 0)
+    assert rows["01-20"][0] == 1  # b1 only: a2's event of 01-20 came too late
+    a_signals = scenario.execute("SELECT active_users_7d, events_7d, features_used_30d FROM "
+                                 "saas_ops.account_engagement_daily WHERE day = '2026-02-05' AND customer_id = 'A'")
+    assert a_signals.fetchone() == (1, 1, 1)  # a1's report_create of 02-04
+
+    run("2026-02-06", rebuild_from="2026-01-20")
+    assert scenario.execute("SELECT dau, new_users FROM saas_ops.engagement_daily WHERE day = '2026-01-20'"
+                            ).fetchone() == (2, 1)
+    incremental = snapshot(scenario)
+    reset_warehouse(scenario)
+    run("2026-02-06", full=True)
+    assert snapshot(scenario) == incremental

@@ -36,6 +36,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CHURN_SPIKE_FACTOR": (3.0, "revenue alert when a day's churned MRR exceeds this many times its 28-day mean"),
     "CORE_FEATURES": ("dashboard_view,report_create,integration_connect,alert_create,export_csv,invite_user,"
                       "api_call,comment_add", "comma-separated event names that count as core features"),
+    "ENGAGEMENT_LATE_DAYS": (3, "every saas_engagement run reads again the events of this many days before the "
+                                "day it closes, so events synced late by up to that many days are counted"),
     "DAU_DROP_ALERT": (0.6, "engagement alert when DAU falls below this fraction of the same weekday's 4-week mean"),
     "STORAGE_BUCKET": ("saas-ops", "S3 bucket of backups and model artifacts (with a backup_storage connection)"),
     "STORAGE_PREFIX": ("saas-ops", "key prefix inside STORAGE_BUCKET"),

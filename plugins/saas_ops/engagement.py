@@ -38,9 +38,13 @@ def core_features() -> list[str]:
     return [f.strip() for f in config.setting("CORE_FEATURES").split(",") if f.strip()]
 
 
-def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str) -> Window:
+def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
+             late_days: int = 0, rebuild_from: dt.date | None = None) -> Window:
+    """The run's window: from the watermark, and also the `late_days` days before the closing day (their
+    events are read again: late ones are counted), or from `rebuild_from`."""
     return windows.plan_for(closing_day, full_refresh, output_schema=output_schema, source_schema=source_schema,
-                            watermark_output="engagement_daily", earliest_day_sql="engagement/earliest_day.sql")
+                            watermark_output="engagement_daily", earliest_day_sql="engagement/earliest_day.sql",
+                            reread_days=late_days, rebuild_from=rebuild_from)
 
 
 def has_events_index(src: psycopg.Connection, source_schema: str) -> bool:
@@ -103,8 +107,10 @@ def build_engagement(**context: Any) -> dict[str, Any]:
     from saas_ops.dates import closing_day
 
     schema, source_schema = config.schema_name("OUTPUT_SCHEMA"), config.schema_name("SOURCE_SCHEMA")
+    rebuild_from = context["params"].get("rebuild_from")
     window = plan_for(closing_day(context), bool(context["params"].get("full_refresh")), output_schema=schema,
-                      source_schema=source_schema)
+                      source_schema=source_schema, late_days=config.setting("ENGAGEMENT_LATE_DAYS"),
+                      rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
     summary = build(window, run_id=context["run_id"], output_schema=schema, source_schema=source_schema,
                     features=core_features())
     print(f"read {summary.get('rows_read')}; rebuilt {summary['days']} day(s)")

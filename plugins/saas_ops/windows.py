@@ -65,31 +65,42 @@ class Window:
 
 
 def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day: dt.date,
-                full_refresh: bool) -> Window:
-    """Which days a run for `closing_day` rebuilds (see the module docstring)."""
+                full_refresh: bool, *, reread_days: int = 0, rebuild_from: dt.date | None = None,
+                first_built_day: dt.date | None = None) -> Window:
+    """Which days a run for `closing_day` rebuilds (see the module docstring). An incremental run also
+    rebuilds the `reread_days` days before the closing day (late source rows), and from `rebuild_from` when
+    given, but never before the first day built (`first_built_day`): that takes a full refresh."""
     if full_refresh or watermark is None:
         start = earliest if earliest is not None and earliest <= closing_day else None
         return Window(start, closing_day, start, True)
     # A rerun of an older interval rebuilds from its day through the watermark: identical when the source
     # did not change, consistent when it did.
-    start = min(watermark + dt.timedelta(days=1), closing_day)
+    start = min(watermark + dt.timedelta(days=1), closing_day - dt.timedelta(days=reread_days),
+                rebuild_from or closing_day)
+    if first_built_day is not None:
+        start = max(start, first_built_day)
     end = max(closing_day, watermark)
     first_new = watermark + dt.timedelta(days=1) if closing_day > watermark else None
     return Window(start, end, first_new, False)
 
 
 def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
-             watermark_output: str, earliest_day_sql: str) -> Window:
-    """The window of a run: reads the watermark (and the earliest source day when it builds from scratch)."""
+             watermark_output: str, earliest_day_sql: str, reread_days: int = 0,
+             rebuild_from: dt.date | None = None) -> Window:
+    """The window of a run: reads the watermark, the first day built (and the earliest source day when it
+    builds from scratch)."""
     from saas_ops import db
 
     with db.warehouse() as wh:
         watermark = read_watermark(wh, output_schema, watermark_output)
+        first_built = wh.execute(db.compose("SELECT min(day) FROM {schema}.{table}", schema=output_schema,
+                                            table=watermark_output)).fetchone()[0]
     earliest = None
     if full_refresh or watermark is None:
         with db.source() as src:
             earliest = db.fetch_sql_file(src, earliest_day_sql, schema=source_schema)[0][0]
-    window = plan_window(watermark, earliest, closing_day, full_refresh)
+    window = plan_window(watermark, earliest, closing_day, full_refresh, reread_days=reread_days,
+                         rebuild_from=rebuild_from, first_built_day=first_built)
     print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
           + (" (full refresh)" if window.full_refresh else ""))
     return window
