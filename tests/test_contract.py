@@ -48,6 +48,16 @@ def test_optional_columns_may_be_left_out_of_a_view(source):
         "customers": ["country", "segment", "account_owner_name", "account_owner_email"]}
 
 
+def test_an_absent_optional_column_is_read_as_a_typed_null():
+    """The select-list pieces every extract takes: the column where the view has it, a typed NULL where not."""
+    columns = contract.optional_columns({"invoices": ["due_at"], "support_tickets": ["csat"]})
+    as_sql = {table: {name: piece.as_string(None) for name, piece in cols.items()} for table, cols in columns.items()}
+    assert as_sql["invoices"] == {"subscription_id": '"subscription_id"', "due_at": "NULL::timestamptz"}
+    assert as_sql["support_tickets"] == {"first_response_at": '"first_response_at"', "resolved_at": '"resolved_at"',
+                                         "csat": "NULL::integer"}
+    assert as_sql["users"] == {"name": '"name"'} and as_sql["fx_rates"] == {}
+
+
 def test_id_columns_accept_integers_but_join_keys_must_be_text():
     valid = {"text": "text", "id": "text", "integer": "integer", "cents": "bigint", "numeric": "numeric",
              "timestamptz": "timestamp with time zone", "date": "date", "boolean": "boolean", "json": "jsonb"}

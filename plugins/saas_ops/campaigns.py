@@ -59,8 +59,6 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
          ) -> dict[str, Any]:
     """Queues the day's emails (see the module docstring). Returns per campaign the candidates found and
     the rows now in email_sends for the day, by status."""
-    from psycopg import sql
-
     from saas_ops import contract, db, windows
 
     unknown = sorted(set(campaigns) - set(CAMPAIGNS))
@@ -77,20 +75,12 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             have = windows.read_watermark(wh, schema, output)
             if have is None or have < day:
                 raise NotReady(f"campaigns for {day} need {dag} through {day}; it is at {have}. Run {dag} first.")
-        absent = contract.check_source(src, source_schema)["absent_optional_columns"]
-
-        def column(table: str, name: str, type_: str = "text") -> sql.Composable:
-            """An optional column, or NULL when the user's view leaves it out."""
-            return sql.SQL(f"NULL::{type_}") if name in absent.get(table, ()) else sql.Identifier(name)
-
+        columns = contract.source_columns(src, source_schema)
         db.run_sql_file(wh, "campaigns/10_raw_tables.sql")
-        for query, target, optional in (
-                ("extract_customers.sql", "camp_customers",
-                 {"account_owner_name": column("customers", "account_owner_name")}),
-                ("extract_trials.sql", "camp_trials",
-                 {"trial_ends_at": column("subscription_periods", "trial_ends_at", "timestamptz")}),
-                ("extract_dunning.sql", "camp_dunning", {"failure_code": column("payment_attempts", "failure_code")})):
-            db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **optional)
+        for query, target, table in (("extract_customers.sql", "camp_customers", "customers"),
+                                     ("extract_trials.sql", "camp_trials", "subscription_periods"),
+                                     ("extract_dunning.sql", "camp_dunning", "payment_attempts")):
+            db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **columns[table])
         db.run_sql_file(wh, "campaigns/20_live_accounts.sql", params, schema=schema)
 
         found: dict[str, int] = {}
@@ -114,7 +104,7 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             "coalesce(array_agg(DISTINCT customer_id) FILTER (WHERE user_id IS NULL), '{}') "
             "FROM camp_candidates").fetchone()
         db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users", {"user_ids": user_ids,
-                           "customer_ids": customer_ids}, schema=source_schema, user_name=column("users", "name"))
+                           "customer_ids": customer_ids}, schema=source_schema, **columns["users"])
         wh.execute("ANALYZE camp_users; ANALYZE camp_candidates")
         db.run_sql_file(wh, "campaigns/30_queue.sql", params, schema=schema)
         rows = wh.execute(db.compose("SELECT campaign, status, count(*) FROM {schema}.email_sends WHERE day = %s "

@@ -27,11 +27,12 @@ if TYPE_CHECKING:
 
 TRAIN_DAG_ID = "churn_train"
 SCORE_DAG_ID = "churn_score"
-SOURCE_EXTRACTS = (("churn/extract_customers.sql", "churn_src_customers"),
-                   ("churn/extract_periods.sql", "churn_src_periods"),
-                   ("churn/extract_payments.sql", "churn_src_payments"),
-                   ("churn/extract_invoices.sql", "churn_src_invoices"),
-                   ("churn/extract_tickets.sql", "churn_src_tickets"))
+# (extract, the temp table it fills, the source table whose optional columns it reads)
+SOURCE_EXTRACTS = (("churn/extract_customers.sql", "churn_src_customers", "customers"),
+                   ("churn/extract_periods.sql", "churn_src_periods", "subscription_periods"),
+                   ("churn/extract_payments.sql", "churn_src_payments", "payment_attempts"),
+                   ("churn/extract_invoices.sql", "churn_src_invoices", "invoices"),
+                   ("churn/extract_tickets.sql", "churn_src_tickets", "support_tickets"))
 
 
 class NotReady(RuntimeError):
@@ -45,16 +46,18 @@ def build_features(src: psycopg.Connection, wh: psycopg.Connection, dates: list[
                    source_schema: str, horizon: int, label_until: dt.date) -> dict[str, int]:
     """Creates the temporary table churn_features in `wh`'s transaction: one row per account paying at
     each date in `dates`. Returns the rows copied from saas_db per source table."""
-    from saas_ops import db
+    from saas_ops import contract, db
 
     db.run_sql_file(wh, "churn/10_raw_tables.sql")
     with wh.cursor() as cur, cur.copy("COPY churn_obs_dates (t) FROM STDIN") as copy:
         for t in sorted(set(dates)):
             copy.write_row((t,))
     params = {"first_t": min(dates), "last_t": max(dates), "horizon": horizon, "label_until": label_until}
-    copied = {table: db.copy_query_rows(src, wh, query, table, params, schema=source_schema)
-              for query, table in SOURCE_EXTRACTS}
-    for _, table in SOURCE_EXTRACTS:
+    columns = contract.source_columns(src, source_schema)
+    copied = {table: db.copy_query_rows(src, wh, query, table, params, schema=source_schema,
+                                        **columns[source_table])
+              for query, table, source_table in SOURCE_EXTRACTS}
+    for _, table, _ in SOURCE_EXTRACTS:
         wh.execute(f"ANALYZE {table}")
     db.run_sql_file(wh, "churn/20_features.sql", params, schema=schema)
     return copied

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg import sql
 
 # Type families: the PostgreSQL types (information_schema.columns.data_type) each accepts.
 TYPE_FAMILIES: dict[str, frozenset[str]] = {
@@ -65,6 +66,11 @@ SOURCE_CONTRACT: dict[str, tuple[Column, ...]] = {
 }
 
 
+# The type a typed NULL takes for an optional column a view leaves out.
+NULL_TYPE = {"text": "text", "id": "text", "integer": "integer", "cents": "numeric", "numeric": "numeric",
+             "timestamptz": "timestamptz", "date": "date", "boolean": "boolean", "json": "jsonb"}
+
+
 class SourceContractError(RuntimeError):
     """saas_db does not offer what the pack reads; the message lists every problem."""
 
@@ -113,3 +119,20 @@ def check_source(conn: psycopg.Connection, schema: str) -> dict:
             + "\nCreate or fix the views in schema '" + schema + "' (README: Connecting your own database)."
         )
     return {"schema": schema, "tables": sorted(found), "absent_optional_columns": absent_optional}
+
+
+def optional_columns(absent_optional: dict[str, list[str]]) -> dict[str, dict[str, sql.Composable]]:
+    """table -> column -> what an extract reads for each optional column of the contract: the column, or a
+    typed NULL when the user's view leaves it out (SPEC). A SQL file on saas_db names each optional column it
+    reads as a placeholder (`{due_at}`), filled from its table's entry (`**columns["invoices"]`). Pure."""
+    from psycopg import sql
+
+    return {table: {col.name: (sql.SQL(f"NULL::{NULL_TYPE[col.family]}")
+                               if col.name in absent_optional.get(table, ()) else sql.Identifier(col.name))
+                    for col in columns if not col.required}
+            for table, columns in SOURCE_CONTRACT.items()}
+
+
+def source_columns(conn: psycopg.Connection, schema: str) -> dict[str, dict[str, sql.Composable]]:
+    """optional_columns() of saas_db as it is now (the contract is checked again: a view may have changed)."""
+    return optional_columns(check_source(conn, schema)["absent_optional_columns"])
