@@ -118,15 +118,15 @@ def _point_airflow_at(dsn: str) -> None:
 
 def _run(closing_day: dt.date) -> float:
     """One saas_mrr run closing `closing_day` (build and bridge check, as the DAG's tasks do); seconds."""
-    from saas_ops import db, mrr
+    from saas_ops import db, mrr, windows
 
     t = time.perf_counter()
     with db.warehouse() as wh:
         db.migrate(wh)
     with contextlib.redirect_stdout(io.StringIO()):  # the task's log lines
-        window = mrr.plan_for(closing_day, False, output_schema="saas_ops", source_schema="app")
-    mrr.build(window, run_id=f"bench:{closing_day}", output_schema="saas_ops", source_schema="app",
-              reporting_currency="USD")
+        summary = mrr.build(closing_day, full_refresh=False, run_id=f"bench:{closing_day}", output_schema="saas_ops",
+                            source_schema="app", reporting_currency="USD")
+    window = windows.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
         problems = mrr.bridge_problems(wh, "saas_ops", window)
         if problems:

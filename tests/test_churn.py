@@ -20,14 +20,13 @@ END = dt.date(2026, 11, 22)
 
 def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schema: str = "app") -> None:
     """Full saas_mrr and saas_engagement builds through `end`, as their DAGs' tasks do."""
-    window = mrr.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
-    mrr.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
-              reporting_currency="USD")
+    summary = mrr.build(end, full_refresh=True, run_id="test", output_schema=output_schema,
+                        source_schema=source_schema, reporting_currency="USD")
     window = engagement.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
     engagement.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
                      features=demo_data.CORE_FEATURES)
     with db.warehouse() as wh:
-        assert mrr.bridge_problems(wh, output_schema, window) == []
+        assert mrr.bridge_problems(wh, output_schema, windows.Window.from_xcom(summary["window"])) == []
         mrr.advance_watermark(wh, output_schema, end, "test")
         windows.advance_watermark(wh, output_schema, engagement.OUTPUTS, engagement.DAG_ID, end, "test")
 

@@ -45,6 +45,29 @@ def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
             for t, order in OUTPUT_TABLES.items()}
 
 
+def test_window_planning():
+    d = dt.date.fromisoformat
+    # First run and full refresh: from the earliest source day.
+    assert windows.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
+        windows.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
+    # Daily run: the day after the watermark, and the late days before the closing day.
+    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False) == \
+        windows.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False)
+    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3) == \
+        windows.Window(d("2026-03-28"), d("2026-03-31"), d("2026-03-31"), False)
+    # ... but never before the first day built, and from rebuild_from when asked.
+    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
+                               first_built_day=d("2026-03-29")).start == d("2026-03-29")
+    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
+                               rebuild_from=d("2026-02-01")).start == d("2026-02-01")
+    # Rerun of an older interval: from its day through the watermark, and no day is new.
+    assert windows.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
+        windows.Window(d("2026-03-10"), d("2026-03-31"), None, False)
+    # No source rows yet (or none on or before the closing day): nothing to build.
+    assert windows.plan_window(None, None, d("2026-03-31"), False).start is None
+    assert windows.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
+
+
 # Accounts A and B. a1 (A, signed up 2025-12-15) is active on 01-01, 01-02 and 02-09; a2 (A, 2026-01-03)
 # never; b1 (B, 2026-01-05) on 01-05, 01-20, 02-03 and 03-01; b2 (B, 2026-01-10) on 01-10 only.
 USERS = [("a1", "A", "2025-12-15"), ("a2", "A", "2026-01-03"), ("b1", "B", "2026-01-05"), ("b2", "B", "2026-01-10")]

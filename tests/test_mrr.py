@@ -22,16 +22,17 @@ OUTPUT_TABLES = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_m
 
 def reset_warehouse(conn: psycopg.Connection) -> None:
     conn.execute("TRUNCATE saas_ops.mrr_daily, saas_ops.customer_mrr_monthly, saas_ops.mrr_monthly, "
-                 "saas_ops.customer_mrr_changes, saas_ops.mrr_customer_first_paid, saas_ops.data_quality_issues")
+                 "saas_ops.customer_mrr_changes, saas_ops.mrr_customer_first_paid, saas_ops.data_quality_issues, "
+                 "saas_ops.mrr_paying_periods, saas_ops.mrr_source_fingerprints, saas_ops.mrr_fx_rates")
     conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_mrr'")
     conn.commit()
 
 
 def run(day: str, *, full: bool = False, run_id: str | None = None) -> dict:
     """What saas_mrr's build and bridge-check tasks do for a run closing `day`."""
-    window = mrr.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app")
-    summary = mrr.build(window, run_id=run_id or f"test:{day}", output_schema="saas_ops", source_schema="app",
-                        reporting_currency="USD")
+    summary = mrr.build(dt.date.fromisoformat(day), full_refresh=full, run_id=run_id or f"test:{day}",
+                        output_schema="saas_ops", source_schema="app", reporting_currency="USD")
+    window = windows.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
         assert mrr.bridge_problems(wh, "saas_ops", window) == []
         mrr.advance_watermark(wh, "saas_ops", window.end, run_id or "test")
@@ -42,31 +43,6 @@ def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
     order = {"mrr_daily": "day", "customer_mrr_monthly": "month, customer_id", "mrr_monthly": "month",
              "customer_mrr_changes": "day, customer_id"}
     return {t: conn.execute(f"SELECT * FROM saas_ops.{t} ORDER BY {order[t]}").fetchall() for t in OUTPUT_TABLES}
-
-
-# --------------------------------------------------------------------------------------- the window
-
-
-def test_window_planning():
-    d = dt.date.fromisoformat
-    # First run and full refresh: from the earliest source day.
-    assert windows.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
-        windows.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
-    # Daily run: the day after the watermark; monthly rows from that day's month (P = the month end before).
-    w = windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False)
-    assert (w.start, w.end, w.first_new_day, w.prior_month_end) == \
-        (d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), d("2026-02-28"))
-    assert w.reuses_month_rows  # inside March: only customers whose MRR can have moved are read
-    # Rerun of an older interval: from its day through the watermark, and no day is new.
-    assert windows.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
-        windows.Window(d("2026-03-10"), d("2026-03-31"), None, False)
-    # A window that starts a month, or crosses into the next one, writes that month's rows for everyone.
-    assert not windows.plan_window(d("2026-03-31"), None, d("2026-04-01"), False).reuses_month_rows
-    assert not windows.plan_window(d("2026-03-30"), None, d("2026-04-02"), False).reuses_month_rows
-    assert not windows.plan_window(d("2026-02-10"), None, d("2026-03-20"), False).reuses_month_rows
-    # No source rows yet (or none on or before the closing day): nothing to build.
-    assert windows.plan_window(None, None, d("2026-03-31"), False).start is None
-    assert windows.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
 
 
 # --------------------------------------------------------------------------------------- by hand
@@ -292,7 +268,9 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
     before = hand_scenario.execute(index_sql, (tables,)).fetchall()
     assert [name for name, _ in before] == [
         "customer_mrr_changes_customer_idx", "customer_mrr_changes_pkey", "customer_mrr_monthly_pkey",
-        "mrr_customer_first_paid_day_idx", "mrr_customer_first_paid_month_idx", "mrr_customer_first_paid_pkey"]
+        "mrr_customer_first_paid_day_idx", "mrr_customer_first_paid_month_idx", "mrr_customer_first_paid_pkey",
+        "mrr_paying_periods_customer_idx", "mrr_paying_periods_end_day_idx", "mrr_paying_periods_first_day_idx",
+        "mrr_source_fingerprints_pkey"]
     run("2026-03-31", full=True)
     assert hand_scenario.execute(index_sql, (tables,)).fetchall() == before
     two_databases = snapshot(hand_scenario)
@@ -309,41 +287,44 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
         app.commit()
 
 
-def work_tables(conn: psycopg.Connection) -> list[str]:
-    return [name for (name,) in conn.execute(  # tables and the checks view
-        "SELECT relname FROM pg_class WHERE relnamespace = 'saas_ops'::regnamespace AND relkind IN ('r', 'v') "
-        "AND relname LIKE 'mrr\\_work\\_%' ORDER BY 1").fetchall()]
+STATE_TABLES = {"mrr_paying_periods": "customer_id, first_day, currency, mrr_num",
+                "mrr_source_fingerprints": "customer_id", "mrr_fx_rates": "currency, rate_date",
+                "mrr_customer_first_paid": "customer_id"}
 
 
-@pytest.mark.parametrize("failing_step", ["mrr/22_issues.sql", "mrr/30_movements.sql", "mrr/55_write_months.sql"])
-def test_a_build_that_fails_in_either_session_changes_nothing_and_leaves_no_work_table(hand_scenario, monkeypatch,
-                                                                                      failing_step):
-    """mrr.build lists the bad rows (22) and computes the daily movements (30) in a second session beside its
-    own, from work tables it commits first. Whichever session fails, in whichever step, every output is as
-    before the run (here a full refresh, which empties them first), the run reports nothing, and no work
-    table or view is left behind."""
+def stored_state(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    return {t: conn.execute(f"SELECT * FROM saas_ops.{t} ORDER BY {order}").fetchall()
+            for t, order in STATE_TABLES.items()}
+
+
+@pytest.mark.parametrize("failing_step", ["mrr/50_restated_customers.sql", "mrr/70_source_state.sql",
+                                          "mrr/83_mrr_daily.sql", "mrr/86_data_quality_issues.sql"])
+def test_a_build_that_fails_changes_nothing(hand_scenario, databases, monkeypatch, failing_step):
+    """mrr.build writes every output and its stored state in one transaction. A fault in any step (here a
+    division by zero in place of that file), in a run that would restate history and add new days, leaves every
+    output and the stored state as they were and reports nothing; the next run does it all."""
     run("2026-02-28")
-    before = snapshot(hand_scenario)
+    before, state = snapshot(hand_scenario), stored_state(hand_scenario)
     hand_scenario.commit()
+    with psycopg.connect(databases["app"]) as app:  # a late price correction for B in January
+        app.execute("UPDATE app.subscription_periods SET amount_cents = 3000 WHERE subscription_id = 'b' "
+                    "AND valid_from < '2026-02-01'")
     real_read_sql = db.read_sql
     monkeypatch.setattr(db, "read_sql", lambda path: "SELECT 1 / 0;" if path == failing_step else real_read_sql(path))
-    window = mrr.plan_for(dt.date(2026, 3, 31), True, output_schema="saas_ops", source_schema="app")
     with pytest.raises(psycopg.errors.DivisionByZero):
-        mrr.build(window, run_id="test:failing", output_schema="saas_ops", source_schema="app",
-                  reporting_currency="USD")
-    assert snapshot(hand_scenario) == before
+        mrr.build(dt.date(2026, 3, 31), full_refresh=False, run_id="test:failing", output_schema="saas_ops",
+                  source_schema="app", reporting_currency="USD")
+    assert snapshot(hand_scenario) == before and stored_state(hand_scenario) == state
     assert hand_scenario.execute("SELECT count(*) FROM saas_ops.data_quality_issues WHERE run_id = 'test:failing'"
                                  ).fetchone() == (0,)
-    assert work_tables(hand_scenario) == []
     hand_scenario.commit()
 
-    # A run killed between its steps leaves work tables: the next build replaces them, then drops them.
     monkeypatch.undo()
-    hand_scenario.execute("CREATE TABLE saas_ops.mrr_work_periods (left_by text)")
-    hand_scenario.commit()
-    run("2026-03-31")
+    summary = run("2026-03-31")
+    assert summary["restated"]["customers"] == 1
+    # B paid 3 x 30.00 in January instead of 3 x 29.00: 3.00 more from 01-01 through 02-15
+    assert snapshot(hand_scenario)["mrr_monthly"][0][:2] == (dt.date(2026, 1, 1), 68920 + 300)
     assert snapshot(hand_scenario)["mrr_monthly"][2][:3] == (dt.date(2026, 3, 1), 87056, 87056 * 12)
-    assert work_tables(hand_scenario) == []
 
 
 def test_a_full_refresh_forgets_what_the_source_no_longer_says(airflow_env, databases, warehouse):
@@ -439,6 +420,6 @@ def test_demo_history_bridges_and_builds_incrementally(airflow_env, databases, w
     read = {day: run(day)["rows_read"]["subscription_periods"]
             for day in ("2026-01-21", "2026-02-01", "2026-02-28", "2026-03-15", "2026-03-31")}
     assert snapshot(warehouse) == full
-    # Inside a month a run reads only the customers whose MRR can have moved: far fewer rows than a run
-    # that starts a month (every period in force).
-    assert read["2026-01-21"] < read["2026-02-01"] / 2 and read["2026-03-31"] < read["2026-03-15"], read
+    # The source did not change after the first build: a nightly run reads no subscription_periods row again,
+    # only each customer's fingerprint.
+    assert read == {"2026-01-21": 0, "2026-02-01": 0, "2026-02-28": 0, "2026-03-15": 0, "2026-03-31": 0}

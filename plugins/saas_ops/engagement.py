@@ -72,7 +72,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
+        windows.begin_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
         if window.start is None:
             summary.update(rows_read={}, bad_events=0, days=0)
             return summary
@@ -86,7 +86,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             if few_days and step in ("engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql"):
                 step = step.replace(".sql", "_few_days.sql")
             db.run_sql_file(wh, step, params, schema=output_schema)
-        windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
+        windows.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["days"] = (window.end - window.start).days + 1
     return summary

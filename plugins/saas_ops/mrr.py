@@ -1,13 +1,16 @@
-"""saas_mrr: MRR, its movements and the revenue summary (SPEC "Metric definitions"), incremental by day.
+"""saas_mrr: MRR, its movements and the revenue summary (SPEC "Metric definitions"), kept right as the source
+changes.
 
-A run closes day D and rebuilds the window [S, E]: S is the day after the watermark (the earliest source
-day on the first run or with `full_refresh`), E is D (or the watermark, when an older interval is rerun,
-so the tables stay consistent). Monthly rows are rebuilt from S's month. All set work is SQL in
-include/sql/mrr/, run by `build` in three steps (see there); every output changes in one warehouse
-transaction. saas_db rows are copied into the warehouse first, because the two may be different servers.
+A run closes day D and brings every output up to date through E = D (or the last day built, when an older
+interval is rerun). It keeps what its figures were built from (the paying periods, each customer's fingerprint,
+the rates), so that each run finds what changed in saas_db since, anywhere in history: a late row, a
+retroactive end, a correction, a deletion, a late or corrected rate. Every output then moves by exactly that:
+what the stored state said for the restated customers is taken out, what the source says now is put in, and
+the new days are added. One warehouse transaction; a failed run changes nothing. The SQL is include/sql/mrr/,
+run in the order of STEPS.
 
-The watermark moves only after check_bridge.sql found every written day and month consistent, so a run
-whose check failed is recomputed by the next one.
+The watermark moves only after check_bridge.sql found every written day and month consistent, so a run whose
+check failed is recomputed by the next one.
 """
 
 from __future__ import annotations
@@ -25,107 +28,155 @@ if TYPE_CHECKING:
 
 DAG_ID = "saas_mrr"
 OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
-STATE_TABLES = ("mrr_customer_first_paid",)
-BULK_TABLES = ("customer_mrr_monthly", "customer_mrr_changes", "mrr_customer_first_paid")  # indexed last
+# What the figures were built from, and each customer's firsts (new vs reactivation).
+STATE_TABLES = ("mrr_paying_periods", "mrr_source_fingerprints", "mrr_fx_rates", "mrr_customer_first_paid")
+BULK_TABLES = ("customer_mrr_monthly", "customer_mrr_changes", "mrr_customer_first_paid", "mrr_paying_periods",
+               "mrr_source_fingerprints")  # a full refresh builds their indexes after loading them
 ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
 TOP_ACCOUNTS = 5
-
-
-def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str) -> Window:
-    return windows.plan_for(closing_day, full_refresh, output_schema=output_schema, source_schema=source_schema,
-                            watermark_output="mrr_daily", earliest_day_sql="mrr/earliest_day.sql")
 
 
 # --------------------------------------------------------------------------------------- the build
 
 
-def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str, output_schema: str,
-                     params: dict[str, Any]) -> dict[str, int]:
-    """Streams the window's subscription_periods and fx_rates from saas_db into the run's work tables."""
+def read_fingerprints(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+    """saas_db: each customer's fingerprint, and the first day any period starts (where the series begins)."""
     from saas_ops.db import copy_query_rows
 
-    return {
+    copy_query_rows(src, wh, "mrr/extract_fingerprints.sql", "mrr_source_fingerprints_now (customer_id, "
+                    "fingerprint, first_day)", p, schema=p["source_schema"])
+    p["earliest"] = wh.execute("SELECT min(first_day) FROM mrr_source_fingerprints_now").fetchone()[0]
+
+
+def read_changed_rows(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+    """saas_db: every row of the customers whose fingerprint moved, and every rate."""
+    from saas_ops.db import copy_query_rows
+
+    changed = [c for (c,) in wh.execute("SELECT customer_id FROM mrr_changed_customers").fetchall()]
+    every = p["last_built"] is None  # a first build or a full refresh: every customer changed
+    p["rows_read"] = {
         "subscription_periods": copy_query_rows(
-            src, wh, "mrr/extract_periods.sql", "mrr_work_raw_periods (subscription_id, customer_id, status, "
-            "currency, amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)", params,
-            target_schema=output_schema, schema=source_schema),
-        "fx_rates": copy_query_rows(src, wh, "mrr/extract_fx.sql",
-                                    "mrr_work_raw_fx (rate_date, currency, rate_to_reporting)", params,
-                                    target_schema=output_schema, schema=source_schema),
-    }
+            src, wh, "mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
+            "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)",
+            {"every_customer": every, "customer_ids": [] if every else changed}, schema=p["source_schema"]),
+        "fx_rates": copy_query_rows(src, wh, "mrr/extract_fx.sql", "mrr_raw_fx (rate_date, currency, "
+                                    "rate_to_reporting)", p, schema=p["source_schema"])}
 
 
-def build(window: Window, *, run_id: str, output_schema: str, source_schema: str,
+def plan_days(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+    """The days this run writes: from the first restated day or the first new day, whichever comes first (and
+    from the first day of the series when rows before it arrived), through E."""
+    from saas_ops.db import compose
+
+    restated_from, restated = wh.execute("SELECT min(from_day), count(*) FROM mrr_restated").fetchone()
+    first_stored = wh.execute(compose("SELECT min(day) FROM {schema}.mrr_daily", schema=p["schema"])).fetchone()[0]
+    candidates = [p["first_new_day"], restated_from,
+                  p["earliest"] if first_stored is None or p["earliest"] < first_stored else None]
+    p["written_from"] = min(max(d, p["earliest"]) for d in candidates if d is not None)
+    p["restated_customers"] = restated
+    first_new, day = p["first_new_day"], p["day"]
+    # New days that start a month or cross into one write that month's row for every customer.
+    p["whole_month"] = first_new <= day and (first_new.day == 1 or first_new.replace(day=1) != day.replace(day=1))
+
+
+def stored_state(p: dict[str, Any]) -> dict[str, Any]:
+    """60_movements.sql over the state the written figures came from: the restated customers, through W."""
+    return {"sign": -1, "to_day": p["last_built"], "others_from": None}
+
+
+def source_now(p: dict[str, Any]) -> dict[str, Any]:
+    """60_movements.sql over the source now: the restated customers, and everyone else from the first new day."""
+    return {"sign": 1, "to_day": p["day"], "others_from": p["first_new_day"] if p["first_new_day"] <= p["day"]
+            else None}
+
+
+# The build, in run order: a read from saas_db, or a SQL file of include/sql/mrr/ (with the parameters a pass of
+# 60_movements.sql adds). Every step writes to one warehouse transaction.
+STEPS: tuple[Any, ...] = (
+    "mrr/10_run_tables.sql",
+    read_fingerprints,
+    "mrr/20_changed_customers.sql",
+    read_changed_rows,
+    "mrr/30_checked_rows.sql",
+    "mrr/40_paying_periods.sql",
+    "mrr/50_restated_customers.sql",
+    plan_days,
+    ("mrr/60_movements.sql", stored_state),  # taken out: what the written figures counted
+    "mrr/70_source_state.sql",
+    ("mrr/60_movements.sql", source_now),    # put in: what the source says now
+    "mrr/80_month_rows.sql",
+    "mrr/81_customer_mrr_monthly.sql",
+    "mrr/82_mrr_monthly.sql",
+    "mrr/83_mrr_daily.sql",
+    "mrr/84_customer_mrr_changes.sql",
+    "mrr/85_mrr_customer_first_paid.sql",
+    "mrr/86_data_quality_issues.sql",
+)
+
+
+def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schema: str, source_schema: str,
           reporting_currency: str) -> dict[str, Any]:
-    """Rebuilds the window's rows of every output; returns what it did. Three steps, so that a second core
-    does part of the work (PostgreSQL runs each statement here on one):
-
-    1. saas_db's rows are read and checked (20) into unlogged work tables, {schema}.mrr_work_*, and
-       committed: a second session can read them (temporary tables it could not). The periods that count
-       are computed from them (21) while the second session lists the rows that broke the contract (22).
-       No output changes here.
-    2. The output transaction opens and writes the months (50, 55), while the second session computes the
-       daily movements (30) into more work tables.
-    3. The same transaction records the rows that broke the contract (25), writes the days (40) and the
-       firsts (60), and commits, so every output changes at once and a failed run changes none. The work
-       tables are dropped either way.
-
-    mrr_customer_first_paid is emptied by a full refresh only in step 3, once the second session, which
-    reads it, has finished; until then the SQL ignores it on a full refresh (`NOT full_refresh`)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Brings every output up to date through the closing day (see the module docstring); returns what it did,
+    with the window it wrote for check_mrr_bridge."""
     from saas_ops import db
 
-    summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        windows.prepare_session(wh)
-        if window.start is None:
-            windows.begin_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES))
-            summary.update(rows_read={}, issues=0, days=0)
-            return summary
-        params = window.params(run_id=run_id, dag_id=DAG_ID, reporting=reporting_currency.upper())
-        # One build per schema at a time: the work tables have fixed names. Held until the connection closes.
-        wh.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"saas_ops.mrr_build:{output_schema}",))
-        try:
-            db.run_sql_file(wh, "mrr/drop_work_tables.sql", schema=output_schema)  # a killed run's
-            db.run_sql_file(wh, "mrr/10_raw_tables.sql", schema=output_schema)
-            summary["rows_read"] = copy_source_rows(src, wh, source_schema, output_schema, params)
-            db.run_sql_file(wh, "mrr/20_checks.sql", params, schema=output_schema)
-            wh.commit()
-
-            with db.warehouse() as side, ThreadPoolExecutor(max_workers=1) as helper:
-                # The second session runs its files in turn, each once what it reads is committed.
-                windows.prepare_session(side)
-                issues = helper.submit(db.run_sql_file, side, "mrr/22_issues.sql", params, schema=output_schema)
-                db.run_sql_file(wh, "mrr/21_periods.sql", params, schema=output_schema)
-                wh.commit()
-                movements = helper.submit(db.run_sql_file, side, "mrr/30_movements.sql", params,
-                                          schema=output_schema)
-                dropped_indexes = windows.begin_build(wh, window, output_schema, OUTPUTS, bulk_tables=BULK_TABLES)
-                db.run_sql_file(wh, "mrr/50_month_values_one_month.sql" if window.reuses_month_rows
-                                else "mrr/50_month_values.sql", params, schema=output_schema)
-                db.run_sql_file(wh, "mrr/55_write_months.sql", params, schema=output_schema)
-                issues.result()
-                movements.result()
-                side.commit()
-
-            dropped_indexes += windows.begin_build(wh, window, output_schema, STATE_TABLES,
-                                                   bulk_tables=BULK_TABLES)
-            db.run_sql_file(wh, "mrr/25_report_issues.sql", params, schema=output_schema)
-            db.run_sql_file(wh, "mrr/40_mrr_daily.sql", params, schema=output_schema)
-            db.run_sql_file(wh, "mrr/60_first_paid.sql", params, schema=output_schema)
-            windows.end_build(wh, window, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
-            summary["issues"] = dict(wh.execute(
-                db.compose("SELECT table_name, count(*) FROM {schema}.data_quality_issues "
-                           "WHERE run_id = %s AND dag_id = %s GROUP BY table_name ORDER BY 1", schema=output_schema),
-                (run_id, DAG_ID)).fetchall())
-            wh.commit()
-        finally:
-            wh.rollback()  # nothing left after a commit; a failed build's writes otherwise
-            db.run_sql_file(wh, "mrr/drop_work_tables.sql", schema=output_schema)
-            wh.commit()
-    summary["days"] = (window.end - window.start).days + 1
+        last_built = windows.read_watermark(wh, output_schema, "mrr_daily")
+        remembered = wh.execute(db.compose("SELECT EXISTS (SELECT 1 FROM {schema}.mrr_source_fingerprints)",
+                                           schema=output_schema)).fetchone()[0]
+        if last_built is not None and not remembered and not full_refresh:
+            print("no stored source state (outputs built by an earlier version of the pack): a full refresh")
+        full_refresh = full_refresh or last_built is None or not remembered
+        day = closing_day if full_refresh else max(closing_day, last_built)
+        p: dict[str, Any] = {
+            "schema": output_schema, "source_schema": source_schema, "run_id": run_id, "dag_id": DAG_ID,
+            "reporting": reporting_currency.upper(), "day": day, "last_built": None if full_refresh else last_built,
+            "full_refresh": full_refresh}
+        dropped_indexes = windows.begin_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
+                                              bulk_tables=BULK_TABLES)
+        for step in STEPS:
+            if callable(step):
+                step(src, wh, p)
+            else:
+                path, pass_params = step if isinstance(step, tuple) else (step, None)
+                db.run_sql_file(wh, path, {**p, **(pass_params(p) if pass_params else {})}, schema=output_schema)
+            if step is read_fingerprints:
+                if p["earliest"] is None or p["earliest"] > day:  # no source rows through the day yet
+                    windows.end_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
+                    wh.commit()
+                    return {"window": Window(None, day, None, full_refresh).to_xcom(), "rows_read": {}, "issues": {},
+                            "days": 0, "restated": None}
+                p["first_new_day"] = p["earliest"] if full_refresh else last_built + dt.timedelta(days=1)
+        windows.end_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
+        summary = {
+            "window": Window(p["written_from"], day, p["first_new_day"] if p["first_new_day"] <= day else None,
+                             full_refresh).to_xcom(),
+            "rows_read": p["rows_read"], "days": (day - p["written_from"]).days + 1,
+            "issues": new_issue_counts(wh, output_schema, run_id),
+            "restated": restatement(wh, p)}
+        wh.commit()
     return summary
+
+
+def new_issue_counts(wh: psycopg.Connection, schema: str, run_id: str) -> dict[str, int]:
+    """Per source table, the rows this run found breaking the contract that no earlier run had reported."""
+    from saas_ops import db
+
+    return dict(db.fetch_sql_file(wh, "data_quality/new_issues.sql", {"run_id": run_id, "dag_id": DAG_ID},
+                                  schema=schema))
+
+
+def restatement(wh: psycopg.Connection, p: dict[str, Any]) -> dict[str, Any] | None:
+    """What the run changed in the figures already written: how many customers, from which day, and each month's
+    change of MRR. None when nothing was restated."""
+    from saas_ops import db
+
+    if not p["restated_customers"]:
+        return None
+    months = db.fetch_sql_file(wh, "mrr/restated_months.sql", schema=p["schema"])
+    restated_from = wh.execute("SELECT min(from_day) FROM mrr_restated").fetchone()[0]
+    return {"customers": p["restated_customers"], "from_day": restated_from.isoformat(),
+            "months": [(month.isoformat(), cents) for month, cents in months]}
 
 
 def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
@@ -141,24 +192,53 @@ def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_i
 
 @task
 def build_mrr(**context: Any) -> dict[str, Any]:
-    """Brings mrr_daily, customer_mrr_monthly and mrr_monthly up to date through the run's closing day."""
+    """Brings mrr_daily, customer_mrr_monthly, mrr_monthly and customer_mrr_changes up to date through the run's
+    closing day, restating what changed in saas_db since the figures were written."""
     from saas_ops import alerts, config
     from saas_ops.dates import closing_day
 
     schema, source_schema = config.schema_name("OUTPUT_SCHEMA"), config.schema_name("SOURCE_SCHEMA")
-    window = plan_for(closing_day(context), bool(context["params"].get("full_refresh")), output_schema=schema,
-                      source_schema=source_schema)
-    summary = build(window, run_id=context["run_id"], output_schema=schema, source_schema=source_schema,
+    summary = build(closing_day(context), full_refresh=bool(context["params"].get("full_refresh")),
+                    run_id=context["run_id"], output_schema=schema, source_schema=source_schema,
                     reporting_currency=config.setting("REPORTING_CURRENCY"))
-    print(f"read {summary.get('rows_read')}; rebuilt {summary['days']} day(s)")
+    window = Window.from_xcom(summary["window"])
+    print(f"read {summary['rows_read']}; wrote {summary['days']} day(s): {window.start} .. {window.end}"
+          + (" (full refresh)" if window.full_refresh else ""))
+    for alert in build_alerts(summary, schema=schema, run_id=context["run_id"],
+                              currency=config.setting("REPORTING_CURRENCY")):
+        print(alert.title)
+        alerts.dispatch(alert)
+    return summary
+
+def build_alerts(summary: dict[str, Any], *, schema: str, run_id: str, currency: str) -> list[Any]:
+    """The Slack lines a build sends: source rows that broke the contract (those no earlier run reported), and
+    what a restatement changed in the figures already written."""
+    from saas_ops.alerts import Alert, money
+
+    out = []
     if summary["issues"]:
         counts = ", ".join(f"{table} {n}" for table, n in summary["issues"].items())
-        alerts.dispatch(alerts.Alert(
-            kind="data_quality", severity="P2", dag_id=DAG_ID, run_id=context["run_id"],
-            title=f"{DAG_ID}: {sum(summary['issues'].values())} source row(s) broke the contract and were "
-                  f"left out of MRR ({counts})",
-            details=[f"See: SELECT * FROM {schema}.data_quality_issues WHERE run_id = '{context['run_id']}'"]))
-    return summary
+        out.append(Alert(kind="data_quality", severity="P2", dag_id=DAG_ID, run_id=run_id,
+                         title=f"{DAG_ID}: {sum(summary['issues'].values())} source row(s) broke the contract and "
+                               f"were left out of MRR ({counts})",
+                         details=[f"See: SELECT * FROM {schema}.data_quality_issues WHERE run_id = '{run_id}'"]))
+    restated = summary.get("restated")
+    if restated:
+        changed = [(month, cents) for month, cents in restated["months"] if cents]
+        title = f"{DAG_ID}: {restated['customers']:,} customer(s) restated from {restated['from_day']}"
+        if restated["months"]:
+            first, last = restated["months"][0][0][:7], restated["months"][-1][0][:7]
+            title += f"; {first} … {last} changed" if first != last else f"; {first} changed"
+        if changed:
+            month, cents = changed[-1]
+            title += f": MRR of {month[:7]} {money(cents, currency, signed=True)}"
+        out.append(Alert(kind="data_quality", severity="P3", dag_id=DAG_ID, run_id=f"{run_id}:restated",
+                         title=title,
+                         details=[f"• MRR of {month[:7]}: {money(cents, currency, signed=True)}"
+                                  for month, cents in changed[-12:]]
+                         + ["The source changed after these figures were written (a late, corrected or deleted "
+                            "row or rate); they now say what it says."]))
+    return out
 
 
 @task(retries=0, outlets=[assets.MRR])
@@ -174,7 +254,8 @@ def check_mrr_bridge(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
         problems = bridge_problems(wh, schema, window)
         if problems:
             raise AirflowFailException(f"MRR bridge broken on {len(problems)} day(s)/month(s); the watermark "
-                                       "stays, so the next run rebuilds them:\n" + "\n".join(problems))
+                                       "stays (the next run writes the new days again); if it persists, trigger "
+                                       "saas_mrr with full_refresh:\n" + "\n".join(problems))
         advance_watermark(wh, schema, window.end, context["run_id"])
     print(f"bridge holds for every day and month of {window.start} .. {window.end}; watermark {window.end}")
     return summary

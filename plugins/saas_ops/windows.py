@@ -26,31 +26,11 @@ class Window:
     first_new_day: dt.date | None  # first day no earlier run had verified (revenue alerts start there)
     full_refresh: bool
 
-    @property
-    def month_start(self) -> dt.date:
-        assert self.start is not None
-        return self.start.replace(day=1)
-
-    @property
-    def prior_month_end(self) -> dt.date:
-        """P: the month end before the first month the window rewrites (its `previous` values)."""
-        return self.month_start - dt.timedelta(days=1)
-
-    @property
-    def reuses_month_rows(self) -> bool:
-        """An incremental window inside one month that does not start it: the stored rows of that month
-        were valued on the day before the window (or, for a rerun, on its last day), so only customers whose
-        MRR can have moved since (a period starts or ends in the window, or is in a foreign currency) need
-        reading and rewriting. Everyone else's month row and the stored day before are reused as they are."""
-        return (not self.full_refresh and self.start is not None and self.start.day != 1
-                and self.start.replace(day=1) == self.end.replace(day=1))
-
     def params(self, **extra: Any) -> dict[str, Any]:
         assert self.start is not None
         midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
-        return {"s_day": self.start, "e_day": self.end, "p_day": self.prior_month_end,
-                "s_start": midnight(self.start), "e_next": midnight(self.end + dt.timedelta(days=1)),
-                "full_refresh": self.full_refresh, "reuses_month_rows": self.reuses_month_rows, **extra}
+        return {"s_day": self.start, "e_day": self.end, "s_start": midnight(self.start),
+                "e_next": midnight(self.end + dt.timedelta(days=1)), "full_refresh": self.full_refresh, **extra}
 
     def to_xcom(self) -> dict[str, Any]:
         return {"start": self.start and self.start.isoformat(), "end": self.end.isoformat(),
@@ -106,26 +86,24 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
     return window
 
 
-def begin_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...], *,
+def begin_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables: tuple[str, ...], *,
                 bulk_tables: tuple[str, ...] = ()) -> list[str]:
     """Prepares the warehouse transaction of a build (see prepare_session) and empties `tables` for a full
     refresh.
 
     A full refresh also drops the indexes of those of `tables` in `bulk_tables` (the ones it fills with
     millions of rows) and returns the statements that recreate them, for end_build: building an index once
-    from the loaded table costs a fraction of updating it row by row (measured at 1M customers: writing
-    customer_mrr_monthly's 9.8M rows took 16 s, and its primary key 7 s more; with the key in place and the
-    rows sorted for it, 51 s). TRUNCATE already holds the tables exclusively until the transaction ends,
-    and a failed build rolls the drop back with the rest."""
+    from the loaded table costs a fraction of updating it row by row. TRUNCATE already holds the tables
+    exclusively until the transaction ends, and a failed build rolls the drop back with the rest."""
     from saas_ops.db import compose
 
     prepare_session(wh)
-    if not window.full_refresh:
+    if not full_refresh:
         return []
     for table in tables:
         wh.execute(compose("TRUNCATE {schema}.{table}", schema=schema, table=table))
     bulk_tables = [t for t in bulk_tables if t in tables]
-    if not bulk_tables or window.start is None:  # nothing to load
+    if not bulk_tables:
         return []
     indexes = wh.execute(INDEXES_SQL, ([compose("{schema}.{table}", schema=schema, table=t).as_string(wh)
                                         for t in bulk_tables],)).fetchall()
@@ -156,16 +134,15 @@ ORDER BY i.indexrelid
 """
 
 
-def end_build(wh: psycopg.Connection, window: Window, schema: str, tables: tuple[str, ...],
+def end_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables: tuple[str, ...],
               dropped_indexes: Sequence[str] = ()) -> None:
-    """Closes a build: the indexes begin_build dropped, and after a full refresh, fresh planner statistics
-    for the rebuilt tables. Without them the next daily run plans against none until autovacuum gets there
-    (measured at 1M customers: one saas_mrr day took about 12 s instead of 8)."""
+    """Closes a build: the indexes begin_build dropped, and after a full refresh, fresh planner statistics for
+    the rebuilt tables (without them the next daily run plans against none until autovacuum gets there)."""
     from saas_ops.db import compose
 
     for create in dropped_indexes:
         wh.execute(create)
-    if window.full_refresh:
+    if full_refresh:
         for table in tables:
             wh.execute(compose("ANALYZE {schema}.{table}", schema=schema, table=table))
 

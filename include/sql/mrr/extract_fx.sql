@@ -1,4 +1,4 @@
--- Runs on saas_db. Every rate up to the window's last day: the rate in force on a day may be older than it.
+-- Runs on saas_db. Every rate up to the day the run closes: the rate in force on a day may be older than it.
 SELECT rate_date, currency, rate_to_reporting
 FROM {schema}.fx_rates
-WHERE rate_date <= %(e_day)s OR rate_date IS NULL
+WHERE rate_date <= %(day)s OR rate_date IS NULL

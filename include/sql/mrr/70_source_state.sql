@@ -1,0 +1,17 @@
+-- The source as read now replaces the stored state the figures were built from: the changed customers'
+-- paying periods and fingerprints, and the rates. (The pass of 60_movements.sql before this reads the old
+-- state; the pass after it, this one.)
+DELETE FROM {schema}.mrr_paying_periods p USING mrr_changed_customers c WHERE p.customer_id = c.customer_id;
+INSERT INTO {schema}.mrr_paying_periods (customer_id, currency, mrr_num, mrr_den, first_day, end_day)
+SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
+FROM mrr_new_paying_periods
+ORDER BY customer_id, first_day;
+
+DELETE FROM {schema}.mrr_source_fingerprints f USING mrr_changed_customers c WHERE f.customer_id = c.customer_id;
+INSERT INTO {schema}.mrr_source_fingerprints (customer_id, fingerprint)
+SELECT customer_id, fingerprint FROM mrr_changed_customers WHERE fingerprint IS NOT NULL;
+
+DELETE FROM {schema}.mrr_fx_rates;
+INSERT INTO {schema}.mrr_fx_rates (currency, rate_date, rate)
+SELECT currency, rate_date, rate FROM mrr_fx_checks WHERE reason IS NULL;
+ANALYZE {schema}.mrr_fx_rates;
