@@ -423,3 +423,111 @@ def test_demo_history_bridges_and_builds_incrementally(airflow_env, databases, w
     # The source did not change after the first build: a nightly run reads no subscription_periods row again,
     # only each customer's fingerprint.
     assert read == {"2026-01-21": 0, "2026-02-01": 0, "2026-02-28": 0, "2026-03-15": 0, "2026-03-31": 0}
+
+
+# --------------------------------------------------------------------------------------- late and corrected rows
+
+# Three accounts, built through 2026-01-10 (USD unless said): P 100.00 a month from 2025-06-01; Q 50.00 from
+# 2025-08-01; R 80.00 EUR from 2025-09-01, EUR 1.10 USD, then 1.20 from 2026-01-05 (R: 88.00, then 96.00).
+# MRR on 2026-01-10: 100.00 + 50.00 + 96.00 = 246.00. Then the source changes, as a billing sync changes it,
+# and the next run (closing 01-11) must restate exactly what it affects.
+RESTATE_PERIODS = [period("p", "P", 10000, "2025-06-01"), period("q", "Q", 5000, "2025-08-01"),
+                   period("r", "R", 8000, "2025-09-01", currency="EUR")]
+RESTATE_FX = [("2025-09-01", "EUR", "1.10"), ("2026-01-05", "EUR", "1.20")]
+
+
+def late_period(conn: psycopg.Connection) -> None:
+    """S signed up on 01-08 at 30.00; the row arrives after the 01-10 run."""
+    conn.execute("INSERT INTO app.customers (customer_id, name, created_at) VALUES ('S', 'Account S', '2026-01-08Z')")
+    conn.execute("INSERT INTO app.subscription_periods (subscription_id, customer_id, plan_id, status, currency, "
+                 "amount_cents, quantity, billing_interval, interval_count, valid_from) VALUES "
+                 "('s', 'S', 'plan', 'active', 'USD', 3000, 1, 'month', 1, '2026-01-08Z')")
+
+
+def retroactive_cancellation(conn: psycopg.Connection) -> None:
+    """Q's open period learns it ended on 2025-12-20."""
+    conn.execute("UPDATE app.subscription_periods SET valid_to = '2025-12-20Z' WHERE subscription_id = 'q'")
+
+
+def correction_six_months_back(conn: psycopg.Connection) -> None:
+    """P's price was 120.00 from 2025-07-15: its history is rewritten as two periods."""
+    conn.execute("UPDATE app.subscription_periods SET valid_to = '2025-07-15Z' WHERE subscription_id = 'p'")
+    conn.execute("INSERT INTO app.subscription_periods (subscription_id, customer_id, plan_id, status, currency, "
+                 "amount_cents, quantity, billing_interval, interval_count, valid_from) VALUES "
+                 "('p', 'P', 'plan', 'active', 'USD', 12000, 1, 'month', 1, '2025-07-15Z')")
+
+
+def late_fx_rate(conn: psycopg.Connection) -> None:
+    """EUR's rate of 01-08, 1.25, arrives late: R is worth 100.00 from 01-08."""
+    conn.execute("INSERT INTO app.fx_rates (rate_date, currency, rate_to_reporting) VALUES ('2026-01-08', 'EUR', 1.25)")
+
+
+# change, the days whose row moves with (new, expansion, churn) on that day and MRR from it on, the months
+# restated with their change of MRR, the customer's month rows after.
+RESTATEMENTS = {
+    # S is new on 01-08: +30.00 from then on. January: S new.
+    late_period: ({"2026-01-08": (3000, 0, 0, 27600)}, [("2026-01-01", 3000)],
+                  [("2026-01-01", "S", 3000, 0, "new")]),
+    # Q churns on 12-20: -50.00 from then on. December: Q's churn (50.00 at the end of November); January: no row.
+    retroactive_cancellation: ({"2025-12-20": (0, 0, 5000, 18800)}, [("2025-12-01", -5000), ("2026-01-01", -5000)],
+                               [("2025-11-01", "Q", 5000, 5000, None), ("2025-12-01", "Q", 0, 5000, "churn")]),
+    # P expands by 20.00 on 2025-07-15 (Q and R not there yet: MRR 120.00); every month end from July on is
+    # 20.00 higher; July is P's expansion.
+    correction_six_months_back: ({"2025-07-15": (0, 2000, 0, 12000)},
+                                 [(m, 2000) for m in ("2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01",
+                                                      "2025-11-01", "2025-12-01", "2026-01-01")],
+                                 [("2025-06-01", "P", 10000, 0, "new"), ("2025-07-01", "P", 12000, 10000, "expansion"),
+                                  ("2025-08-01", "P", 12000, 12000, None)]),
+    # R: 96.00 -> 100.00 on 01-08, a rate move: expansion in mrr_daily, and R's January row.
+    late_fx_rate: ({"2026-01-08": (0, 400, 0, 25000)}, [("2026-01-01", 400)], [("2026-01-01", "R", 10000, 8800,
+                                                                                "expansion")]),
+}
+
+
+@pytest.mark.parametrize("change", list(RESTATEMENTS), ids=lambda f: f.__name__)
+def test_the_next_run_restates_a_late_or_corrected_source_row(airflow_env, databases, warehouse, change):
+    """Each change is picked up by the next nightly run, with no full refresh: the days from the changed day
+    on move by its amount (worked out above), the months it touches are restated and said so, and the tables
+    equal a full refresh of the same source, row for row."""
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], RESTATE_PERIODS, RESTATE_FX)
+    reset_warehouse(warehouse)
+    run("2026-01-10")
+    before = dict(warehouse.execute("SELECT day::text, mrr_cents FROM saas_ops.mrr_daily").fetchall())
+    assert before["2026-01-10"] == 24600
+    warehouse.commit()
+    with psycopg.connect(databases["app"]) as app:
+        change(app)
+
+    summary = run("2026-01-11")
+    days, months, customer_rows = RESTATEMENTS[change]
+    daily = {d.isoformat(): row for d, *row in warehouse.execute(
+        "SELECT day, new_cents, expansion_cents, churn_cents, mrr_cents FROM saas_ops.mrr_daily").fetchall()}
+    for day, (new, expansion, churn, mrr_after) in days.items():
+        assert tuple(daily[day]) == (new, expansion, churn, mrr_after), day
+        moved = mrr_after - before[day]
+        assert all(daily[d][3] == before.get(d, before["2026-01-10"]) + moved for d in daily if d >= day)
+        assert all(daily[d][3] == before[d] for d in daily if d < day)
+    assert summary["restated"] == {"customers": 1, "from_day": min(days), "months": months}
+    customer = customer_rows[0][1]
+    rows = warehouse.execute("SELECT month::text, customer_id, mrr_cents, previous_mrr_cents, movement "
+                             "FROM saas_ops.customer_mrr_monthly WHERE customer_id = %s AND month >= %s "
+                             "ORDER BY month LIMIT %s", (customer, customer_rows[0][0], len(customer_rows))).fetchall()
+    assert rows == customer_rows
+    nightly = snapshot(warehouse)
+    warehouse.commit()
+
+    reset_warehouse(warehouse)
+    run("2026-01-11", full=True)
+    assert snapshot(warehouse) == nightly
+
+
+def test_a_restatement_says_what_changed_in_one_slack_line():
+    """What build_mrr posts after the retroactive cancellation above (and the late rows it left out)."""
+    summary = {"issues": {"subscription_periods": 2},
+               "restated": {"customers": 3, "from_day": "2025-06-12",
+                            "months": [("2025-06-01", 0), ("2025-07-01", -1606000), ("2025-11-01", -1606000)]}}
+    slack = [a.title for a in mrr.build_alerts(summary, schema="saas_ops", run_id="r1", currency="USD")]
+    assert slack == ["saas_mrr: 2 source row(s) broke the contract and were left out of MRR (subscription_periods 2)",
+                     "saas_mrr: 3 customer(s) restated from 2025-06-12; 2025-06 … 2025-11 changed: MRR of 2025-11 "
+                     "-16,060.00 USD"]
