@@ -9,7 +9,8 @@
 -- moves touch every foreign account every day; away from its change days they all move with the rate, so
 -- they are summed per (currency, amount) instead of per account. Customers billed in two foreign currencies
 -- at once could net out either way: every day of theirs is a change day.
-DROP TABLE IF EXISTS mrr_first_rates, mrr_pass_periods, mrr_fx_daily, mrr_change_days, mrr_change_pairs;
+DROP TABLE IF EXISTS mrr_first_rates, mrr_pass_scope, mrr_pass_periods, mrr_fx_daily, mrr_change_days,
+    mrr_change_pairs;
 
 -- A period in a foreign currency counts from the currency's first rate on.
 CREATE TEMP TABLE mrr_first_rates ON COMMIT DROP AS
@@ -17,30 +18,34 @@ SELECT currency, min(rate_date) AS first_rate
 FROM {schema}.mrr_fx_rates WHERE currency <> %(reporting)s GROUP BY currency
 UNION ALL
 SELECT %(reporting)s, '-infinity'::date;
+ANALYZE mrr_first_rates;
 
--- The periods of the pass, with their customer's from_day: every period of a restated customer, and of
--- everyone else whose MRR can have moved from others_from on (a period starts or ends, or it is billed in a
--- foreign currency). Open periods end the day after to_day.
+-- The customers of the pass, from which day: every restated customer, and everyone else whose MRR can have
+-- moved from others_from on (a period starts or ends, or it is billed in a foreign currency); when the new days
+-- start a month or cross into one (whole_month), everyone in force then: the new month's rows are all new.
+CREATE TEMP TABLE mrr_pass_scope ON COMMIT DROP AS
+SELECT customer_id, from_day FROM mrr_restated
+UNION ALL
+SELECT DISTINCT p.customer_id, %(others_from)s::date
+FROM {schema}.mrr_paying_periods p
+JOIN mrr_first_rates f USING (currency)
+WHERE %(others_from)s::date IS NOT NULL
+  AND greatest(p.first_day, f.first_rate) <= %(to_day)s::date AND coalesce(p.end_day, 'infinity') >= %(others_from)s::date
+  AND (%(whole_month)s OR greatest(p.first_day, f.first_rate) >= %(others_from)s::date
+       OR p.end_day <= %(to_day)s::date OR p.currency <> %(reporting)s)
+  AND NOT EXISTS (SELECT 1 FROM mrr_restated r WHERE r.customer_id = p.customer_id);
+ALTER TABLE mrr_pass_scope ADD PRIMARY KEY (customer_id);
+ANALYZE mrr_pass_scope;
+
+-- Their periods, each from its currency's first rate; open periods end the day after to_day.
 CREATE TEMP TABLE mrr_pass_periods ON COMMIT DROP AS
-WITH counted AS NOT MATERIALIZED (
-    SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, greatest(p.first_day, f.first_rate) AS first_day,
-           least(coalesce(p.end_day, 'infinity'), %(to_day)s::date + 1) AS end_day
-    FROM {schema}.mrr_paying_periods p
-    JOIN mrr_first_rates f USING (currency)
-), scope AS (
-    SELECT customer_id, from_day FROM mrr_restated
-    UNION ALL
-    SELECT DISTINCT customer_id, %(others_from)s::date
-    FROM counted
-    WHERE %(others_from)s::date IS NOT NULL
-      AND first_day <= %(to_day)s::date AND end_day >= %(others_from)s::date
-      AND (first_day >= %(others_from)s::date OR end_day <= %(to_day)s::date OR currency <> %(reporting)s)
-      AND customer_id NOT IN (SELECT customer_id FROM mrr_restated)
-)
-SELECT c.customer_id, c.currency, c.mrr_num, c.mrr_den, c.first_day, c.end_day, s.from_day
-FROM counted c
-JOIN scope s USING (customer_id)
-WHERE c.first_day < c.end_day AND c.first_day <= %(to_day)s::date AND c.end_day >= s.from_day;
+SELECT *
+FROM (SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, greatest(p.first_day, f.first_rate) AS first_day,
+             least(coalesce(p.end_day, 'infinity'), %(to_day)s::date + 1) AS end_day, s.from_day
+      FROM mrr_pass_scope s
+      JOIN {schema}.mrr_paying_periods p USING (customer_id)
+      JOIN mrr_first_rates f USING (currency)) c
+WHERE first_day < end_day AND first_day <= %(to_day)s::date AND end_day >= from_day;
 CREATE INDEX ON mrr_pass_periods (customer_id);
 ANALYZE mrr_pass_periods;
 

@@ -6,6 +6,7 @@ INSERT INTO {schema}.mrr_paying_periods (customer_id, currency, mrr_num, mrr_den
 SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
 FROM mrr_new_paying_periods
 ORDER BY customer_id, first_day;
+ANALYZE {schema}.mrr_paying_periods;
 
 DELETE FROM {schema}.mrr_source_fingerprints f USING mrr_changed_customers c WHERE f.customer_id = c.customer_id;
 INSERT INTO {schema}.mrr_source_fingerprints (customer_id, fingerprint)

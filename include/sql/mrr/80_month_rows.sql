@@ -1,30 +1,16 @@
 -- The month rows this run rewrites, into mrr_month_rows: month-end MRR (SPEC: on the month's last day, the
--- current month on the day the run closes), valued straight from the paying periods at that day's rate, and
--- the movement against the month end before. A path independent of the daily movements: check_bridge.sql
--- compares the two.
+-- current month on the day the run closes), valued straight from the periods of the last movements pass at
+-- that day's rate, and the movement against the month end before. A path independent of the daily movements:
+-- check_bridge.sql compares the two.
 
--- Whose rows, from which month: the customers the last movements pass valued (a restated one from its
--- from_day's month, anyone else whose MRR moved since the first new day from that day's month), and when
--- the new days start a month or cross into one (whole_month), everyone in force on a new day or paying at
--- the month end before (their rows of the new months are all new).
+-- Whose rows, from which month: the customers of the last movements pass, which valued every customer whose
+-- month rows change (restated ones from their from_day's month, everyone else from the first new day's).
 CREATE TEMP TABLE mrr_month_scope ON COMMIT DROP AS
-SELECT customer_id, min(from_month) AS from_month
-FROM (
-    SELECT customer_id, date_trunc('month', from_day)::date AS from_month FROM mrr_restated
-    UNION ALL
-    SELECT DISTINCT customer_id, date_trunc('month', from_day)::date FROM mrr_pass_periods
-    UNION ALL
-    SELECT DISTINCT customer_id, date_trunc('month', %(first_new_day)s::date)::date
-    FROM {schema}.mrr_paying_periods
-    WHERE %(whole_month)s AND first_day <= %(day)s::date
-      AND coalesce(end_day, 'infinity') > %(first_new_day)s::date
-    UNION ALL
-    SELECT customer_id, date_trunc('month', %(first_new_day)s::date)::date
-    FROM {schema}.customer_mrr_monthly
-    WHERE %(whole_month)s AND month = (date_trunc('month', %(first_new_day)s::date) - interval '1 month')::date
-      AND mrr_cents > 0
-) s
-GROUP BY customer_id;
+SELECT s.customer_id, date_trunc('month', s.from_day)::date AS from_month,
+       -- paid at a month end before its first month rewritten: back at a later month end is a reactivation
+       coalesce(f.first_paid_month < date_trunc('month', s.from_day), false) AS paid_before
+FROM mrr_pass_scope s
+LEFT JOIN {schema}.mrr_customer_first_paid f USING (customer_id);
 ALTER TABLE mrr_month_scope ADD PRIMARY KEY (customer_id);
 ANALYZE mrr_month_scope;
 
@@ -51,29 +37,31 @@ ANALYZE mrr_month_ends;
 -- as stored: the run does not rewrite it.
 CREATE TEMP TABLE mrr_month_rows ON COMMIT DROP AS
 WITH month_values AS (  -- positive month-end MRR per customer, from the month before its from month
-    SELECT customer_id, month, mrr_cents
+    SELECT customer_id, month, mrr_cents, from_month, paid_before
     FROM (
-        SELECT customer_id, month, (sum(cents) OVER customer_month)::bigint AS mrr_cents,
+        SELECT customer_id, month, from_month, paid_before, (sum(cents) OVER customer_month)::bigint AS mrr_cents,
                row_number() OVER customer_month AS nth
         FROM (
-            SELECT p.customer_id, m.month, round(p.mrr_num * m.rate / p.mrr_den) AS cents
+            SELECT s.customer_id, m.month, s.from_month, s.paid_before, round(p.mrr_num * m.rate / p.mrr_den) AS cents
             FROM mrr_month_scope s
-            JOIN {schema}.mrr_paying_periods p USING (customer_id)
-            JOIN mrr_month_ends m ON m.currency = p.currency AND p.first_day <= m.month_end
-                                 AND m.month_end < coalesce(p.end_day, 'infinity')
+            JOIN mrr_pass_periods p USING (customer_id)
+            JOIN mrr_month_ends m ON m.currency = p.currency AND p.first_day <= m.month_end AND m.month_end < p.end_day
             WHERE m.month >= s.from_month
             UNION ALL
-            SELECT c.customer_id, c.month, c.mrr_cents
+            SELECT s.customer_id, c.month, s.from_month, s.paid_before, c.mrr_cents
             FROM mrr_month_scope s
             JOIN {schema}.customer_mrr_monthly c
                 ON c.customer_id = s.customer_id AND c.month = (s.from_month - interval '1 month')::date
             WHERE c.mrr_cents > 0
+              -- the months of the table's key the scope can reach: the table is read by its key
+              AND c.month BETWEEN (SELECT min(from_month) - interval '1 month' FROM mrr_month_scope)
+                              AND (SELECT max(from_month) - interval '1 month' FROM mrr_month_scope)
         ) period_values
         WINDOW customer_month AS (PARTITION BY customer_id, month)
     ) summed
     WHERE nth = 1 AND mrr_cents > 0
 ), v AS (
-    SELECT customer_id, month, mrr_cents,
+    SELECT customer_id, month, mrr_cents, from_month, paid_before,
            CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(mrr_cents) OVER w ELSE 0 END
                AS previous_cents,
            row_number() OVER w > 1 AS paid_earlier,
@@ -84,17 +72,11 @@ WITH month_values AS (  -- positive month-end MRR per customer, from the month b
 -- Each customer's month end against the month end before it: rows where either is positive. After a run of
 -- months with MRR, the churn in the month that follows.
 SELECT customer_id, month, mrr_cents, previous_cents,
-       {schema}.mrr_movement(previous_cents, mrr_cents, paid_before) AS movement
-FROM (
-    SELECT v.customer_id, v.month, v.mrr_cents, v.previous_cents,
-           v.paid_earlier OR coalesce(f.first_paid_month < s.from_month, false) AS paid_before
-    FROM v
-    JOIN mrr_month_scope s USING (customer_id)
-    LEFT JOIN {schema}.mrr_customer_first_paid f USING (customer_id)
-    WHERE v.month >= s.from_month  -- the month before only served as "the month before"
-    UNION ALL
-    SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents, true
-    FROM v
-    WHERE (month + interval '1 month')::date IS DISTINCT FROM following
-      AND (month + interval '1 month')::date <= %(day)s::date
-) m;
+       {schema}.mrr_movement(previous_cents, mrr_cents, paid_earlier OR paid_before) AS movement
+FROM v
+WHERE month >= from_month  -- the month before only served as "the month before"
+UNION ALL
+SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents, 'churn'
+FROM v
+WHERE (month + interval '1 month')::date IS DISTINCT FROM following
+  AND (month + interval '1 month')::date <= %(day)s::date;

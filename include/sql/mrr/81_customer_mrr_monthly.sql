@@ -14,15 +14,28 @@ SELECT 1, n.month, n.customer_id, n.mrr_cents, n.previous_cents, n.movement
 FROM mrr_month_rows n
 WHERE NOT EXISTS (SELECT 1 FROM {schema}.customer_mrr_monthly t
                   WHERE t.customer_id = n.customer_id AND t.month = n.month AND t.mrr_cents = n.mrr_cents
-                    AND t.previous_mrr_cents = n.previous_cents AND t.movement IS NOT DISTINCT FROM n.movement);
+                    AND t.previous_mrr_cents = n.previous_cents AND t.movement IS NOT DISTINCT FROM n.movement
+                    AND t.month >= (SELECT min(from_month) FROM mrr_month_scope));
+ANALYZE mrr_month_changes;
 
+-- A key in both is updated in place (customer_mrr_monthly keeps room on its pages: the update stays on the
+-- page and its key needs no new index entry), a key only taken out is deleted, a key only put in is inserted.
+UPDATE {schema}.customer_mrr_monthly t
+SET mrr_cents = n.mrr_cents, previous_mrr_cents = n.previous_mrr_cents, movement = n.movement
+FROM mrr_month_changes n
+WHERE NOT %(full_refresh)s AND n.sign = 1 AND t.month = n.month AND t.customer_id = n.customer_id
+  AND t.month >= (SELECT min(from_month) FROM mrr_month_scope);
 DELETE FROM {schema}.customer_mrr_monthly t
-USING mrr_month_changes c
-WHERE c.sign = -1 AND t.month = c.month AND t.customer_id = c.customer_id;
+USING mrr_month_changes o
+WHERE NOT %(full_refresh)s AND o.sign = -1 AND t.month = o.month AND t.customer_id = o.customer_id
+  AND t.month >= (SELECT min(from_month) FROM mrr_month_scope)
+  AND NOT EXISTS (SELECT 1 FROM mrr_month_changes n WHERE n.sign = 1 AND n.month = o.month
+                  AND n.customer_id = o.customer_id);
 -- In month order, so that each month's rows sit together on disk (a daily run, mrr_monthly and the bridge
 -- check read one month).
 INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
 SELECT month, customer_id, mrr_cents, previous_mrr_cents, movement
-FROM mrr_month_changes
-WHERE sign = 1
+FROM mrr_month_changes n
+WHERE sign = 1 AND NOT EXISTS (SELECT 1 FROM mrr_month_changes o WHERE o.sign = -1 AND o.month = n.month
+                               AND o.customer_id = n.customer_id)
 ORDER BY month;

@@ -7,7 +7,8 @@ WHERE r.customer_id = s.customer_id AND s.first_paid_day >= r.from_day;
 UPDATE {schema}.mrr_customer_first_paid SET first_paid_day = NULL WHERE first_paid_day >= %(first_new_day)s::date;
 UPDATE {schema}.mrr_customer_first_paid s SET first_paid_month = NULL
 FROM mrr_month_scope m
-WHERE m.customer_id = s.customer_id AND s.first_paid_month >= m.from_month;
+WHERE m.customer_id = s.customer_id AND s.first_paid_month >= m.from_month
+  AND s.first_paid_month >= (SELECT min(from_month) FROM mrr_month_scope);  -- read by its index
 
 -- One row per customer, both firsts at once.
 CREATE TEMP TABLE mrr_firsts ON COMMIT DROP AS
