@@ -270,7 +270,7 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
         "customer_mrr_changes_customer_idx", "customer_mrr_changes_pkey", "customer_mrr_monthly_pkey",
         "mrr_customer_first_paid_day_idx", "mrr_customer_first_paid_month_idx", "mrr_customer_first_paid_pkey",
         "mrr_paying_periods_customer_idx", "mrr_paying_periods_end_day_idx", "mrr_paying_periods_first_day_idx",
-        "mrr_source_fingerprints_pkey"]
+        "mrr_source_fingerprints_bucket_idx", "mrr_source_fingerprints_pkey"]
     run("2026-03-31", full=True)
     assert hand_scenario.execute(index_sql, (tables,)).fetchall() == before
     two_databases = snapshot(hand_scenario)

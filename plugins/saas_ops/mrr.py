@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 DAG_ID = "saas_mrr"
 OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
 # What the figures were built from, and each customer's firsts (new vs reactivation).
-STATE_TABLES = ("mrr_paying_periods", "mrr_source_fingerprints", "mrr_fx_rates", "mrr_customer_first_paid")
+STATE_TABLES = ("mrr_paying_periods", "mrr_source_fingerprints", "mrr_source_buckets", "mrr_fx_rates",
+                "mrr_customer_first_paid")
 BULK_TABLES = ("customer_mrr_monthly", "customer_mrr_changes", "mrr_customer_first_paid", "mrr_paying_periods",
                "mrr_source_fingerprints")  # a full refresh builds their indexes after loading them
 ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
@@ -40,12 +41,22 @@ TOP_ACCOUNTS = 5
 
 
 def read_fingerprints(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
-    """saas_db: each customer's fingerprint, and the first day any period starts (where the series begins)."""
+    """saas_db: each bucket's fingerprint, and the first day any period starts (where the series begins)."""
     from saas_ops.db import copy_query_rows
 
-    copy_query_rows(src, wh, "mrr/extract_fingerprints.sql", "mrr_source_fingerprints_now (customer_id, "
-                    "fingerprint, first_day)", p, schema=p["source_schema"])
-    p["earliest"] = wh.execute("SELECT min(first_day) FROM mrr_source_fingerprints_now").fetchone()[0]
+    copy_query_rows(src, wh, "mrr/extract_fingerprint_buckets.sql", "mrr_source_buckets_now (bucket, fingerprint, "
+                    "first_day)", p, schema=p["source_schema"])
+    p["earliest"] = wh.execute("SELECT min(first_day) FROM mrr_source_buckets_now").fetchone()[0]
+
+
+def read_bucket_customers(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+    """saas_db: the fingerprint of each customer of the buckets that moved."""
+    from saas_ops.db import copy_query_rows
+
+    every = p["last_built"] is None  # a first build or a full refresh: every bucket moved
+    buckets = [] if every else [b for (b,) in wh.execute("SELECT bucket FROM mrr_changed_buckets").fetchall()]
+    copy_query_rows(src, wh, "mrr/extract_fingerprints.sql", "mrr_source_fingerprints_now (customer_id, bucket, "
+                    "fingerprint)", {"every_bucket": every, "buckets": buckets}, schema=p["source_schema"])
 
 
 def read_changed_rows(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
@@ -95,7 +106,9 @@ def source_now(p: dict[str, Any]) -> dict[str, Any]:
 STEPS: tuple[Any, ...] = (
     "mrr/10_run_tables.sql",
     read_fingerprints,
-    "mrr/20_changed_customers.sql",
+    "mrr/20_changed_buckets.sql",
+    read_bucket_customers,
+    "mrr/25_changed_customers.sql",
     read_changed_rows,
     "mrr/30_checked_rows.sql",
     "mrr/40_paying_periods.sql",

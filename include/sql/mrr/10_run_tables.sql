@@ -1,6 +1,8 @@
 -- The temporary tables of a saas_mrr run that span its steps: what it reads from saas_db (by COPY), and the
 -- movements its two passes over the periods add up (60_movements.sql). Dropped when the run commits.
-CREATE TEMP TABLE mrr_source_fingerprints_now (customer_id text, fingerprint numeric, first_day date) ON COMMIT DROP;
+CREATE TEMP TABLE mrr_source_buckets_now (bucket integer, fingerprint numeric, first_day date) ON COMMIT DROP;
+CREATE TEMP TABLE mrr_source_fingerprints_now (customer_id text, bucket integer, fingerprint numeric)
+    ON COMMIT DROP;
 CREATE TEMP TABLE mrr_raw_periods (
     row_n bigint GENERATED ALWAYS AS IDENTITY,
     subscription_id text, customer_id text, status text, currency text, amount_cents numeric, quantity numeric,

@@ -1,10 +1,18 @@
 -- saas_mrr's memory of what its figures were built from (added by issue 20), so that every run can tell
 -- what changed in subscription_periods and fx_rates since, anywhere in history, and restate exactly that.
 
--- Per customer, a fingerprint of its subscription_periods rows: the sum of a 64-bit hash of each row. A run
--- compares it with the source's and reads again the rows of the customers whose fingerprint moved.
+-- Per customer, a fingerprint of its subscription_periods rows: the sum of a 64-bit hash of each row; and per
+-- bucket (one of 65,536 groups of customers, by a hash of customer_id), the sum of its customers'. A run
+-- compares the buckets with the source's, then the customers of the buckets that moved, and reads again the
+-- rows of the customers whose fingerprint moved.
 CREATE TABLE {schema}.mrr_source_fingerprints (
     customer_id text PRIMARY KEY,           -- '' for the rows without a customer_id
+    bucket integer NOT NULL,
+    fingerprint numeric NOT NULL
+);
+CREATE INDEX mrr_source_fingerprints_bucket_idx ON {schema}.mrr_source_fingerprints (bucket);
+CREATE TABLE {schema}.mrr_source_buckets (
+    bucket integer PRIMARY KEY,
     fingerprint numeric NOT NULL
 );
 
