@@ -23,8 +23,8 @@ CREATE TEMP TABLE mrr_new_first_rates ON COMMIT DROP AS
 SELECT currency, min(rate_date) AS first_rate FROM mrr_fx_checks WHERE reason IS NULL GROUP BY currency;
 
 -- subscription_periods, row by row: missing values, unknown codes, impossible or absurd numbers, a period that
--- ends before it starts. A view: the three statements that read it cost less than writing every row again.
-CREATE TEMP VIEW mrr_period_checks AS
+-- ends before it starts.
+CREATE TEMP TABLE mrr_period_checks ON COMMIT DROP AS
 SELECT r.*, upper(r.currency) AS currency_code,
        CASE
            WHEN r.subscription_id IS NULL THEN 'subscription_id is null'

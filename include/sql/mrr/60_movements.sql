@@ -46,7 +46,6 @@ FROM (SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, greatest(p.first_d
       JOIN {schema}.mrr_paying_periods p USING (customer_id)
       JOIN mrr_first_rates f USING (currency)) c
 WHERE first_day < end_day AND first_day <= %(to_day)s::date AND end_day >= from_day;
-CREATE INDEX ON mrr_pass_periods (customer_id);
 ANALYZE mrr_pass_periods;
 
 -- The rate in force on each day of the pass, from the day before its first from_day (the latest rate on or

@@ -14,6 +14,16 @@ LEFT JOIN {schema}.mrr_customer_first_paid f USING (customer_id);
 ALTER TABLE mrr_month_scope ADD PRIMARY KEY (customer_id);
 ANALYZE mrr_month_scope;
 
+-- Their stored rows, from the month before their from month: what the new rows replace (81, 82), and the
+-- month end each first new row is compared with. Read by the table's key: the months the scope can reach.
+CREATE TEMP TABLE mrr_month_stored ON COMMIT DROP AS
+SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month AS replaced
+FROM mrr_month_scope s
+JOIN {schema}.customer_mrr_monthly c ON c.customer_id = s.customer_id
+    AND c.month >= (s.from_month - interval '1 month')::date
+WHERE c.month >= (SELECT min(from_month) - interval '1 month' FROM mrr_month_scope);
+ANALYZE mrr_month_stored;
+
 -- Each month end from the first month rewritten, with each currency's rate that day (a currency has none
 -- before its first rate); joined to the periods by an index, several months per period.
 CREATE TEMP TABLE mrr_month_ends ON COMMIT DROP AS
@@ -32,8 +42,9 @@ CROSS JOIN LATERAL (
 CREATE INDEX ON mrr_month_ends (currency, month_end);
 ANALYZE mrr_month_ends;
 
--- One sort in (customer, month) order serves both windows: the sum of a customer's periods in force at a
--- month end, then each month against the one before. The month before a customer's from month is read back
+-- The customers rewritten from an earlier month than the closing day's (a full refresh: everyone), month by
+-- month. One sort in (customer, month) order serves both windows: the sum of a customer's periods in force at
+-- a month end, then each month against the one before. The month before a customer's from month is read back
 -- as stored: the run does not rewrite it.
 CREATE TEMP TABLE mrr_month_rows ON COMMIT DROP AS
 WITH month_values AS (  -- positive month-end MRR per customer, from the month before its from month
@@ -46,16 +57,12 @@ WITH month_values AS (  -- positive month-end MRR per customer, from the month b
             FROM mrr_month_scope s
             JOIN mrr_pass_periods p USING (customer_id)
             JOIN mrr_month_ends m ON m.currency = p.currency AND p.first_day <= m.month_end AND m.month_end < p.end_day
-            WHERE m.month >= s.from_month
+            WHERE m.month >= s.from_month AND s.from_month < date_trunc('month', %(day)s::date)
             UNION ALL
             SELECT s.customer_id, c.month, s.from_month, s.paid_before, c.mrr_cents
             FROM mrr_month_scope s
-            JOIN {schema}.customer_mrr_monthly c
-                ON c.customer_id = s.customer_id AND c.month = (s.from_month - interval '1 month')::date
-            WHERE c.mrr_cents > 0
-              -- the months of the table's key the scope can reach: the table is read by its key
-              AND c.month BETWEEN (SELECT min(from_month) - interval '1 month' FROM mrr_month_scope)
-                              AND (SELECT max(from_month) - interval '1 month' FROM mrr_month_scope)
+            JOIN mrr_month_stored c ON c.customer_id = s.customer_id AND NOT c.replaced
+            WHERE c.mrr_cents > 0 AND s.from_month < date_trunc('month', %(day)s::date)
         ) period_values
         WINDOW customer_month AS (PARTITION BY customer_id, month)
     ) summed
@@ -80,3 +87,22 @@ SELECT customer_id, (month + interval '1 month')::date, 0, mrr_cents, 'churn'
 FROM v
 WHERE (month + interval '1 month')::date IS DISTINCT FROM following
   AND (month + interval '1 month')::date <= %(day)s::date;
+
+-- The customers rewritten for the closing day's month only (a daily run: everyone whose MRR moved since the
+-- day before), by one join: its MRR at the closing day against the month end before, as stored.
+INSERT INTO mrr_month_rows (customer_id, month, mrr_cents, previous_cents, movement)
+SELECT customer_id, from_month, mrr_cents, previous_cents,
+       {schema}.mrr_movement(previous_cents, mrr_cents, paid_before OR previous_cents > 0)
+FROM (
+    SELECT s.customer_id, s.from_month, s.paid_before, coalesce(v.mrr_cents, 0) AS mrr_cents,
+           coalesce(b.mrr_cents, 0) AS previous_cents
+    FROM mrr_month_scope s
+    LEFT JOIN (SELECT p.customer_id, sum(round(p.mrr_num * m.rate / p.mrr_den))::bigint AS mrr_cents
+               FROM mrr_pass_periods p
+               JOIN mrr_month_ends m ON m.currency = p.currency AND m.month_end = %(day)s::date
+                                    AND p.first_day <= m.month_end AND m.month_end < p.end_day
+               GROUP BY p.customer_id) v USING (customer_id)
+    LEFT JOIN mrr_month_stored b ON b.customer_id = s.customer_id AND NOT b.replaced
+    WHERE s.from_month = date_trunc('month', %(day)s::date)
+) r
+WHERE mrr_cents > 0 OR previous_cents > 0;

@@ -1,5 +1,5 @@
--- mrr_monthly: each month's sums moved by the customer rows that changed (taken out as stored, put in as new),
--- then its figures from the sums (SPEC "Rates": over the customers paying at the start of the month; null
+-- mrr_monthly: each month's sums moved by the customer rows this run rewrote (the stored ones taken out, the new
+-- ones put in: rows that did not change cancel out), then its figures from the sums (SPEC "Rates": over the customers paying at the start of the month; null
 -- without any). Every month from the first day written to the closing day has a row, with customers or not;
 -- none before the first day any subscription period starts.
 DELETE FROM {schema}.mrr_monthly WHERE month < date_trunc('month', %(earliest)s::date);
@@ -21,7 +21,9 @@ SELECT month,
        coalesce(sum(sign * previous_mrr_cents), 0),
        -- NRR: what the customers paying at the start pay at the end (expansion, contraction, churn)
        coalesce(sum(sign * mrr_cents) FILTER (WHERE previous_mrr_cents > 0), 0)
-FROM (SELECT sign, month, mrr_cents, previous_mrr_cents, movement FROM mrr_month_changes
+FROM (SELECT 1 AS sign, month, mrr_cents, previous_cents AS previous_mrr_cents, movement FROM mrr_month_rows
+      UNION ALL
+      SELECT -1, month, mrr_cents, previous_mrr_cents, movement FROM mrr_month_stored WHERE replaced
       UNION ALL
       SELECT 0, g::date, 0, 0, NULL
       FROM generate_series(date_trunc('month', %(written_from)s::date), date_trunc('month', %(day)s::date),
