@@ -101,7 +101,8 @@ def _baseline(dates: list[dt.date]) -> float:
 
     with db.source() as src, db.warehouse() as wh:
         churn.build_features(src, wh, dates, schema="saas_ops", source_schema="app",
-                             horizon=config.setting("CHURN_HORIZON_DAYS"), label_until=END)
+                             horizon=config.setting("CHURN_HORIZON_DAYS"), label_until=END, run_id="bench",
+                             dag_id=churn.TRAIN_DAG_ID)
         wh.execute("DROP TABLE IF EXISTS bench_features")
         wh.execute("CREATE TABLE bench_features AS SELECT * FROM churn_features")
     with db.warehouse() as wh:

@@ -257,6 +257,40 @@ def test_views_that_leave_out_optional_columns(outbox):
     assert names == [(None, None)] and dunning == (None,)
 
 
+def test_duplicate_keys_and_absurd_amounts_are_left_out_and_reported(outbox):
+    """Through views over the same history: invoice inv_e twice (49.00 and 99.00 due: which is owed?), user d1 twice
+    (two addresses), and an invoice inv_x of c with 10^19 cents due and a failed attempt. None of them gets an email;
+    each is listed in data_quality_issues with its key and reason; everyone else's emails are as without them."""
+    with psycopg.connect(outbox["app"]) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS camp_dups CASCADE; CREATE SCHEMA camp_dups")
+        extra = {
+            "invoices": "SELECT 'inv_e', 'e', NULL, issued_at, due_at, 'USD', 9900, 0, 'open' FROM {s}.invoices "
+                        "WHERE invoice_id = 'inv_e' UNION ALL SELECT 'inv_x', 'c', NULL, '2026-11-20Z', '2026-11-20Z', "
+                        "'USD', 1e19, 0, 'open'",
+            "users": "SELECT user_id, customer_id, 'dee@elsewhere.example', name, created_at, email_opt_out "
+                     "FROM {s}.users WHERE user_id = 'd1'",
+            "payment_attempts": "SELECT 'inv_x_0', 'inv_x', 'c', '2026-11-21 09:00Z', 'failed', 'card_declined', 4900",
+        }
+        for table in ("customers", "users", "subscription_periods", "invoices", "payment_attempts", "events",
+                      "support_tickets", "fx_rates"):
+            union = f" UNION ALL {extra[table]}" if table in extra else ""
+            conn.execute(compose(f"CREATE VIEW camp_dups.{table} AS SELECT * FROM {{s}}.{table}{union}", s=SRC))
+    result = campaigns.plan(END, run_id="dups", schema=OUT, source_schema="camp_dups",
+                            campaigns=list(campaigns.CAMPAIGNS), settings=SETTINGS)
+    assert queued(outbox["warehouse"]) == EXPECTED_QUEUED - {("failed_payment", "d1", "inv_d:day3"),
+                                                             ("failed_payment", "e1", "inv_e:day0")}
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        issues = conn.execute(compose("SELECT table_name, row_key, reason FROM {o}.data_quality_issues "
+                                      "WHERE run_id = 'dups' ORDER BY 1, 2", o=OUT)).fetchall()
+    assert issues == [
+        ("invoices", "inv_e", "2 rows hold this invoice_id: all are left out"),
+        ("invoices", "inv_x", "amount_due_cents 10000000000000000000 or amount_paid_cents 0 is beyond what the pack "
+                              "adds up (at most 10^13 cents)"),
+        ("users", "d1", "2 rows hold this user_id: all are left out"),
+    ]
+    assert result["left_out"] == {"invoices": 2, "users": 1}
+
+
 # --------------------------------------------------------------------------------------- rendering
 
 

@@ -33,7 +33,8 @@ def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schem
 
 def features_at(t: dt.date, schema: str = "saas_ops", source_schema: str = "app") -> pd.DataFrame:
     with db.source() as src, db.warehouse() as wh:
-        churn.build_features(src, wh, [t], schema=schema, source_schema=source_schema, horizon=30, label_until=END)
+        churn.build_features(src, wh, [t], schema=schema, source_schema=source_schema, horizon=30, label_until=END,
+                             run_id="test:features", dag_id=churn.SCORE_DAG_ID)
         return churn.read_features(wh).sort_values("customer_id").reset_index(drop=True)
 
 

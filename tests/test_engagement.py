@@ -213,3 +213,33 @@ def test_late_events_are_counted_by_the_next_run(scenario, databases):
     reset_warehouse(scenario)
     run("2026-02-06", full=True)
     assert snapshot(scenario) == incremental
+
+
+def test_duplicate_events_and_users_are_left_out_and_reported(airflow_env, databases, warehouse):
+    """On 01-05: event `dup` twice (once from u1, once from u2: which one happened?), e1 from u1, e2 and e3 from u3,
+    whose user_id two users rows hold. Only e1 counts: DAU 1 (u1), u2's only event and u3's are left out, each
+    duplicated key listed with its reason; the January cohort is u1 and u2 (u3 left out)."""
+    scenarios.reset_source(databases["app"])
+    with psycopg.connect(databases["app"]) as conn:  # a user's view may hold duplicates: no key enforces them
+        conn.execute("ALTER TABLE app.events DROP CONSTRAINT events_pkey; ALTER TABLE app.users DROP CONSTRAINT "
+                     "users_pkey CASCADE")
+    scenarios.load_activity(databases["app"], ["A", "B"], [("u1", "A", "2026-01-01"), ("u2", "A", "2026-01-02"),
+                                                            ("u3", "B", "2026-01-03"), ("u3", "B", "2026-01-04")],
+                            [("dup", "u1", "A", "login", utc("2026-01-05", 9)), ("dup", "u2", "A", "login",
+                                                                                   utc("2026-01-05", 10)),
+                             ("e1", "u1", "A", "report_create", utc("2026-01-05", 11)),
+                             ("e2", "u3", "B", "login", utc("2026-01-05", 12)),
+                             ("e3", "u3", "B", "login", utc("2026-01-05", 13))])
+    reset_warehouse(warehouse)
+    summary = run("2026-01-05")
+    assert warehouse.execute("SELECT dau, new_users FROM saas_ops.engagement_daily WHERE day = '2026-01-05'"
+                             ).fetchone() == (1, 1)
+    assert warehouse.execute("SELECT customer_id, events_30d FROM saas_ops.account_engagement_daily "
+                             "WHERE day = '2026-01-05'").fetchall() == [("A", 1)]
+    issues = warehouse.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
+                               "WHERE dag_id = 'saas_engagement' ORDER BY 1, 2").fetchall()
+    assert issues == [("events", "dup", "2 events hold this event_id: all are left out"),
+                      ("users", "u3", "2 rows hold this user_id: all are left out")]
+    assert summary["left_out"] == {"events": 1, "users": 1}
+    assert warehouse.execute("SELECT cohort_month::text, cohort_size FROM saas_ops.retention_cohorts "
+                             "WHERE months_since = 0").fetchall() == [("2026-01-01", 2)]

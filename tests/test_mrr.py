@@ -219,6 +219,26 @@ def test_rows_that_break_the_contract_are_reported_and_left_out(hand_scenario):
                                  ).fetchone() == (0,)
 
 
+def test_an_absurd_row_or_rate_is_left_out_and_the_run_goes_on(hand_scenario, databases):
+    """9e18 cents x 1000 seats would overflow every sum (bigint out of range, naming no row); a rate of 10^9 would
+    too. Both are listed with their key and reason and left out: every figure is the hand-worked one."""
+    scenarios.load(databases["app"], [period("z", "Z", 9 * 10**18, "2026-01-03", quantity=1000)],
+                   [("2026-03-01", "EUR", "1000000000")])
+    summary = run("2026-03-31", run_id="absurd")
+    monthly = hand_scenario.execute("SELECT month, mrr_cents FROM saas_ops.mrr_monthly ORDER BY month").fetchall()
+    assert monthly == [(dt.date.fromisoformat(m), mrr) for m, mrr, *_ in HAND_MONTHS]
+    issues = hand_scenario.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
+                                   "WHERE run_id = 'absurd' AND (row_key LIKE 'z %%' OR table_name = 'fx_rates')"
+                                   ).fetchall()
+    assert sorted(issues) == [
+        ("fx_rates", "EUR on 2026-03-01", "rate_to_reporting 1000000000 is beyond what the pack converts (at most "
+                                          "100000)"),
+        ("subscription_periods", "z from 2026-01-03T00:00:00Z", "amount_cents 9000000000000000000 x quantity 1000 is "
+                                                                "beyond what the pack adds up (at most 10^13 cents a "
+                                                                "month)")]
+    assert summary["issues"] == {"fx_rates": 1, "subscription_periods": 8}
+
+
 def test_overlaps_and_missing_rates_are_left_out_day_by_day(airflow_env, databases, warehouse):
     """Only the days that break the contract are left out, so any window reaches the same figures."""
     scenarios.reset_source(databases["app"])

@@ -46,6 +46,7 @@ MAX_ATTEMPTS = 3  # an email refused this many times stays failed
 KEY_FORGOTTEN_AFTER = dt.timedelta(hours=23)  # Resend forgets an idempotency key after 24 hours
 EXPIRES_AFTER_DAYS = 2  # a queued email not sent within 2 days of its day is no longer timely
 SIGNING_CONN_ID = "unsubscribe_signing"
+QUARANTINED = ("customers", "users", "invoices", "payment_attempts")  # keyed tables the extracts read
 
 
 class NotReady(RuntimeError):
@@ -59,7 +60,7 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
          ) -> dict[str, Any]:
     """Queues the day's emails (see the module docstring). Returns per campaign the candidates found and
     the rows now in email_sends for the day, by status."""
-    from saas_ops import contract, db, windows
+    from saas_ops import contract, db, quality, windows
 
     unknown = sorted(set(campaigns) - set(CAMPAIGNS))
     if unknown:
@@ -76,6 +77,8 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             if have is None or have < day:
                 raise NotReady(f"campaigns for {day} need {dag} through {day}; it is at {have}. Run {dag} first.")
         columns = contract.source_columns(src, source_schema)
+        params.update(quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema, output_schema=schema,
+                                         run_id=run_id, dag_id=DAG_ID))
         db.run_sql_file(wh, "campaigns/10_raw_tables.sql")
         for query, target, table in (("extract_customers.sql", "camp_customers", "customers"),
                                      ("extract_trials.sql", "camp_trials", "subscription_periods"),
@@ -103,16 +106,17 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             "SELECT coalesce(array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '{}'), "
             "coalesce(array_agg(DISTINCT customer_id) FILTER (WHERE user_id IS NULL), '{}') "
             "FROM camp_candidates").fetchone()
-        db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users", {"user_ids": user_ids,
+        db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users", {**params, "user_ids": user_ids,
                            "customer_ids": customer_ids}, schema=source_schema, **columns["users"])
         wh.execute("ANALYZE camp_users; ANALYZE camp_candidates")
         db.run_sql_file(wh, "campaigns/30_queue.sql", params, schema=schema)
         rows = wh.execute(db.compose("SELECT campaign, status, count(*) FROM {schema}.email_sends WHERE day = %s "
                                      "GROUP BY 1, 2", schema=schema), (day,)).fetchall()
+        left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=DAG_ID)
     by_campaign: dict[str, dict[str, int]] = {}
     for campaign, status, n in rows:
         by_campaign.setdefault(campaign, {})[status] = n
-    return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes}
+    return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes, "left_out": left_out}
 
 
 def _scored(wh: psycopg.Connection, schema: str, day: dt.date) -> bool:
@@ -221,14 +225,16 @@ def unsubscribe(user_id: str, *, schema: str, source_schema: str) -> bool:
     from saas_ops import db
     from saas_ops.db import compose
 
-    with db.source() as src:
-        row = src.execute(compose("SELECT email FROM {schema}.users WHERE user_id = %s", schema=source_schema),
-                          (user_id,)).fetchone()
-    if row is None or not row[0]:
+    with db.source() as src:  # every address of the user: more than one row may hold its user_id
+        emails = [email for (email,) in src.execute(compose(
+            "SELECT email FROM {schema}.users WHERE user_id = %s AND email IS NOT NULL", schema=source_schema),
+            (user_id,)).fetchall()]
+    if not emails:
         return False
     with db.warehouse() as wh:
-        wh.execute(compose("INSERT INTO {schema}.email_suppressions (email, reason) VALUES (lower(btrim(%s)), "
-                           "'unsubscribed') ON CONFLICT (email) DO NOTHING", schema=schema), (row[0],))
+        for email in emails:
+            wh.execute(compose("INSERT INTO {schema}.email_suppressions (email, reason) VALUES (lower(btrim(%s)), "
+                               "'unsubscribed') ON CONFLICT (email) DO NOTHING", schema=schema), (email,))
     return True
 
 
@@ -341,7 +347,8 @@ def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox,
     from saas_ops.db import compose
 
     users = dict((uid, (email, opt_out)) for uid, email, opt_out in src.execute(compose(
-        "SELECT user_id, email, coalesce(email_opt_out, false) FROM {schema}.users WHERE user_id = ANY(%s)",
+        "SELECT user_id, min(email), bool_or(coalesce(email_opt_out, false)) FROM {schema}.users "
+        "WHERE user_id = ANY(%s) GROUP BY user_id HAVING count(*) = 1",  # several rows: which address is unknown
         schema=outbox.source_schema), (user_ids,)).fetchall())
     suppressed = dict(_fetch(wh, outbox, "SELECT lower(email), reason FROM {schema}.email_suppressions "
                              "WHERE lower(email) = ANY(%(emails)s)",
@@ -351,7 +358,7 @@ def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox,
         email, opt_out = users.get(uid, (None, False))
         address = email.strip() if email else None
         if uid not in users:
-            reason = "the user is no longer in saas_db"
+            reason = "the user is no longer in saas_db (or more than one users row holds its user_id)"
         elif opt_out:
             reason = "opted out (users.email_opt_out)"
         elif address and address.lower() in suppressed:
@@ -531,7 +538,7 @@ def outbox_from_settings() -> Outbox:
 @task
 def plan_emails(**context: Any) -> dict[str, Any]:
     """Finds each switched-on campaign's audience for the closing day and queues its emails."""
-    from saas_ops import config
+    from saas_ops import alerts, config, quality
     from saas_ops.dates import closing_day
 
     campaigns = [c.strip() for c in config.setting("CAMPAIGNS").split(",") if c.strip()]
@@ -548,6 +555,11 @@ def plan_emails(**context: Any) -> dict[str, Any]:
               + (", ".join(f"{n} {status}" for status, n in sorted(rows.items())) or "none"))
     for note in result["notes"]:
         print(f"note: {note}")
+    alert = quality.alert(result["left_out"], dag_id=DAG_ID, run_id=context["run_id"],
+                          schema=config.schema_name("OUTPUT_SCHEMA"), left_out_of="the campaigns' audiences")
+    if alert:
+        print(alert.title)
+        alerts.dispatch(alert)
     return result
 
 

@@ -33,6 +33,7 @@ SOURCE_EXTRACTS = (("churn/extract_customers.sql", "churn_src_customers", "custo
                    ("churn/extract_payments.sql", "churn_src_payments", "payment_attempts"),
                    ("churn/extract_invoices.sql", "churn_src_invoices", "invoices"),
                    ("churn/extract_tickets.sql", "churn_src_tickets", "support_tickets"))
+QUARANTINED = ("customers", "invoices", "payment_attempts", "support_tickets")  # keyed tables the extracts read
 
 
 class NotReady(RuntimeError):
@@ -43,16 +44,19 @@ class NotReady(RuntimeError):
 
 
 def build_features(src: psycopg.Connection, wh: psycopg.Connection, dates: list[dt.date], *, schema: str,
-                   source_schema: str, horizon: int, label_until: dt.date) -> dict[str, int]:
+                   source_schema: str, horizon: int, label_until: dt.date, run_id: str, dag_id: str) -> dict[str, int]:
     """Creates the temporary table churn_features in `wh`'s transaction: one row per account paying at
-    each date in `dates`. Returns the rows copied from saas_db per source table."""
-    from saas_ops import contract, db
+    each date in `dates`, from the source rows that keep the contract (the others are listed in
+    data_quality_issues). Returns the rows copied from saas_db per source table."""
+    from saas_ops import contract, db, quality
 
     db.run_sql_file(wh, "churn/10_raw_tables.sql")
     with wh.cursor() as cur, cur.copy("COPY churn_obs_dates (t) FROM STDIN") as copy:
         for t in sorted(set(dates)):
             copy.write_row((t,))
-    params = {"first_t": min(dates), "last_t": max(dates), "horizon": horizon, "label_until": label_until}
+    params = {"first_t": min(dates), "last_t": max(dates), "horizon": horizon, "label_until": label_until,
+              **quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema, output_schema=schema,
+                                   run_id=run_id, dag_id=dag_id)}
     columns = contract.source_columns(src, source_schema)
     copied = {table: db.copy_query_rows(src, wh, query, table, params, schema=source_schema,
                                         **columns[source_table])
@@ -185,7 +189,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
     import sklearn
     from threadpoolctl import threadpool_limits
 
-    from saas_ops import churn_model, config, db
+    from saas_ops import churn_model, config, db, quality
     from saas_ops.db import compose
 
     horizon, months = config.setting("CHURN_HORIZON_DAYS"), config.setting("CHURN_TRAINING_MONTHS")
@@ -206,9 +210,10 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
             raise NotReady(f"only {len(training_dates)} training dates before {evaluation_dates[0]}: churn_train needs "
                            f"at least {eval_weeks + 4} weeks of history plus {horizon} days")
         build_features(src, wh, dates, schema=schema, source_schema=source_schema, horizon=horizon,
-                       label_until=label_until)
+                       label_until=label_until, run_id=run_id, dag_id=TRAIN_DAG_ID)
         rows = read_features(wh)
         champion = champion_record(wh, schema)
+        left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=TRAIN_DAG_ID)
     train_rows = rows[rows["t"].isin(training_dates)]
     eval_rows = rows[rows["t"].isin(evaluation_dates)]
     with threadpool_limits(config.setting("CHURN_THREADS")):
@@ -245,7 +250,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
              "champion" if promote else "challenger", decision, evaluation_dates[0], evaluation_dates[-1], horizon,
              record.sha256, record.sklearn_version, record.artifact_uri.replace("model.pkl", "model_card.md")))
     return {"model_version": version, "status": "champion" if promote else "challenger", "decision": decision,
-            "retrained": True, "run_id": run_id,
+            "retrained": True, "run_id": run_id, "left_out": left_out,
             "metrics": {k: metrics[k] for k in ("chosen", "auc", "pr_auc", "lift_top_decile", "brier", "base_rate",
                                                 "calibration_error")},
             "logistic_auc": metrics["logistic"]["auc"], "gradient_boosting_auc": metrics["gradient_boosting"]["auc"],
@@ -265,7 +270,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     from psycopg.types.json import Jsonb
     from threadpoolctl import threadpool_limits
 
-    from saas_ops import churn_model, config, db, windows
+    from saas_ops import churn_model, config, db, quality, windows
     from saas_ops.db import compose
 
     with db.warehouse() as wh:
@@ -281,7 +286,8 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     with db.source() as src, db.warehouse() as wh:
         t = day + dt.timedelta(days=1)
         build_features(src, wh, [t], schema=schema, source_schema=source_schema,
-                       horizon=config.setting("CHURN_HORIZON_DAYS"), label_until=day)
+                       horizon=config.setting("CHURN_HORIZON_DAYS"), label_until=day, run_id=run_id,
+                       dag_id=SCORE_DAG_ID)
         rows = read_features(wh)
         x = churn_model.features_frame(rows)
         with threadpool_limits(config.setting("CHURN_THREADS")):
@@ -301,11 +307,13 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
                        for s, impact in drivers[i]]
                 copy.write_row((day, row["customer_id"], record.version, round(float(p[i]), 6), bands[i], Jsonb(top),
                                 int(health[i]), int(row["mrr_cents"])))
+        left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=SCORE_DAG_ID)
         scored_through = windows.read_watermark(wh, schema, "churn_scores")
         if scored_through is None or day >= scored_through:  # rescoring an older day keeps the newest
             windows.advance_watermark(wh, schema, ("churn_scores",), SCORE_DAG_ID, day, run_id)
     counts = {band: int((bands == band).sum()) for band in ("high", "medium", "low")} if len(records) else {}
-    return {"day": day.isoformat(), "model_version": record.version, "accounts": len(records), "bands": counts}
+    return {"day": day.isoformat(), "model_version": record.version, "accounts": len(records), "bands": counts,
+            "left_out": left_out}
 
 
 # --------------------------------------------------------------------------------------- tasks
@@ -320,6 +328,7 @@ def train_churn_model(**context: Any) -> dict[str, Any]:
 
     result = train_model(closing_day(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
                          source_schema=config.schema_name("SOURCE_SCHEMA"))
+    announce_left_out(result.get("left_out", {}), dag_id=TRAIN_DAG_ID, run_id=context["run_id"])
     if not result["retrained"]:
         print(f"{result['model_version']} was already trained for this day ({result['status']}): {result['decision']}")
         return result
@@ -346,6 +355,7 @@ def score_churn(**context: Any) -> dict[str, Any]:
     summary = score_accounts(closing_day(context), schema=config.schema_name("OUTPUT_SCHEMA"),
                              source_schema=config.schema_name("SOURCE_SCHEMA"),
                              reporting_currency=config.setting("REPORTING_CURRENCY"), run_id=context["run_id"])
+    announce_left_out(summary.get("left_out", {}), dag_id=SCORE_DAG_ID, run_id=context["run_id"])
     if "skipped" in summary:
         print(f"NOT SCORED: {summary['skipped']}")
         return summary
@@ -380,6 +390,17 @@ def churn_risk_alerts(summary: dict[str, Any]) -> list[str]:
                                f"{alerts.money(total, currency)} MRR at risk", details=lines)
     alerts.dispatch(alert)
     return [alert.title]
+
+
+def announce_left_out(counts: dict[str, int], *, dag_id: str, run_id: str) -> None:
+    """One Slack line for the source rows this run newly found breaking the contract."""
+    from saas_ops import alerts, config, quality
+
+    alert = quality.alert(counts, dag_id=dag_id, run_id=run_id, schema=config.schema_name("OUTPUT_SCHEMA"),
+                          left_out_of="the churn signals")
+    if alert:
+        print(alert.title)
+        alerts.dispatch(alert)
 
 
 def _customer_names(customer_ids: list[str]) -> dict[str, str]:

@@ -131,7 +131,7 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
           reporting_currency: str) -> dict[str, Any]:
     """Brings every output up to date through the closing day (see the module docstring); returns what it did,
     with the window it wrote for check_mrr_bridge."""
-    from saas_ops import db
+    from saas_ops import db, quality
 
     with db.source() as src, db.warehouse() as wh:
         last_built = windows.read_watermark(wh, output_schema, "mrr_daily")
@@ -165,18 +165,10 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
             "window": Window(p["written_from"], day, p["first_new_day"] if p["first_new_day"] <= day else None,
                              full_refresh).to_xcom(),
             "rows_read": p["rows_read"], "days": (day - p["written_from"]).days + 1,
-            "issues": new_issue_counts(wh, output_schema, run_id),
+            "issues": quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID),
             "restated": restatement(wh, p)}
         wh.commit()
     return summary
-
-
-def new_issue_counts(wh: psycopg.Connection, schema: str, run_id: str) -> dict[str, int]:
-    """Per source table, the rows this run found breaking the contract that no earlier run had reported."""
-    from saas_ops import db
-
-    return dict(db.fetch_sql_file(wh, "data_quality/new_issues.sql", {"run_id": run_id, "dag_id": DAG_ID},
-                                  schema=schema))
 
 
 def restatement(wh: psycopg.Connection, p: dict[str, Any]) -> dict[str, Any] | None:
@@ -226,15 +218,10 @@ def build_mrr(**context: Any) -> dict[str, Any]:
 def build_alerts(summary: dict[str, Any], *, schema: str, run_id: str, currency: str) -> list[Any]:
     """The Slack lines a build sends: source rows that broke the contract (those no earlier run reported), and
     what a restatement changed in the figures already written."""
+    from saas_ops import quality
     from saas_ops.alerts import Alert, money
 
-    out = []
-    if summary["issues"]:
-        counts = ", ".join(f"{table} {n}" for table, n in summary["issues"].items())
-        out.append(Alert(kind="data_quality", severity="P2", dag_id=DAG_ID, run_id=run_id,
-                         title=f"{DAG_ID}: {sum(summary['issues'].values())} source row(s) broke the contract and "
-                               f"were left out of MRR ({counts})",
-                         details=[f"See: SELECT * FROM {schema}.data_quality_issues WHERE run_id = '{run_id}'"]))
+    out = [quality.alert(summary["issues"], dag_id=DAG_ID, run_id=run_id, schema=schema, left_out_of="MRR")]
     restated = summary.get("restated")
     if restated:
         changed = [(month, cents) for month, cents in restated["months"] if cents]
@@ -251,7 +238,7 @@ def build_alerts(summary: dict[str, Any], *, schema: str, run_id: str, currency:
                                   for month, cents in changed[-12:]]
                          + ["The source changed after these figures were written (a late, corrected or deleted "
                             "row or rate); they now say what it says."]))
-    return out
+    return [alert for alert in out if alert]
 
 
 @task(retries=0, outlets=[assets.MRR])

@@ -52,7 +52,8 @@ def test_daily_runs_a_dau_drop_alert_once_and_the_asset(databases, warehouse, re
     assert warehouse.execute("SELECT count(*), min(day), max(day) FROM saas_ops.engagement_daily").fetchone() == \
         (35, dt.date(2026, 1, 1), dt.date(2026, 2, 4))
     texts = receivers["slack"].texts()
-    assert len(texts) == 1 and "saas_engagement: 1 event(s) broke the contract and were left out" in texts[0], texts
+    assert len(texts) == 1 and ("saas_engagement: 1 source row(s) broke the contract and were left out of "
+                                "engagement (events 1)") in texts[0], texts
     assert asset_events() == before + 1
 
     assert saas_engagement().test(logical_date=at("2026-02-06")).state == "success"  # closes 02-05

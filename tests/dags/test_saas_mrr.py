@@ -50,11 +50,12 @@ def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehous
     (run_id,) = warehouse.execute("SELECT DISTINCT run_id FROM saas_ops.data_quality_issues").fetchone()
     assert f"See: SELECT * FROM saas_ops.data_quality_issues WHERE run_id = '{run_id}'" in texts[0]
 
-    # Next run closes 02-03: I's cancellation takes 80.00 of 732.53 (10.9%), 224× January's daily churn mean.
+    # Next run closes 02-03: I's cancellation takes 80.00 of 732.53 (10.9%), 224× January's daily churn mean. The
+    # source did not change: its bad rows are not read, nor announced, again.
     assert saas_mrr().test(logical_date=at("2026-02-04")).state == "success"
     texts = receivers["slack"].texts()
-    assert len(texts) == 3, texts
-    alert = texts[2]
+    assert len(texts) == 2, texts
+    alert = texts[1]
     assert alert.startswith(":chart_with_downwards_trend: [P2] saas_mrr: MRR fell 10.9% and churn 224.0× its "
                             "28-day mean on 2026-02-03")
     for line in ("• MRR 652.53 USD on 2026-02-03, -80.00 USD from the day before",
@@ -65,11 +66,13 @@ def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehous
     assert warehouse.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'mrr_monthly'"
                              ).fetchone() == (dt.date(2026, 2, 3),)
 
-    # A full refresh by hand rebuilds the same rows and does not send the 02-03 alert again.
+    # A full refresh by hand rebuilds the same rows, lists the 7 bad rows again for its run, and sends neither the
+    # 02-03 alert nor the data-quality line again (no row is new).
     before = warehouse.execute("SELECT * FROM saas_ops.mrr_daily ORDER BY day").fetchall()
     assert saas_mrr().test(logical_date=at("2026-02-04") + dt.timedelta(hours=5), run_conf={"full_refresh": True}
                     ).state == "success"
     assert warehouse.execute("SELECT * FROM saas_ops.mrr_daily ORDER BY day").fetchall() == before
-    texts = receivers["slack"].texts()
-    assert len(texts) == 4 and texts[3].startswith(":warning: [P2] saas_mrr: 7 source row(s)"), texts
+    assert warehouse.execute("SELECT count(DISTINCT run_id), count(*) FROM saas_ops.data_quality_issues"
+                             ).fetchone() == (2, 14)
+    assert len(receivers["slack"].texts()) == 2
     assert mrr_asset_events() - events_before == 3

@@ -2,4 +2,5 @@
 -- email goes to the account's first user).
 SELECT user_id, customer_id, email, {name}, created_at, coalesce(email_opt_out, false)
 FROM {schema}.users
-WHERE user_id = ANY(%(user_ids)s) OR customer_id = ANY(%(customer_ids)s)
+WHERE (user_id = ANY(%(user_ids)s) OR customer_id = ANY(%(customer_ids)s))
+  AND user_id <> ALL(%(quarantined_user_ids)s::text[])
