@@ -7,6 +7,8 @@ after loading as autovacuum keeps a database in use (and as the spine finds it):
   previous one, when autovacuum has long processed what it wrote; here it comes seconds after a build that
   wrote ten million rows, so the benchmark first runs VACUUM ANALYZE (untimed) to measure the steady state
   and not autovacuum's catch-up beside it;
+- a day with 1,000 customers restated: one period of each of 1,000 customers picked across history gets a price
+  10% higher (a billing sync's correction), then the next day's run, which restates them;
 - baseline: a straightforward month-spine query of the kind people write by hand (every customer × every
   month, joined to the periods in force at the month end and to that day's rate, then lag() for the
   movements), run in the same process on the same data.
@@ -64,6 +66,17 @@ SELECT customer_id, month, mrr, previous,
 FROM lagged WHERE mrr > 0 OR previous > 0
 """
 
+# One period of each of 1,000 customers picked at random across history: its price corrected by 10%.
+CORRECTION_SQL = """
+UPDATE app.subscription_periods p SET amount_cents = round(p.amount_cents * 1.1) + 1
+FROM (SELECT DISTINCT ON (customer_id) ctid AS row_id
+      FROM app.subscription_periods
+      WHERE status = 'active'
+        AND customer_id IN (SELECT customer_id FROM app.customers ORDER BY md5(customer_id) LIMIT 1000)
+      ORDER BY customer_id, md5(subscription_id || valid_from::text)) picked
+WHERE p.ctid = picked.row_id
+"""
+
 COMPARE_SQL = """
 SELECT
   (SELECT count(*) FROM (SELECT month, customer_id, mrr, movement FROM spine
@@ -81,8 +94,8 @@ def main() -> None:
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
     import saas_ops.mrr  # noqa: F401  Airflow's own import (about 5 s) is not part of a build: a task has it done
     try:
-        print(f"{'customers':>10} {'periods':>10} {'full build s':>13} {'1 day s':>8} {'spine s':>8} "
-              f"{'full/spine':>11} {'day/spine':>10} {'rows differing':>15}")
+        print(f"{'customers':>10} {'periods':>10} {'full build s':>13} {'1 day s':>8} {'restating day s':>16} "
+              f"{'spine s':>8} {'full/spine':>11} {'day/spine':>10} {'restating/spine':>16} {'rows differing':>15}")
         for customers in sizes:
             dsn = server.create_database(f"bench_mrr_{customers}", drop_first=True)
             _point_airflow_at(dsn)
@@ -100,8 +113,11 @@ def main() -> None:
                     cur.execute(SPINE_SQL, {"end": END})
                 spine = time.perf_counter() - t
                 only_spine, only_ours, ours = conn.execute(COMPARE_SQL).fetchone()
-            print(f"{customers:>10,} {counts['subscription_periods']:>10,} {full:>13.1f} {day:>8.2f} {spine:>8.1f} "
-                  f"{full / spine:>11.2f} {day / spine:>10.3f} {only_spine + only_ours:>9,} of {ours:,}", flush=True)
+                conn.execute(CORRECTION_SQL)
+            restating = _run(END + dt.timedelta(days=1))
+            print(f"{customers:>10,} {counts['subscription_periods']:>10,} {full:>13.1f} {day:>8.2f} {restating:>16.2f} "
+                  f"{spine:>8.1f} {full / spine:>11.2f} {day / spine:>10.3f} {restating / spine:>16.3f} "
+                  f"{only_spine + only_ours:>9,} of {ours:,}", flush=True)
     finally:
         devdb.discard(folder)
 
