@@ -115,8 +115,9 @@ def main() -> None:
                 only_spine, only_ours, ours = conn.execute(COMPARE_SQL).fetchone()
                 conn.execute(CORRECTION_SQL)
             restating = _run(END + dt.timedelta(days=1))
-            print(f"{customers:>10,} {counts['subscription_periods']:>10,} {full:>13.1f} {day:>8.2f} {restating:>16.2f} "
-                  f"{spine:>8.1f} {full / spine:>11.2f} {day / spine:>10.3f} {restating / spine:>16.3f} "
+            print(f"{customers:>10,} {counts['subscription_periods']:>10,} {full:>13.1f} {day:>8.2f} "
+                  f"{restating:>16.2f} {spine:>8.1f} {full / spine:>11.2f} {day / spine:>10.3f} "
+                  f"{restating / spine:>16.3f} "
                   f"{only_spine + only_ours:>9,} of {ours:,}", flush=True)
     finally:
         devdb.discard(folder)

@@ -233,6 +233,41 @@ def test_the_dags_train_score_and_send_one_digest(demo, receivers):
     assert f"({top}):" in texts[0].splitlines()[2]
 
 
+def test_duplicated_tickets_and_attempts_are_left_out_of_the_signals(demo):
+    """Through views over the demo data that repeat one ticket and one failed payment attempt of an account (same
+    ticket_id, same attempt_id: which row is right?): both copies are left out, so that account has one ticket
+    and one failed payment fewer in 90 days than on the tables themselves; every other account is unchanged; both
+    keys are listed in data_quality_issues with the reason."""
+    t = END - dt.timedelta(days=30)
+    with psycopg.connect(demo["app"]) as conn:
+        ticket, customer = conn.execute(
+            "SELECT k.ticket_id, k.customer_id FROM app.support_tickets k JOIN app.payment_attempts a USING "
+            "(customer_id) WHERE k.created_at >= %s::date - 25 AND k.created_at < %s AND a.status = 'failed' "
+            "AND a.attempted_at >= %s::date - 25 AND a.attempted_at < %s ORDER BY 1 LIMIT 1", (t, t, t, t)).fetchone()
+        attempt = conn.execute("SELECT attempt_id FROM app.payment_attempts WHERE customer_id = %s AND status = "
+                               "'failed' AND attempted_at >= %s::date - 25 AND attempted_at < %s ORDER BY 1 LIMIT 1",
+                               (customer, t, t)).fetchone()[0]
+        conn.execute("DROP SCHEMA IF EXISTS churn_dups CASCADE; CREATE SCHEMA churn_dups")
+        for table in ("customers", "users", "subscription_periods", "invoices", "payment_attempts", "events",
+                      "support_tickets", "fx_rates"):
+            key = {"support_tickets": ("ticket_id", ticket), "payment_attempts": ("attempt_id", attempt)}.get(table)
+            repeat = f" UNION ALL SELECT * FROM app.{table} WHERE {key[0]} = '{key[1]}'" if key else ""
+            conn.execute(f"CREATE VIEW churn_dups.{table} AS SELECT * FROM app.{table}{repeat}")
+    plain = features_at(t).set_index("customer_id")
+    with db.source() as src, db.warehouse() as wh:
+        churn.build_features(src, wh, [t], schema="saas_ops", source_schema="churn_dups", horizon=30, label_until=END,
+                             run_id="test:dups", dag_id=churn.SCORE_DAG_ID)
+        dups = churn.read_features(wh).set_index("customer_id")
+        issues = wh.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
+                            "WHERE run_id = 'test:dups' ORDER BY 1").fetchall()
+    assert issues == [("payment_attempts", attempt, "2 rows hold this attempt_id: all are left out"),
+                      ("support_tickets", ticket, "2 rows hold this ticket_id: all are left out")]
+    for signal in ("tickets_30d", "tickets_90d", "failed_payments_30d", "failed_payments_90d"):
+        assert dups.loc[customer, signal] == plain.loc[customer, signal] - 1, signal
+    others = [c for c in plain.index if c != customer]
+    pd.testing.assert_frame_equal(dups.loc[others], plain.loc[others])
+
+
 def test_features_do_not_see_the_future(demo):
     """Everything that happens from t on (activity, tickets, payments, a cancellation, an invoice paid,
     a ticket answered) leaves the features at t unchanged; the same kind of change before t moves them."""

@@ -9,8 +9,8 @@ what the stored state said for the restated customers is taken out, what the sou
 the new days are added. One warehouse transaction; a failed run changes nothing. The SQL is include/sql/mrr/,
 run in the order of STEPS.
 
-The watermark moves only after check_bridge.sql found every written day and month consistent, so a run whose
-check failed is recomputed by the next one.
+The watermark moves only after check_bridge.sql found every written day and month consistent; the next run
+writes the days after the watermark again.
 """
 
 from __future__ import annotations
@@ -40,72 +40,70 @@ TOP_ACCOUNTS = 5
 # --------------------------------------------------------------------------------------- the build
 
 
-def read_fingerprints(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+def read_fingerprints(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
     """saas_db: each bucket's fingerprint, and the first day any period starts (where the series begins)."""
     from saas_ops.db import copy_query_rows
 
     copy_query_rows(src, wh, "mrr/extract_fingerprint_buckets.sql", "mrr_source_buckets_now (bucket, fingerprint, "
-                    "first_day)", p, schema=p["source_schema"])
-    p["earliest"] = wh.execute("SELECT min(first_day) FROM mrr_source_buckets_now").fetchone()[0]
+                    "first_day)", params, schema=params["source_schema"])
+    params["earliest"] = wh.execute("SELECT min(first_day) FROM mrr_source_buckets_now").fetchone()[0]
 
 
-def read_bucket_customers(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+def read_bucket_customers(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
     """saas_db: the fingerprint of each customer of the buckets that moved."""
     from saas_ops.db import copy_query_rows
 
-    every = p["last_built"] is None  # a first build or a full refresh: every bucket moved
+    every = params["last_built"] is None  # a first build or a full refresh: every bucket moved
     buckets = [] if every else [b for (b,) in wh.execute("SELECT bucket FROM mrr_changed_buckets").fetchall()]
     copy_query_rows(src, wh, "mrr/extract_fingerprints.sql", "mrr_source_fingerprints_now (customer_id, bucket, "
-                    "fingerprint)", {"every_bucket": every, "buckets": buckets}, schema=p["source_schema"])
+                    "fingerprint)", {"every_bucket": every, "buckets": buckets}, schema=params["source_schema"])
 
 
-def read_changed_rows(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+def read_changed_rows(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
     """saas_db: every row of the customers whose fingerprint moved, and every rate."""
     from saas_ops.db import copy_query_rows
 
     changed = [c for (c,) in wh.execute("SELECT customer_id FROM mrr_changed_customers").fetchall()]
-    every = p["last_built"] is None  # a first build or a full refresh: every customer changed
-    p["rows_read"] = {
+    every = params["last_built"] is None  # a first build or a full refresh: every customer changed
+    params["rows_read"] = {
         "subscription_periods": copy_query_rows(
             src, wh, "mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
             "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)",
-            {"every_customer": every, "customer_ids": [] if every else changed}, schema=p["source_schema"]),
+            {"every_customer": every, "customer_ids": [] if every else changed}, schema=params["source_schema"]),
         "fx_rates": copy_query_rows(src, wh, "mrr/extract_fx.sql", "mrr_raw_fx (rate_date, currency, "
-                                    "rate_to_reporting)", p, schema=p["source_schema"])}
+                                    "rate_to_reporting)", params, schema=params["source_schema"])}
 
 
-def plan_days(src: psycopg.Connection, wh: psycopg.Connection, p: dict[str, Any]) -> None:
+def plan_days(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
     """The days this run writes: from the first restated day or the first new day, whichever comes first (and
     from the first day of the series when rows before it arrived), through E."""
     from saas_ops.db import compose
 
     restated_from, restated = wh.execute("SELECT min(from_day), count(*) FROM mrr_restated").fetchone()
-    first_stored = wh.execute(compose("SELECT min(day) FROM {schema}.mrr_daily", schema=p["schema"])).fetchone()[0]
-    candidates = [p["first_new_day"], restated_from,
-                  p["earliest"] if first_stored is None or p["earliest"] < first_stored else None]
-    p["written_from"] = min(max(d, p["earliest"]) for d in candidates if d is not None)
-    p["restated_customers"] = restated
-    first_new, day = p["first_new_day"], p["day"]
+    first_stored = wh.execute(compose("SELECT min(day) FROM {schema}.mrr_daily", schema=params["schema"])
+                              ).fetchone()[0]
+    first_new, day, earliest = params["first_new_day"], params["day"], params["earliest"]
+    candidates = [first_new, restated_from, earliest if first_stored is None or earliest < first_stored else None]
+    params["written_from"] = min(max(d, earliest) for d in candidates if d is not None)
+    params["restated_customers"] = restated
     # New days that start a month or cross into one write that month's row for every customer.
-    p["whole_month"] = first_new <= day and (first_new.day == 1 or first_new.replace(day=1) != day.replace(day=1))
+    params["whole_month"] = first_new <= day and (first_new.day == 1 or first_new.replace(day=1) != day.replace(day=1))
 
 
-def stored_state(p: dict[str, Any]) -> dict[str, Any]:
+def stored_state(params: dict[str, Any]) -> dict[str, Any]:
     """60_movements.sql over the state the written figures came from: the restated customers, through W."""
-    return {"sign": -1, "to_day": p["last_built"], "others_from": None}
+    return {"sign": -1, "to_day": params["last_built"], "others_from": None}
 
 
-def source_now(p: dict[str, Any]) -> dict[str, Any]:
+def source_now(params: dict[str, Any]) -> dict[str, Any]:
     """60_movements.sql over the source now: the restated customers, and everyone else from the first new day."""
-    return {"sign": 1, "to_day": p["day"], "others_from": p["first_new_day"] if p["first_new_day"] <= p["day"]
-            else None}
+    first_new, day = params["first_new_day"], params["day"]
+    return {"sign": 1, "to_day": day, "others_from": first_new if first_new <= day else None}
 
 
-# The build, in run order: a read from saas_db, or a SQL file of include/sql/mrr/ (with the parameters a pass of
-# 60_movements.sql adds). Every step writes to one warehouse transaction.
+# After the fingerprints are read (build), the build in run order: a read from saas_db, or a SQL file of
+# include/sql/mrr/ (with the parameters a pass of 60_movements.sql adds). All in one warehouse transaction.
 STEPS: tuple[Any, ...] = (
-    "mrr/10_run_tables.sql",
-    read_fingerprints,
     "mrr/20_changed_buckets.sql",
     read_bucket_customers,
     "mrr/25_changed_customers.sql",
@@ -141,46 +139,49 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
             print("no stored source state (outputs built by an earlier version of the pack): a full refresh")
         full_refresh = full_refresh or last_built is None or not remembered
         day = closing_day if full_refresh else max(closing_day, last_built)
-        p: dict[str, Any] = {
+        params: dict[str, Any] = {
             "schema": output_schema, "source_schema": source_schema, "run_id": run_id, "dag_id": DAG_ID,
             "reporting": reporting_currency.upper(), "day": day, "last_built": None if full_refresh else last_built,
             "full_refresh": full_refresh}
         dropped_indexes = windows.begin_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
                                               bulk_tables=BULK_TABLES)
-        for step in STEPS:
-            if callable(step):
-                step(src, wh, p)
-            else:
-                path, pass_params = step if isinstance(step, tuple) else (step, None)
-                db.run_sql_file(wh, path, {**p, **(pass_params(p) if pass_params else {})}, schema=output_schema)
-            if step is read_fingerprints:
-                if p["earliest"] is None or p["earliest"] > day:  # no source rows through the day yet
-                    windows.end_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
-                    wh.commit()
-                    return {"window": Window(None, day, None, full_refresh).to_xcom(), "rows_read": {}, "issues": {},
-                            "days": 0, "restated": None}
-                p["first_new_day"] = p["earliest"] if full_refresh else last_built + dt.timedelta(days=1)
+        db.run_sql_file(wh, "mrr/10_run_tables.sql")
+        read_fingerprints(src, wh, params)
+        if params["earliest"] is not None and params["earliest"] <= day:  # else no source rows through the day yet
+            params["first_new_day"] = params["earliest"] if full_refresh else last_built + dt.timedelta(days=1)
+            for step in STEPS:
+                if callable(step):
+                    step(src, wh, params)
+                else:
+                    path, pass_params = step if isinstance(step, tuple) else (step, None)
+                    db.run_sql_file(wh, path, {**params, **(pass_params(params) if pass_params else {})},
+                                    schema=output_schema)
         windows.end_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
+        if "written_from" not in params:
+            wh.commit()
+            return {"window": Window(None, day, None, full_refresh).to_xcom(), "rows_read": {}, "issues": {},
+                    "days": 0, "restated": None}
+        first_new = params["first_new_day"]
         summary = {
-            "window": Window(p["written_from"], day, p["first_new_day"] if p["first_new_day"] <= day else None,
+            "window": Window(params["written_from"], day, first_new if first_new <= day else None,
                              full_refresh).to_xcom(),
-            "rows_read": p["rows_read"], "days": (day - p["written_from"]).days + 1,
+            "rows_read": params["rows_read"], "days": (day - params["written_from"]).days + 1,
             "issues": quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID),
-            "restated": restatement(wh, p)}
+            "restated": restatement(wh, params)}
         wh.commit()
     return summary
 
 
-def restatement(wh: psycopg.Connection, p: dict[str, Any]) -> dict[str, Any] | None:
+def restatement(wh: psycopg.Connection, params: dict[str, Any]) -> dict[str, Any] | None:
     """What the run changed in the figures already written: how many customers, from which day, and each month's
     change of MRR. None when nothing was restated."""
     from saas_ops import db
 
-    if not p["restated_customers"]:
+    if not params["restated_customers"]:
         return None
-    months = db.fetch_sql_file(wh, "mrr/restated_months.sql", schema=p["schema"])
+    months = db.fetch_sql_file(wh, "mrr/restated_months.sql", schema=params["schema"])
     restated_from = wh.execute("SELECT min(from_day) FROM mrr_restated").fetchone()[0]
-    return {"customers": p["restated_customers"], "from_day": restated_from.isoformat(),
+    return {"customers": params["restated_customers"], "from_day": restated_from.isoformat(),
             "months": [(month.isoformat(), cents) for month, cents in months]}
 
 

@@ -1,8 +1,10 @@
-"""The days a run rebuilds, and the watermarks that remember how far each output is complete.
+"""The days a run rebuilds, the watermarks that remember how far each output is complete, and the frame of a
+build (its session settings, a full refresh's truncation and index rebuild).
 
-Shared by the incremental DAGs (saas_mrr, saas_engagement): a run closing day D rebuilds [S, E], where S is
-the day after the watermark (the earliest source day on the first run or with `full_refresh`) and E is D,
-or the watermark when an older interval is rerun, so the tables stay consistent.
+saas_engagement rebuilds the window [S, E] plan_window gives: S is the day after the watermark (the earliest
+source day on the first run or with `full_refresh`), or earlier when late days are read again; E is D, or the
+watermark when an older interval is rerun. saas_mrr decides its days itself (mrr.build) and reports them as a
+Window for its bridge check.
 """
 
 from __future__ import annotations

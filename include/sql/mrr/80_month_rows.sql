@@ -15,13 +15,22 @@ ALTER TABLE mrr_month_scope ADD PRIMARY KEY (customer_id);
 ANALYZE mrr_month_scope;
 
 -- Their stored rows, from the month before their from month: what the new rows replace (81, 82), and the
--- month end each first new row is compared with. Read by the table's key: the months the scope can reach.
+-- month end each first new row is compared with. Those rewritten for the closing day's month only (a daily
+-- run's many) are read by the two months of the table's key they reach; the others (a restatement's few), month
+-- by month by their key. A full refresh emptied the table.
 CREATE TEMP TABLE mrr_month_stored ON COMMIT DROP AS
 SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month AS replaced
 FROM mrr_month_scope s
 JOIN {schema}.customer_mrr_monthly c ON c.customer_id = s.customer_id
-    AND c.month >= (s.from_month - interval '1 month')::date
-WHERE c.month >= (SELECT min(from_month) - interval '1 month' FROM mrr_month_scope);
+WHERE s.from_month = date_trunc('month', %(day)s::date)
+  AND c.month BETWEEN (date_trunc('month', %(day)s::date) - interval '1 month')::date
+                  AND date_trunc('month', %(day)s::date)::date;
+INSERT INTO mrr_month_stored
+SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month
+FROM mrr_month_scope s
+CROSS JOIN generate_series(s.from_month - interval '1 month', date_trunc('month', %(day)s::date), interval '1 month') m
+JOIN {schema}.customer_mrr_monthly c ON c.month = m::date AND c.customer_id = s.customer_id
+WHERE s.from_month < date_trunc('month', %(day)s::date) AND NOT %(full_refresh)s;
 ANALYZE mrr_month_stored;
 
 -- Each month end from the first month rewritten, with each currency's rate that day (a currency has none

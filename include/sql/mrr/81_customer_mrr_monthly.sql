@@ -1,27 +1,34 @@
 -- customer_mrr_monthly: the rows of mrr_month_scope's customers from their from month on are replaced by
--- mrr_month_rows. A full refresh (an empty table, its key built afterwards: windows.begin_build) inserts them
--- in month order, so that each month's rows sit together on disk (a daily run, mrr_monthly and the bridge check
--- read one month). Otherwise a row that differs is updated in place (the table keeps room on its pages: the
--- update stays on the page and needs no new index entry), a new one inserted, one no longer there deleted.
+-- mrr_month_rows.
+
+-- A restatement's rows of months before the closing day's (few) are deleted and written again, found by the
+-- table's key. A full refresh (an empty table, its key built afterwards: windows.begin_build) writes every
+-- month in month order, so that each month's rows sit together on disk (a daily run, mrr_monthly and the
+-- bridge check read one month).
+DELETE FROM {schema}.customer_mrr_monthly t
+USING mrr_month_stored o
+WHERE o.replaced AND o.month < date_trunc('month', %(day)s::date) AND t.month = o.month
+  AND t.customer_id = o.customer_id;
 INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
 SELECT month, customer_id, mrr_cents, previous_cents, movement
 FROM mrr_month_rows
-WHERE %(full_refresh)s
+WHERE %(full_refresh)s OR month < date_trunc('month', %(day)s::date)
 ORDER BY month;
 
+-- The closing day's month (a daily run's many rows, read by that month of the table's key): a row that differs
+-- is updated in place (the table keeps room on its pages: the update stays on the page and needs no new index
+-- entry), a new one inserted, one no longer there deleted.
 MERGE INTO {schema}.customer_mrr_monthly t
-USING (SELECT * FROM mrr_month_rows WHERE NOT %(full_refresh)s) n
-    -- the month bound lets the join read only the months the scope reaches
-    ON t.month = n.month AND t.customer_id = n.customer_id AND t.month >= (SELECT min(from_month) FROM mrr_month_scope)
+USING (SELECT * FROM mrr_month_rows WHERE NOT %(full_refresh)s AND month = date_trunc('month', %(day)s::date)) n
+    ON t.month = n.month AND t.customer_id = n.customer_id AND t.month = date_trunc('month', %(day)s::date)
 WHEN MATCHED AND (t.mrr_cents, t.previous_mrr_cents, t.movement)
                  IS DISTINCT FROM (n.mrr_cents, n.previous_cents, n.movement) THEN
     UPDATE SET mrr_cents = n.mrr_cents, previous_mrr_cents = n.previous_cents, movement = n.movement
 WHEN NOT MATCHED THEN
     INSERT (month, customer_id, mrr_cents, previous_mrr_cents, movement)
     VALUES (n.month, n.customer_id, n.mrr_cents, n.previous_cents, n.movement);
-
 DELETE FROM {schema}.customer_mrr_monthly t
 USING mrr_month_stored o
-WHERE o.replaced AND t.month = o.month AND t.customer_id = o.customer_id
-  AND t.month >= (SELECT min(from_month) FROM mrr_month_scope)
+WHERE o.replaced AND o.month = date_trunc('month', %(day)s::date) AND t.month = o.month
+  AND t.customer_id = o.customer_id
   AND NOT EXISTS (SELECT 1 FROM mrr_month_rows n WHERE n.month = o.month AND n.customer_id = o.customer_id);
