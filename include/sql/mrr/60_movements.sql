@@ -20,33 +20,36 @@ UNION ALL
 SELECT %(reporting)s, '-infinity'::date;
 ANALYZE mrr_first_rates;
 
--- The customers of the pass, from which day: every restated customer, and everyone else whose MRR can have
--- moved from others_from on (a period starts or ends, or it is billed in a foreign currency); when the new days
--- start a month or cross into one (whole_month), everyone in force then: the new month's rows are all new.
-CREATE TEMP TABLE mrr_pass_scope ON COMMIT DROP AS
-SELECT customer_id, from_day FROM mrr_restated
-UNION ALL
-SELECT DISTINCT p.customer_id, %(others_from)s::date
-FROM {schema}.mrr_paying_periods p
-JOIN mrr_first_rates f USING (currency)
-WHERE %(others_from)s::date IS NOT NULL
-  AND greatest(p.first_day, f.first_rate) <= %(to_day)s::date AND coalesce(p.end_day, 'infinity') >= %(others_from)s::date
-  AND (%(whole_month)s OR greatest(p.first_day, f.first_rate) >= %(others_from)s::date
-       OR p.end_day <= %(to_day)s::date OR p.currency <> %(reporting)s)
-  AND NOT EXISTS (SELECT 1 FROM mrr_restated r WHERE r.customer_id = p.customer_id);
-ALTER TABLE mrr_pass_scope ADD PRIMARY KEY (customer_id);
-ANALYZE mrr_pass_scope;
-
--- Their periods, each from its currency's first rate; open periods end the day after to_day.
+-- The periods of the pass, each from its currency's first rate (open ones end the day after to_day), with their
+-- customer's from_day: every period of a restated customer, and of everyone else whose MRR can have moved from
+-- others_from on (a period starts or ends, or one is billed in a foreign currency); when the new days start a
+-- month or cross into one (whole_month), of everyone in force then: the new month's rows are all new.
 CREATE TEMP TABLE mrr_pass_periods ON COMMIT DROP AS
-SELECT *
-FROM (SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, greatest(p.first_day, f.first_rate) AS first_day,
-             least(coalesce(p.end_day, 'infinity'), %(to_day)s::date + 1) AS end_day, s.from_day
-      FROM mrr_pass_scope s
-      JOIN {schema}.mrr_paying_periods p USING (customer_id)
-      JOIN mrr_first_rates f USING (currency)) c
-WHERE first_day < end_day AND first_day <= %(to_day)s::date AND end_day >= from_day;
+SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day, from_day
+FROM (
+    SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, greatest(p.first_day, f.first_rate) AS first_day,
+           least(coalesce(p.end_day, 'infinity'), %(to_day)s::date + 1) AS end_day,
+           coalesce(r.from_day, %(others_from)s::date) AS from_day,
+           r.customer_id IS NOT NULL
+           OR bool_or(%(whole_month)s OR greatest(p.first_day, f.first_rate) >= %(others_from)s::date
+                      OR p.end_day <= %(to_day)s::date OR p.currency <> %(reporting)s)
+              OVER (PARTITION BY p.customer_id) AS moves
+    FROM {schema}.mrr_paying_periods p
+    JOIN mrr_first_rates f USING (currency)
+    LEFT JOIN mrr_restated r USING (customer_id)
+    WHERE coalesce(p.end_day, 'infinity') >= coalesce(r.from_day, %(others_from)s::date)  -- in force from then on
+      AND greatest(p.first_day, f.first_rate) <= %(to_day)s::date
+      AND (r.customer_id IS NOT NULL OR %(others_from)s::date IS NOT NULL)
+) c
+WHERE moves AND first_day < end_day;
 ANALYZE mrr_pass_periods;
+
+-- Its customers: those of its periods, and the restated ones that have none left.
+CREATE TEMP TABLE mrr_pass_scope ON COMMIT DROP AS
+SELECT DISTINCT customer_id, from_day FROM mrr_pass_periods
+UNION
+SELECT customer_id, from_day FROM mrr_restated;
+ANALYZE mrr_pass_scope;
 
 -- The rate in force on each day of the pass, from the day before its first from_day (the latest rate on or
 -- before the day); 1 for the reporting currency.

@@ -16,14 +16,16 @@ ANALYZE mrr_month_scope;
 
 -- Their stored rows, from the month before their from month: what the new rows replace (81, 82), and the
 -- month end each first new row is compared with. Those rewritten for the closing day's month only (a daily
--- run's many) are read by the two months of the table's key they reach; the others (a restatement's few), month
--- by month by their key. A full refresh emptied the table.
+-- run's many) are read by the months of the table's key they reach: that month, and the month before only when
+-- the new days start the month (otherwise its rows carry the month end before as previous_mrr_cents); the
+-- others (a restatement's few), month by month by their key. A full refresh emptied the table.
 CREATE TEMP TABLE mrr_month_stored ON COMMIT DROP AS
 SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month AS replaced
 FROM mrr_month_scope s
 JOIN {schema}.customer_mrr_monthly c ON c.customer_id = s.customer_id
 WHERE s.from_month = date_trunc('month', %(day)s::date)
-  AND c.month BETWEEN (date_trunc('month', %(day)s::date) - interval '1 month')::date
+  AND c.month BETWEEN (date_trunc('month', %(day)s::date)
+                       - CASE WHEN %(whole_month)s THEN interval '1 month' ELSE interval '0' END)::date
                   AND date_trunc('month', %(day)s::date)::date;
 INSERT INTO mrr_month_stored
 SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month
@@ -98,20 +100,23 @@ WHERE (month + interval '1 month')::date IS DISTINCT FROM following
   AND (month + interval '1 month')::date <= %(day)s::date;
 
 -- The customers rewritten for the closing day's month only (a daily run: everyone whose MRR moved since the
--- day before), by one join: its MRR at the closing day against the month end before, as stored.
+-- day before), by one join: its MRR at the closing day against the month end before, as stored (the row of the
+-- month before, or the previous_mrr_cents of the month's own row).
 INSERT INTO mrr_month_rows (customer_id, month, mrr_cents, previous_cents, movement)
 SELECT customer_id, from_month, mrr_cents, previous_cents,
        {schema}.mrr_movement(previous_cents, mrr_cents, paid_before OR previous_cents > 0)
 FROM (
     SELECT s.customer_id, s.from_month, s.paid_before, coalesce(v.mrr_cents, 0) AS mrr_cents,
-           coalesce(b.mrr_cents, 0) AS previous_cents
+           coalesce(before.mrr_cents, this.previous_mrr_cents, 0) AS previous_cents
     FROM mrr_month_scope s
     LEFT JOIN (SELECT p.customer_id, sum(round(p.mrr_num * m.rate / p.mrr_den))::bigint AS mrr_cents
                FROM mrr_pass_periods p
                JOIN mrr_month_ends m ON m.currency = p.currency AND m.month_end = %(day)s::date
                                     AND p.first_day <= m.month_end AND m.month_end < p.end_day
                GROUP BY p.customer_id) v USING (customer_id)
-    LEFT JOIN mrr_month_stored b ON b.customer_id = s.customer_id AND NOT b.replaced
+    LEFT JOIN mrr_month_stored before ON before.customer_id = s.customer_id AND NOT before.replaced
+    LEFT JOIN mrr_month_stored this ON this.customer_id = s.customer_id AND this.replaced
     WHERE s.from_month = date_trunc('month', %(day)s::date)
 ) r
 WHERE mrr_cents > 0 OR previous_cents > 0;
+ANALYZE mrr_month_rows;

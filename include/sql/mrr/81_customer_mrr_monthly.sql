@@ -1,23 +1,27 @@
 -- customer_mrr_monthly: the rows of mrr_month_scope's customers from their from month on are replaced by
 -- mrr_month_rows.
 
--- A restatement's rows of months before the closing day's (few) are deleted and written again, found by the
--- table's key. A full refresh (an empty table, its key built afterwards: windows.begin_build) writes every
--- month in month order, so that each month's rows sit together on disk (a daily run, mrr_monthly and the
--- bridge check read one month).
+-- Deleted, found by the table's key: a restatement's rows of months before the closing day's (few: written again
+-- below), and any other row no longer there.
 DELETE FROM {schema}.customer_mrr_monthly t
-USING mrr_month_stored o
-WHERE o.replaced AND o.month < date_trunc('month', %(day)s::date) AND t.month = o.month
-  AND t.customer_id = o.customer_id;
+USING (SELECT o.month, o.customer_id
+       FROM mrr_month_stored o
+       WHERE o.replaced AND (o.month < date_trunc('month', %(day)s::date)
+                             OR NOT EXISTS (SELECT 1 FROM mrr_month_rows n
+                                            WHERE n.month = o.month AND n.customer_id = o.customer_id))) gone
+WHERE t.month = gone.month AND t.customer_id = gone.customer_id;
+
+-- Written: those rows of earlier months; on a full refresh (an empty table, its key built afterwards:
+-- windows.begin_build) every row, in month order, so that each month's rows sit together on disk (a daily run,
+-- mrr_monthly and the bridge check read one month).
 INSERT INTO {schema}.customer_mrr_monthly (month, customer_id, mrr_cents, previous_mrr_cents, movement)
 SELECT month, customer_id, mrr_cents, previous_cents, movement
 FROM mrr_month_rows
 WHERE %(full_refresh)s OR month < date_trunc('month', %(day)s::date)
 ORDER BY month;
 
--- The closing day's month (a daily run's many rows, read by that month of the table's key): a row that differs
--- is updated in place (the table keeps room on its pages: the update stays on the page and needs no new index
--- entry), a new one inserted, one no longer there deleted.
+-- The closing day's month (a daily run's many rows): a row that differs is updated in place (the table keeps
+-- room on its pages: the update stays on the page and needs no new index entry), a new one inserted.
 MERGE INTO {schema}.customer_mrr_monthly t
 USING (SELECT * FROM mrr_month_rows WHERE NOT %(full_refresh)s AND month = date_trunc('month', %(day)s::date)) n
     ON t.month = n.month AND t.customer_id = n.customer_id AND t.month = date_trunc('month', %(day)s::date)
@@ -27,8 +31,3 @@ WHEN MATCHED AND (t.mrr_cents, t.previous_mrr_cents, t.movement)
 WHEN NOT MATCHED THEN
     INSERT (month, customer_id, mrr_cents, previous_mrr_cents, movement)
     VALUES (n.month, n.customer_id, n.mrr_cents, n.previous_cents, n.movement);
-DELETE FROM {schema}.customer_mrr_monthly t
-USING mrr_month_stored o
-WHERE o.replaced AND o.month = date_trunc('month', %(day)s::date) AND t.month = o.month
-  AND t.customer_id = o.customer_id
-  AND NOT EXISTS (SELECT 1 FROM mrr_month_rows n WHERE n.month = o.month AND n.customer_id = o.customer_id);
