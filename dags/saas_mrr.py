@@ -10,10 +10,13 @@ Daily at 02:00 UTC; a run closes the day before its logical date. It brings thes
 - `mrr_monthly`: the month's MRR, ARR, ARPA, movements, net new MRR, logo churn, gross MRR churn, NRR, GRR;
 - `customer_mrr_changes`: the accounts behind each day's movements.
 
-Then it checks the bridge (start + new + reactivation + expansion − contraction − churn = end) for every
-day and month it wrote, moves the watermark, publishes the `saas_ops.mrr` asset, and alerts Slack when MRR
-fell more than `MRR_DROP_ALERT` in a day or churn spiked over `CHURN_SPIKE_FACTOR` × its 28-day mean.
-Source rows that break the contract are left out and listed in `saas_ops.data_quality_issues`.
+Every run also finds what changed in `subscription_periods` and `fx_rates` since the figures were written,
+anywhere in history (a late row, a retroactive end, a correction, a deletion, a late rate), and restates the
+days and months it affects; a Slack line says which. Then it checks the bridge (start + new + reactivation +
+expansion − contraction − churn = end) for every day and month it wrote, moves the watermark, publishes the
+`saas_ops.mrr` asset, and alerts Slack when MRR fell more than `MRR_DROP_ALERT` in a day or churn spiked over
+`CHURN_SPIKE_FACTOR` × its 28-day mean. Source rows that break the contract are left out and listed in
+`saas_ops.data_quality_issues`.
 
 Trigger with **full_refresh** to rebuild everything from the earliest subscription period. Lateness is
 watched by `ops_watchdog` (the watermark), not by a DeadlineAlert: in Airflow 3.3.2 a DAG with one cannot be
