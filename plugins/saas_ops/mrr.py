@@ -132,6 +132,10 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
     from saas_ops import db, quality
 
     with db.source() as src, db.warehouse() as wh:
+        windows.prepare_session(wh)
+        # One build per schema at a time: a run takes out what the stored state said, and two at once would take
+        # it out twice. Released when the transaction ends.
+        wh.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"saas_ops.mrr_build:{output_schema}",))
         last_built = windows.read_watermark(wh, output_schema, "mrr_daily")
         remembered = wh.execute(db.compose("SELECT EXISTS (SELECT 1 FROM {schema}.mrr_source_fingerprints)",
                                            schema=output_schema)).fetchone()[0]
