@@ -50,16 +50,17 @@ def test_window_planning():
     # First run and full refresh: from the earliest source day.
     assert windows.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
         windows.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
-    # Daily run: the day after the watermark, and the late days before the closing day.
+    # Daily run: the day after the watermark; the late days before the closing day are read again.
     assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False) == \
         windows.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False)
     assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3) == \
-        windows.Window(d("2026-03-28"), d("2026-03-31"), d("2026-03-31"), False)
-    # ... but never before the first day built, and from rebuild_from when asked.
+        windows.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False, read_from=d("2026-03-28"))
+    # ... but never before the first day built; rebuilt from rebuild_from when asked.
     assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
-                               first_built_day=d("2026-03-29")).start == d("2026-03-29")
+                               first_built_day=d("2026-03-29")).read_from == d("2026-03-29")
     assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
-                               rebuild_from=d("2026-02-01")).start == d("2026-02-01")
+                               rebuild_from=d("2026-02-01")) == \
+        windows.Window(d("2026-02-01"), d("2026-03-31"), d("2026-03-31"), False)
     # Rerun of an older interval: from its day through the watermark, and no day is new.
     assert windows.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
         windows.Window(d("2026-03-10"), d("2026-03-31"), None, False)

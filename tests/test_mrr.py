@@ -456,30 +456,31 @@ RESTATE_PERIODS = [period("p", "P", 10000, "2025-06-01"), period("q", "Q", 5000,
 RESTATE_FX = [("2025-09-01", "EUR", "1.10"), ("2026-01-05", "EUR", "1.20")]
 
 
-def late_period(conn: psycopg.Connection) -> None:
+def late_period(dsn: str) -> None:
     """S signed up on 01-08 at 30.00; the row arrives after the 01-10 run."""
-    conn.execute("INSERT INTO app.customers (customer_id, name, created_at) VALUES ('S', 'Account S', '2026-01-08Z')")
-    conn.execute("INSERT INTO app.subscription_periods (subscription_id, customer_id, plan_id, status, currency, "
-                 "amount_cents, quantity, billing_interval, interval_count, valid_from) VALUES "
-                 "('s', 'S', 'plan', 'active', 'USD', 3000, 1, 'month', 1, '2026-01-08Z')")
+    scenarios.load(dsn, [period("s", "S", 3000, "2026-01-08")])
 
 
-def retroactive_cancellation(conn: psycopg.Connection) -> None:
+def retroactive_cancellation(dsn: str) -> None:
     """Q's open period learns it ended on 2025-12-20."""
-    conn.execute("UPDATE app.subscription_periods SET valid_to = '2025-12-20Z' WHERE subscription_id = 'q'")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE app.subscription_periods SET valid_to = '2025-12-20Z' WHERE subscription_id = 'q'")
 
 
-def correction_six_months_back(conn: psycopg.Connection) -> None:
+def correction_six_months_back(dsn: str) -> None:
     """P's price was 120.00 from 2025-07-15: its history is rewritten as two periods."""
-    conn.execute("UPDATE app.subscription_periods SET valid_to = '2025-07-15Z' WHERE subscription_id = 'p'")
-    conn.execute("INSERT INTO app.subscription_periods (subscription_id, customer_id, plan_id, status, currency, "
-                 "amount_cents, quantity, billing_interval, interval_count, valid_from) VALUES "
-                 "('p', 'P', 'plan', 'active', 'USD', 12000, 1, 'month', 1, '2025-07-15Z')")
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE app.subscription_periods SET valid_to = '2025-07-15Z' WHERE subscription_id = 'p'")
+        conn.execute("INSERT INTO app.subscription_periods (subscription_id, customer_id, plan_id, status, currency, "
+                     "amount_cents, quantity, billing_interval, interval_count, valid_from) "
+                     "SELECT subscription_id, customer_id, plan_id, status, currency, 12000, quantity, "
+                     "billing_interval, interval_count, '2025-07-15Z' FROM app.subscription_periods "
+                     "WHERE subscription_id = 'p'")
 
 
-def late_fx_rate(conn: psycopg.Connection) -> None:
+def late_fx_rate(dsn: str) -> None:
     """EUR's rate of 01-08, 1.25, arrives late: R is worth 100.00 from 01-08."""
-    conn.execute("INSERT INTO app.fx_rates (rate_date, currency, rate_to_reporting) VALUES ('2026-01-08', 'EUR', 1.25)")
+    scenarios.load(dsn, [], [("2026-01-08", "EUR", "1.25")])
 
 
 # change, the days whose row moves with (new, expansion, churn) on that day and MRR from it on, the months
@@ -516,8 +517,7 @@ def test_the_next_run_restates_a_late_or_corrected_source_row(airflow_env, datab
     before = dict(warehouse.execute("SELECT day::text, mrr_cents FROM saas_ops.mrr_daily").fetchall())
     assert before["2026-01-10"] == 24600
     warehouse.commit()
-    with psycopg.connect(databases["app"]) as app:
-        change(app)
+    change(databases["app"])
 
     summary = run("2026-01-11")
     days, months, customer_rows = RESTATEMENTS[change]

@@ -9,6 +9,7 @@ include/sql/engagement/, in one warehouse transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
@@ -58,8 +59,10 @@ def has_events_index(src: psycopg.Connection, source_schema: str) -> bool:
 def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
                      params: dict[str, Any]) -> dict[str, int]:
     """Streams the window's aggregated events, its bad events and every user's signup month from saas_db."""
-    from saas_ops.db import copy_query_rows
+    from saas_ops.db import copy_query_rows, fetch_sql_file
 
+    params = {**params, "duplicated_event_ids": [event_id for (event_id,) in fetch_sql_file(
+        src, "engagement/duplicate_events.sql", params, schema=source_schema)]}
     return {target: copy_query_rows(src, wh, query_file, target, params, schema=source_schema)
             for query_file, target in (("engagement/extract_activity.sql", "eng_raw_activity"),
                                        ("engagement/extract_bad_events.sql", "eng_bad_events"),
@@ -83,6 +86,12 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
                                **quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema,
                                                     output_schema=output_schema, run_id=run_id, dag_id=DAG_ID))
         summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
+        if window.read_from is not None:  # days read again for late events: rebuilt from the first that changed
+            changed = db.fetch_sql_file(wh, "engagement/first_changed_day.sql",
+                                        {**params, "read_from": window.read_from}, schema=output_schema)[0][0]
+            window = dataclasses.replace(window, start=min(changed or window.start, window.start), read_from=None)
+            params["s_day"] = window.start
+            summary["window"] = window.to_xcom()
         few_days = (window.end - window.start).days + 1 <= FEW_DAYS
         for step in BUILD_STEPS:
             if few_days and step in ("engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql"):

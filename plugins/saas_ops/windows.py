@@ -21,17 +21,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Window:
-    """The days a run rebuilds: [start, end]; `start` is None when there is nothing to build."""
+    """The days a run rebuilds: [start, end]; `start` is None when there is nothing to build. `read_from`: where
+    it reads the source from, when it also reads earlier days again for late rows (their figures are rebuilt
+    only if those rows changed them)."""
 
     start: dt.date | None
     end: dt.date
     first_new_day: dt.date | None  # first day no earlier run had verified (revenue alerts start there)
     full_refresh: bool
+    read_from: dt.date | None = None
 
     def params(self, **extra: Any) -> dict[str, Any]:
         assert self.start is not None
         midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
-        return {"s_day": self.start, "e_day": self.end, "s_start": midnight(self.start),
+        return {"s_day": self.start, "e_day": self.end, "s_start": midnight(self.read_from or self.start),
                 "e_next": midnight(self.end + dt.timedelta(days=1)), "full_refresh": self.full_refresh, **extra}
 
     def to_xcom(self) -> dict[str, Any]:
@@ -49,21 +52,22 @@ class Window:
 def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day: dt.date,
                 full_refresh: bool, *, reread_days: int = 0, rebuild_from: dt.date | None = None,
                 first_built_day: dt.date | None = None) -> Window:
-    """Which days a run for `closing_day` rebuilds (see the module docstring). An incremental run also
-    rebuilds the `reread_days` days before the closing day (late source rows), and from `rebuild_from` when
-    given, but never before the first day built (`first_built_day`): that takes a full refresh."""
+    """Which days a run for `closing_day` rebuilds (see the module docstring): an incremental run from the day
+    after the watermark, or from `rebuild_from` when given; it also reads again the `reread_days` days before
+    the closing day (late source rows). Never before the first day built (`first_built_day`): that takes a full
+    refresh."""
     if full_refresh or watermark is None:
         start = earliest if earliest is not None and earliest <= closing_day else None
         return Window(start, closing_day, start, True)
     # A rerun of an older interval rebuilds from its day through the watermark: identical when the source
     # did not change, consistent when it did.
-    start = min(watermark + dt.timedelta(days=1), closing_day - dt.timedelta(days=reread_days),
-                rebuild_from or closing_day)
+    start = min(watermark + dt.timedelta(days=1), closing_day, rebuild_from or closing_day)
+    read_from = min(start, closing_day - dt.timedelta(days=reread_days))
     if first_built_day is not None:
-        start = max(start, first_built_day)
+        start, read_from = max(start, first_built_day), max(read_from, first_built_day)
     end = max(closing_day, watermark)
     first_new = watermark + dt.timedelta(days=1) if closing_day > watermark else None
-    return Window(start, end, first_new, False)
+    return Window(start, end, first_new, False, read_from if read_from < start else None)
 
 
 def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
@@ -84,6 +88,7 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
     window = plan_window(watermark, earliest, closing_day, full_refresh, reread_days=reread_days,
                          rebuild_from=rebuild_from, first_built_day=first_built)
     print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
+          + (f", reading again from {window.read_from}" if window.read_from else "")
           + (" (full refresh)" if window.full_refresh else ""))
     return window
 

@@ -1,12 +1,7 @@
 -- Runs on saas_db. The window's valid events, aggregated per UTC day, account, user and core feature
--- (null for any other event name). Only [S, E] is read: older activity is already in the warehouse. Left out:
--- an event_id several of the window's events hold, and the users and accounts quality.py quarantined
--- (extract_bad_events.sql and data_quality_issues list them).
-WITH duplicated AS (
-    SELECT event_id FROM {schema}.events
-    WHERE occurred_at >= %(s_start)s AND occurred_at < %(e_next)s AND event_id IS NOT NULL
-    GROUP BY event_id HAVING count(*) > 1
-)
+-- (null for any other event name). Only the window is read: older activity is already in the warehouse. Left
+-- out: an event_id several events hold, and the users and accounts quality.py quarantined (extract_bad_events.sql
+-- and data_quality_issues list them).
 SELECT (e.occurred_at AT TIME ZONE 'UTC')::date AS day, e.customer_id, e.user_id,
        CASE WHEN e.event_name = ANY(%(features)s) THEN e.event_name END AS feature,
        count(*) AS events, max(e.occurred_at) AS last_event_at
@@ -14,7 +9,7 @@ FROM {schema}.events e
 JOIN {schema}.users u ON u.user_id = e.user_id
 JOIN {schema}.customers c ON c.customer_id = e.customer_id
 WHERE e.occurred_at >= %(s_start)s AND e.occurred_at < %(e_next)s AND e.event_name IS NOT NULL
+  AND e.event_id::text <> ALL(%(duplicated_event_ids)s::text[])
   AND u.user_id <> ALL(%(quarantined_user_ids)s::text[])
   AND c.customer_id <> ALL(%(quarantined_customer_ids)s::text[])
-  AND NOT EXISTS (SELECT 1 FROM duplicated d WHERE d.event_id = e.event_id)
 GROUP BY 1, 2, 3, 4
