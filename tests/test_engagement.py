@@ -9,7 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saas_ops import db, engagement, windows
+from saas_ops import db, engagement, quality, windows
 from tests import scenarios
 from tests.scenarios import utc
 
@@ -222,8 +222,10 @@ def test_duplicate_events_and_users_are_left_out_and_reported(airflow_env, datab
     duplicated key listed with its reason; the January cohort is u1 and u2 (u3 left out)."""
     scenarios.reset_source(databases["app"])
     with psycopg.connect(databases["app"]) as conn:  # a user's view may hold duplicates: no key enforces them
+        assert quality.key_is_unique(conn, "app", "events", "event_id")  # with its primary key: nothing to look for
         conn.execute("ALTER TABLE app.events DROP CONSTRAINT events_pkey; ALTER TABLE app.users DROP CONSTRAINT "
                      "users_pkey CASCADE")
+        assert not quality.key_is_unique(conn, "app", "events", "event_id")
     scenarios.load_activity(databases["app"], ["A", "B"], [("u1", "A", "2026-01-01"), ("u2", "A", "2026-01-02"),
                                                             ("u3", "B", "2026-01-03"), ("u3", "B", "2026-01-04")],
                             [("dup", "u1", "A", "login", utc("2026-01-05", 9)), ("dup", "u2", "A", "login",

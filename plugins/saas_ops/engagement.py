@@ -59,10 +59,12 @@ def has_events_index(src: psycopg.Connection, source_schema: str) -> bool:
 def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_schema: str,
                      params: dict[str, Any]) -> dict[str, int]:
     """Streams the window's aggregated events, its bad events and every user's signup month from saas_db."""
+    from saas_ops import quality
     from saas_ops.db import copy_query_rows, fetch_sql_file
 
+    unique = quality.key_is_unique(src, source_schema, "events", "event_id")
     params = {**params, "duplicated_event_ids": [event_id for (event_id,) in fetch_sql_file(
-        src, "engagement/duplicate_events.sql", params, schema=source_schema)]}
+        src, "engagement/duplicate_events.sql", {**params, "key_is_unique": unique}, schema=source_schema)]}
     return {target: copy_query_rows(src, wh, query_file, target, params, schema=source_schema)
             for query_file, target in (("engagement/extract_activity.sql", "eng_raw_activity"),
                                        ("engagement/extract_bad_events.sql", "eng_bad_events"),

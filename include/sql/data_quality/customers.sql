@@ -2,6 +2,6 @@
 -- one is right is for the application to say). Read by its key's index where the table has one.
 SELECT customer_id::text, count(*) || ' rows hold this customer_id: all are left out'
 FROM {schema}.customers
-WHERE customer_id IS NOT NULL
+WHERE NOT %(key_is_unique)s AND customer_id IS NOT NULL
 GROUP BY customer_id
 HAVING count(*) > 1

@@ -2,7 +2,7 @@
 -- amount beyond what the pack adds up (at most 10^13 cents either way).
 SELECT invoice_id::text, count(*) || ' rows hold this invoice_id: all are left out'
 FROM {schema}.invoices
-WHERE invoice_id IS NOT NULL
+WHERE NOT %(key_is_unique)s AND invoice_id IS NOT NULL
 GROUP BY invoice_id
 HAVING count(*) > 1
 UNION ALL

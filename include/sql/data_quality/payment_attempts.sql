@@ -2,7 +2,7 @@
 -- or an amount beyond what the pack adds up (at most 10^13 cents either way).
 SELECT attempt_id::text, count(*) || ' rows hold this attempt_id: all are left out'
 FROM {schema}.payment_attempts
-WHERE attempt_id IS NOT NULL
+WHERE NOT %(key_is_unique)s AND attempt_id IS NOT NULL
 GROUP BY attempt_id
 HAVING count(*) > 1
 UNION ALL

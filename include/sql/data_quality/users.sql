@@ -2,6 +2,6 @@
 -- for one user: which one gets an email is for the application to say).
 SELECT user_id::text, count(*) || ' rows hold this user_id: all are left out'
 FROM {schema}.users
-WHERE user_id IS NOT NULL
+WHERE NOT %(key_is_unique)s AND user_id IS NOT NULL
 GROUP BY user_id
 HAVING count(*) > 1
