@@ -500,6 +500,11 @@ def test_the_unsubscribe_link_suppresses_the_user(outbox, web_server):
         assert conn.execute(compose("SELECT count(*) FROM {o}.email_suppressions", o=OUT)).fetchone() == (1,)
     forged = f"{web_server}/unsubscribe?t={campaigns.unsubscribe_token('a1', b'another key')}"
     assert httpx.post(forged, data={"List-Unsubscribe": "One-Click"}).status_code == 400
+    payload = campaigns.unsubscribe_token('a1', key).partition(".")[0]
+    for malformed in (f"{payload}.ÄÖÜ-signature", f"{payload}.", "not-a-token", "%FF%FE.x", f"{payload}.a.b"):
+        for method in (httpx.get, httpx.post):
+            answer = method(f"{web_server}/unsubscribe?t={malformed}")
+            assert answer.status_code == 400 and "not valid" in answer.text, (malformed, answer.status_code)
     done = httpx.post(url, data={"List-Unsubscribe": "One-Click"})  # RFC 8058, as a mail client sends it
     assert done.status_code == 200 and "You are unsubscribed" in done.text
     assert httpx.post(url).status_code == 200  # twice is fine

@@ -42,3 +42,8 @@ def test_schema_settings_must_be_plain_identifiers(monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", 'saas_ops"; DROP TABLE x; --')
     with pytest.raises(ValueError, match="not a plain lower-case PostgreSQL identifier"):
         config.schema_name("OUTPUT_SCHEMA")
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", "saas_ops\n")
+    with pytest.raises(ValueError, match="not a plain lower-case PostgreSQL identifier"):
+        config.schema_name("OUTPUT_SCHEMA")
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", "saas_ops_2")
+    assert config.schema_name("OUTPUT_SCHEMA") == "saas_ops_2"

@@ -212,6 +212,8 @@ def unsubscribe_token(user_id: str, key: bytes) -> str:
 def user_of_token(token: str, key: bytes) -> str | None:
     """The user a token was signed for, or None when it is malformed or its signature does not match."""
     payload, _, mac = token.strip().partition(".")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", payload) or not re.fullmatch(r"[A-Za-z0-9_-]+", mac):
+        return None  # compare_digest raises on non-ASCII text: anything outside base64url is malformed
     try:
         user_id = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
     except ValueError:

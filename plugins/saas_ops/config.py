@@ -68,7 +68,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                  "suspended (the deadline the emails give)"),
 }
 
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def setting(name: str) -> Any:
@@ -92,7 +92,7 @@ def setting(name: str) -> Any:
 def schema_name(name: str) -> str:
     """A schema setting, checked to be a plain identifier (it is put into SQL as an identifier)."""
     value = setting(name)
-    if not _IDENTIFIER.match(value):
+    if not _IDENTIFIER.fullmatch(value):  # `$` would let a trailing newline through
         raise ValueError(f"Variable {name}={value!r} is not a plain lower-case PostgreSQL identifier")
     return value
 
