@@ -291,6 +291,120 @@ def test_duplicate_keys_and_absurd_amounts_are_left_out_and_reported(outbox):
     assert result["left_out"] == {"invoices": 2, "users": 1}
 
 
+# --------------------------------------------------------------------------------------- hostile values
+
+HOSTILE = {  # (table, key column, key, column, value)
+    "h owner": ("customers", "customer_id", "h", "account_owner_name", "Dana Owner\r\nBcc: all@evil.example"),
+    "a1 name": ("users", "user_id", "a1", "name", "Ada \u202eecalevoL"),
+    "a5 address": ("users", "user_id", "a5", "email", "a5@example.com\r\nBcc: x@evil.example"),
+    "a9 address": ("users", "user_id", "a9", "email", "ÜMIT@Example.com"),
+    "a2 address": ("users", "user_id", "a2", "email", "öz@example.com"),
+}
+
+
+def _set_source(dsn: str, values: dict[str, tuple]) -> dict[str, tuple]:
+    """Sets each value; returns the values as they were (to put back)."""
+    before = {}
+    with psycopg.connect(dsn) as conn:
+        for name, (table, key_column, key, column, value) in values.items():
+            old = conn.execute(compose(f"SELECT {column} FROM {{s}}.{table} WHERE {key_column} = %s", s=SRC),
+                               (key,)).fetchone()[0]
+            before[name] = (table, key_column, key, column, old)
+            conn.execute(compose(f"UPDATE {{s}}.{table} SET {column} = %s WHERE {key_column} = %s", s=SRC),
+                         (value, key))
+    return before
+
+
+def test_hostile_names_and_addresses_are_suppressed_alone_until_fixed(outbox, receivers):
+    """A CR/LF in an account owner's name, a bidi override in a user's name, a CR/LF in an address: that
+    recipient's email is suppressed with the reason, the others go in the same batch. Non-ASCII addresses are
+    compared in one normal form: ÜMIT@Example.com unsubscribed stays suppressed, and a row a person added as
+    ' ÖZ@EXAMPLE.COM' matches öz@example.com. Once the source is fixed, the next run queues them after all."""
+    before = _set_source(outbox["app"], HOSTILE)
+    try:
+        assert campaigns.unsubscribe("a9", schema=OUT, source_schema=SRC)
+        with psycopg.connect(outbox["warehouse"]) as conn:
+            conn.execute(compose("INSERT INTO {o}.email_suppressions (email, reason) VALUES (' ÖZ@EXAMPLE.COM', "
+                                 "'manual')", o=OUT))
+            stored = conn.execute(compose("SELECT email, reason FROM {o}.email_suppressions ORDER BY reason",
+                                          o=OUT)).fetchall()
+        assert stored == [("a7@example.com", "bounced"), (" ÖZ@EXAMPLE.COM", "manual"),
+                          ("ümit@example.com", "unsubscribed")]
+        plan()
+        suppressed = {(c, u, error) for c, u, _, status, error, *_ in rows(outbox["warehouse"])
+                      if status == "suppressed"}
+        assert suppressed == {
+            ("inactive_30", "a4", "opted out (users.email_opt_out)"),
+            ("inactive_30", "a7", "on the suppression list (bounced)"),
+            ("high_risk", "h1", "customers.account_owner_name holds a line break (CR/LF)"),
+            ("inactive_30", "a1", "users.name holds a bidirectional control (U+202E)"),
+            ("inactive_30", "a5", "no usable email address (it holds a line break (CR/LF))"),
+            ("inactive_30", "a9", "on the suppression list (unsubscribed)"),
+            ("inactive_60", "a2", "on the suppression list (manual)")}
+        assert queued(outbox["warehouse"]) == EXPECTED_QUEUED - {
+            ("high_risk", "h1", "2026-11-22"), ("inactive_30", "a1", "2026-10-23"), ("inactive_30", "a5", "2026-10-22"),
+            ("inactive_30", "a9", "2026-10-23"), ("inactive_60", "a2", "2026-09-23")}
+        result = campaigns.send_pending(END, live_outbox())
+        assert (result["sent"], result["failed"], result["problems"]) == (7, 0, [])
+        assert all("\r" not in e["from"] and "\n" not in e["from"] for e in receivers["resend"].emails)
+    finally:
+        _set_source(outbox["app"], before)
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        conn.execute(compose("DELETE FROM {o}.email_suppressions WHERE reason <> 'bounced'", o=OUT))
+    plan(run_id="fixed")
+    assert {(c, u) for c, u, _, status, *_ in rows(outbox["warehouse"]) if status == "queued"} == {
+        ("high_risk", "h1"), ("inactive_30", "a1"), ("inactive_30", "a5"), ("inactive_30", "a9"), ("inactive_60", "a2")}
+
+
+def test_a_bad_value_frozen_in_a_queued_email_fails_no_batch(outbox, tmp_path, monkeypatch):
+    """Rows queued before the check existed keep their variables: a CR/LF frozen in owner_name (a header in the
+    dry-run .eml, the `from` of Resend) suppresses that email at send time; the rest of the batch is written."""
+    monkeypatch.setenv("AIRFLOW_VAR_LOCAL_DIR", str(tmp_path))
+    plan()
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        conn.execute(compose("UPDATE {o}.email_sends SET variables = variables || jsonb_build_object('owner_name', "
+                             "'Dana\r\nBcc: all@evil.example') WHERE user_id = 'h1'", o=OUT))
+    result = campaigns.send_pending(END, live_outbox(dry_run=True, dry_run_folder=tmp_path / "outbox" / "emails"))
+    assert (result["dry_run"], result["suppressed"], result["failed"], result["problems"]) == (11, 1, 0, [])
+    assert rows(outbox["warehouse"], "user_id = 'h1'")[0][3:5] == (
+        "suppressed", "the queued owner_name holds a line break (CR/LF)")
+    folder = tmp_path / "outbox" / "emails"
+    written = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert len(written) == 22 and not any("high_risk" in str(p) for p in written)
+    assert {oct(p.stat().st_mode & 0o777) for p in written} == {"0o600"}
+    assert {oct(p.stat().st_mode & 0o777) for p in folder.rglob("*") if p.is_dir()} | {
+        oct(folder.stat().st_mode & 0o777)} == {"0o700"}
+
+
+def test_slack_lines_escape_a_hostile_account_name(outbox, receivers):
+    """An account named with Slack markup (a mention of everyone, a disguised link) in the check-in line, the
+    churn digest and the revenue alert: posted as text, never as markup."""
+    from saas_ops import alerts, churn, mrr
+
+    hostile = "<!channel> <https://evil.example|Click me> & co"
+    before = _set_source(outbox["app"], {"h name": ("customers", "customer_id", "h", "name", hostile)})
+    try:
+        plan()
+        campaigns.campaign_alerts.function(campaigns.send_pending(END, live_outbox()))
+        churn.churn_risk_alerts.function({"day": END.isoformat()})
+        alerts.dispatch(mrr.revenue_alert(END, 95_100, 100_000, 4_900, 1_000.0, True, True, [("h", "churn", 4_900, 0)],
+                                          {"h": hostile}, currency="USD", drop=0.01, spike=3.0))
+    finally:
+        _set_source(outbox["app"], before)
+    texts = receivers["slack"].texts()
+    escaped = "&lt;!channel&gt; &lt;https://evil.example|Click me&gt; &amp; co"
+    assert [t.split("\n")[0] for t in texts] == [
+        ":chart_with_downwards_trend: [P3] reengagement_campaigns: 1 high-risk account(s) got a check-in from their "
+        "account owner on 2026-11-22",
+        ":chart_with_downwards_trend: [P3] churn_score: 1 account(s) entered the high churn-risk band on 2026-11-22, "
+        "49.00 USD MRR at risk",
+        ":chart_with_downwards_trend: [P2] saas_mrr: MRR fell 4.9% and churn 4.9× its 28-day mean on 2026-11-22"]
+    assert f"• Dana Owner: {escaped} (h), 49.00 USD MRR, 81% churn risk: check-in sent in your name" in texts[0]
+    assert f"• {escaped} (h): 49.00 USD MRR, 81% churn risk, health 10: " in texts[1]
+    assert f"  – {escaped} (h): churn, -49.00 USD" in texts[2]
+    assert not any("<" in t or ">" in t for t in texts)
+
+
 # --------------------------------------------------------------------------------------- rendering
 
 

@@ -108,6 +108,9 @@ class Alert:
         return self.kind in FAILURE_KINDS
 
     def text(self) -> str:
+        """The message: one line per fact, each flattened (a name holding CR/LF cannot start a line of its own)."""
+        from saas_ops.untrusted import flat
+
         icon = {"retry": ":warning:", "data_quality": ":warning:",
                 "business": ":chart_with_downwards_trend:"}.get(self.kind, ":red_circle:")
         lines = [f"{icon} [{self.severity}] {self.title}"]
@@ -128,7 +131,7 @@ class Alert:
                          "(one message per run and channel; the rest are in saas_ops.alert_log)")
         if self.log_url:
             lines.append(f"log: {self.log_url}")
-        return "\n".join(lines)
+        return "\n".join(map(flat, lines))
 
 
 def money(cents: int, currency: str, *, signed: bool = False) -> str:
@@ -366,15 +369,24 @@ def write_outbox(channel: str, payload: dict[str, Any]) -> str:
     """Local mode: appends the message to <LOCAL_DIR>/outbox/<channel>.jsonl; returns the file."""
     from saas_ops import config
 
+    from saas_ops.storage import open_private
+
     path = config.local_dir() / "outbox" / f"{channel}.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _outbox_lock, path.open("a") as fh:
+    with _outbox_lock, open_private(path, "a") as fh:
         fh.write(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(), **payload}) + "\n")
     return str(path)
 
 
+def slack_escape(text: str) -> str:
+    """Slack's three control characters as entities, so no value becomes a mention (`<!channel>`) or a link:
+    every message goes through here (send_slack)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def send_slack(text: str) -> str:
-    """Posts `text` to the slack_alerts webhook, or to the local outbox without it."""
+    """Posts `text` to the slack_alerts webhook, or to the local outbox without it. The pack's messages use no
+    Slack markup, so the whole text is escaped."""
+    text = slack_escape(text)
     if optional_connection(SLACK_CONN_ID) is None:
         where = write_outbox("slack", {"text": text})
         log.info("saas_ops: no %s connection (local mode): Slack message written to %s", SLACK_CONN_ID, where)
@@ -397,7 +409,9 @@ def _email(alert: Alert) -> str:
     recipients = [a.strip() for a in config.setting("ALERT_EMAILS").split(",") if a.strip()]
     if not recipients:
         return "nowhere (the ALERT_EMAILS setting is empty)"
-    subject = f"[{alert.severity}] {alert.title}"
+    from saas_ops.untrusted import one_line
+
+    subject = one_line(f"[{alert.severity}] {alert.title}", 250)  # a header: never a line break
     body = alert.text()
     sender = config.setting("ALERT_EMAIL_FROM")
     if optional_connection(RESEND_CONN_ID) is not None:
@@ -427,10 +441,10 @@ def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> s
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
     message.set_content(body)
-    folder = config.local_dir() / "outbox" / "alert_emails"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.eml"
-    path.write_bytes(bytes(message))
+    from saas_ops.storage import write_private
+
+    path = config.local_dir() / "outbox" / "alert_emails" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.eml"
+    write_private(path, bytes(message))
     return str(path)
 
 

@@ -80,7 +80,8 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
         params.update(quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema, output_schema=schema,
                                          run_id=run_id, dag_id=DAG_ID))
         db.run_sql_file(wh, "campaigns/10_raw_tables.sql")
-        for query, target, table in (("extract_customers.sql", "camp_customers", "customers"),
+        for query, target, table in (("extract_customers.sql", "camp_customers (customer_id, name, created_at, "
+                                      "account_owner_name)", "customers"),
                                      ("extract_trials.sql", "camp_trials", "subscription_periods"),
                                      ("extract_dunning.sql", "camp_dunning", "payment_attempts")):
             db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **columns[table])
@@ -106,8 +107,11 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             "SELECT coalesce(array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '{}'), "
             "coalesce(array_agg(DISTINCT customer_id) FILTER (WHERE user_id IS NULL), '{}') "
             "FROM camp_candidates").fetchone()
-        db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users", {**params, "user_ids": user_ids,
-                           "customer_ids": customer_ids}, schema=source_schema, **columns["users"])
+        db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users (user_id, customer_id, email, name, "
+                           "created_at, email_opt_out)", {**params, "user_ids": user_ids,
+                                                          "customer_ids": customer_ids},
+                           schema=source_schema, **columns["users"])
+        check_recipients(wh, schema)
         wh.execute("ANALYZE camp_users; ANALYZE camp_candidates")
         db.run_sql_file(wh, "campaigns/30_queue.sql", params, schema=schema)
         rows = wh.execute(db.compose("SELECT campaign, status, count(*) FROM {schema}.email_sends WHERE day = %s "
@@ -117,6 +121,59 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
     for campaign, status, n in rows:
         by_campaign.setdefault(campaign, {})[status] = n
     return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes, "left_out": left_out}
+
+
+def check_recipients(wh: psycopg.Connection, schema: str) -> None:
+    """Sets camp_users.address (the normal form) and .unusable, and camp_customers.unusable for the candidates'
+    accounts, by the rules of untrusted.py: an address or name that may not go into an email, or an address on
+    the suppression list, is the reason that recipient's email is suppressed."""
+    from saas_ops import untrusted
+
+    users = wh.execute("SELECT user_id, email, name FROM camp_users").fetchall()
+    addresses = {uid: untrusted.normal_address(email) for uid, email, _ in users}
+    suppressed = suppression_reasons(wh, schema, [address for address, _ in addresses.values() if address])
+    user_rows = [(uid, addresses[uid][0], recipient_problem(addresses[uid], name, suppressed))
+                 for uid, _, name in users]
+    wh.execute("UPDATE camp_users u SET address = v.address, unusable = v.unusable "
+               "FROM unnest(%s::text[], %s::text[], %s::text[]) AS v(user_id, address, unusable) "
+               "WHERE u.user_id = v.user_id", [list(column) for column in zip(*user_rows, strict=True)] or [[]] * 3)
+    accounts = wh.execute("SELECT customer_id, name, account_owner_name FROM camp_customers "
+                          "WHERE customer_id IN (SELECT customer_id FROM camp_candidates)").fetchall()
+    bad = [(cid, untrusted.text_problem(name, "customers.name")
+            or untrusted.text_problem(owner, "customers.account_owner_name")) for cid, name, owner in accounts]
+    bad = [row for row in bad if row[1]]
+    wh.execute("UPDATE camp_customers c SET unusable = v.unusable FROM unnest(%s::text[], %s::text[]) "
+               "AS v(customer_id, unusable) WHERE c.customer_id = v.customer_id",
+               [list(column) for column in zip(*bad, strict=True)] or [[]] * 2)
+
+
+def recipient_problem(address: tuple[str | None, str | None], name: str | None, suppressed: dict[str, str]
+                      ) -> str | None:
+    """Why a user may not be emailed, from untrusted.normal_address's answer, the users.name and the suppression
+    list (suppression_reasons), or None."""
+    from saas_ops import untrusted
+
+    normal, unusable = address
+    if normal in suppressed:
+        return f"on the suppression list ({suppressed[normal]})"
+    return unusable or untrusted.text_problem(name, "users.name")
+
+
+def suppression_reasons(wh: psycopg.Connection, schema: str, addresses: list[str]) -> dict[str, str]:
+    """Normal address -> reason, for those of `addresses` (normal forms) on email_suppressions. Rows a person
+    added in another form (a capital, a space) are read too and compared in the normal form."""
+    from saas_ops import untrusted
+    from saas_ops.db import compose
+
+    rows = wh.execute(compose("SELECT email, reason FROM {schema}.email_suppressions WHERE email = ANY(%s) "
+                              "OR email !~ '^[a-z0-9._%%+-]+@[a-z0-9.-]+$' ORDER BY email", schema=schema),
+                      (addresses,)).fetchall()
+    wanted, out = set(addresses), {}
+    for email, reason in rows:
+        normal, _ = untrusted.normal_address(email)
+        if normal in wanted:
+            out.setdefault(normal, reason)
+    return out
 
 
 def _scored(wh: psycopg.Connection, schema: str, day: dt.date) -> bool:
@@ -181,7 +238,7 @@ def signing_key() -> bytes:
     import os
     import secrets
 
-    from saas_ops import config
+    from saas_ops import config, storage
     from saas_ops.db import optional_connection
 
     conn = optional_connection(SIGNING_CONN_ID)
@@ -189,7 +246,7 @@ def signing_key() -> bytes:
         return conn.password.encode()
     path = config.local_dir() / "unsubscribe_signing.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        storage.private_folder(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
@@ -224,19 +281,20 @@ def user_of_token(token: str, key: bytes) -> str | None:
 def unsubscribe(user_id: str, *, schema: str, source_schema: str) -> bool:
     """Puts the user's address on the suppression list (reason `unsubscribed`); False when saas_db does not
     know the user. Idempotent."""
-    from saas_ops import db
+    from saas_ops import db, untrusted
     from saas_ops.db import compose
 
     with db.source() as src:  # every address of the user: more than one row may hold its user_id
         emails = [email for (email,) in src.execute(compose(
             "SELECT email FROM {schema}.users WHERE user_id = %s AND email IS NOT NULL", schema=source_schema),
             (user_id,)).fetchall()]
-    if not emails:
+    addresses = sorted({normal for normal, _ in map(untrusted.normal_address, emails) if normal})
+    if not addresses:
         return False
     with db.warehouse() as wh:
-        for email in emails:
-            wh.execute(compose("INSERT INTO {schema}.email_suppressions (email, reason) VALUES (lower(btrim(%s)), "
-                               "'unsubscribed') ON CONFLICT (email) DO NOTHING", schema=schema), (email,))
+        for address in addresses:
+            wh.execute(compose("INSERT INTO {schema}.email_suppressions (email, reason) VALUES (%s, 'unsubscribed') "
+                               "ON CONFLICT (email) DO NOTHING", schema=schema), (address,))
     return True
 
 
@@ -342,34 +400,30 @@ def _rows(wh: psycopg.Connection, outbox: Outbox, where: str, params: dict[str, 
     return [_Row(*row) for row in rows]
 
 
-def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox, user_ids: list[str]
+def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox, rows: list[_Row]
                 ) -> dict[str, tuple[str | None, str | None]]:
-    """user_id -> (address, why it must not be sent now or None), read when sending: an opt-out or a
-    suppression since the email was queued still stops it."""
+    """Idempotency key -> (address, why it must not be sent now or None), read when sending: an opt-out or a
+    suppression since the email was queued still stops it, and so does a name frozen in the row's variables
+    that may not go into an email (a row queued before the check existed)."""
+    from saas_ops import untrusted
     from saas_ops.db import compose
 
     users = dict((uid, (email, opt_out)) for uid, email, opt_out in src.execute(compose(
         "SELECT user_id, min(email), bool_or(coalesce(email_opt_out, false)) FROM {schema}.users "
         "WHERE user_id = ANY(%s) GROUP BY user_id HAVING count(*) = 1",  # several rows: which address is unknown
-        schema=outbox.source_schema), (user_ids,)).fetchall())
-    suppressed = dict(_fetch(wh, outbox, "SELECT lower(email), reason FROM {schema}.email_suppressions "
-                             "WHERE lower(email) = ANY(%(emails)s)",
-                             {"emails": [str(e).strip().lower() for e, _ in users.values() if e]}))
+        schema=outbox.source_schema), ([r.user_id for r in rows],)).fetchall())
+    addresses = {uid: untrusted.normal_address(email) for uid, (email, _) in users.items()}
+    suppressed = suppression_reasons(wh, outbox.schema, [a for a, _ in addresses.values() if a])
     out: dict[str, tuple[str | None, str | None]] = {}
-    for uid in user_ids:
-        email, opt_out = users.get(uid, (None, False))
-        address = email.strip() if email else None
-        if uid not in users:
-            reason = "the user is no longer in saas_db (or more than one users row holds its user_id)"
-        elif opt_out:
-            reason = "opted out (users.email_opt_out)"
-        elif address and address.lower() in suppressed:
-            reason = f"on the suppression list ({suppressed[address.lower()]})"
-        elif not address or not re.fullmatch(r"[^@\s]+@[^@\s]+", address):  # the rule of 30_queue.sql
-            reason = "no usable email address"
-        else:
-            reason = None
-        out[uid] = (address, reason)
+    for row in rows:
+        if row.user_id not in users:
+            out[row.key] = (None, "the user is no longer in saas_db (or more than one users row holds its user_id)")
+            continue
+        frozen = [untrusted.text_problem(row.variables.get(variable), f"the queued {variable}")
+                  for variable in ("first_name", "account_name", "owner_name")]
+        reason = ("opted out (users.email_opt_out)" if users[row.user_id][1]
+                  else recipient_problem(addresses[row.user_id], None, suppressed) or next(filter(None, frozen), None))
+        out[row.key] = (addresses[row.user_id][0], reason)
     return out
 
 
@@ -401,21 +455,22 @@ def _send_batch(wh: psycopg.Connection, src: psycopg.Connection, outbox: Outbox,
     queued under its key, and sending stops (the task fails; its retry resends that batch first)."""
     import jinja2
 
-    recipients = _recipients(src, wh, outbox, [r.user_id for r in rows])
-    emails: list[tuple[_Row, dict[str, Any], Rendered]] = []
+    recipients = _recipients(src, wh, outbox, rows)
+    emails: list[tuple[_Row, dict[str, Any], bytes | None]] = []
     for row in rows:
-        address, reason = recipients[row.user_id]
+        address, reason = recipients[row.key]
         if reason and not resume:
             counts["suppressed"] += _mark(wh, outbox, [row.key], status="suppressed", error=reason)
             continue
-        try:
+        try:  # one email that cannot be built fails alone, never its batch
             email, rendered = _message(outbox, row, address or "")
+            eml = _eml(row, email, rendered) if outbox.dry_run else None
         except (jinja2.TemplateError, KeyError, ValueError, TypeError) as exc:
-            problems.append(f"render: {row.key}: {type(exc).__name__}: {exc}")
+            problems.append(f"render: {row.key}: {type(exc).__name__}")
             counts["failed"] += _mark(wh, outbox, [row.key], status="failed", error=f"could not render: {exc}",
                                       attempts=MAX_ATTEMPTS)
             continue
-        emails.append((row, email, rendered))
+        emails.append((row, email, eml))
     if not emails:
         return True
     keys = [row.key for row, _, _ in emails]
@@ -426,8 +481,8 @@ def _send_batch(wh: psycopg.Connection, src: psycopg.Connection, outbox: Outbox,
                  {"batch": batch_key, "keys": keys})
     counts["batches"] += 1
     if outbox.dry_run:
-        for row, email, rendered in emails:
-            _write_dry_run(outbox, row, email, rendered)
+        for row, email, eml in emails:
+            _write_dry_run(outbox, row, email, eml)
         counts["dry_run"] += _mark(wh, outbox, keys, status="dry_run")
         return True
     outcome = _post(batch_key, [email for _, email, _ in emails], pacer)
@@ -500,7 +555,8 @@ def _finish_unknown(wh: psycopg.Connection, outbox: Outbox, rows: list[_Row], wh
                  error=f"outcome unknown, not resent to avoid a second email: {why}")
 
 
-def _write_dry_run(outbox: Outbox, row: _Row, email: dict[str, Any], rendered: Rendered) -> None:
+def _eml(row: _Row, email: dict[str, Any], rendered: Rendered) -> bytes:
+    """The email as an .eml file; the email package raises ValueError for a header holding CR/LF."""
     from email.message import EmailMessage
     from email.policy import default
 
@@ -511,11 +567,16 @@ def _write_dry_run(outbox: Outbox, row: _Row, email: dict[str, Any], rendered: R
     message["X-Idempotency-Key"] = row.key
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    return bytes(message)
+
+
+def _write_dry_run(outbox: Outbox, row: _Row, email: dict[str, Any], eml: bytes) -> None:
+    from saas_ops import storage
+
     folder = outbox.dry_run_folder / row.day.isoformat() / row.campaign
-    folder.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", row.key)
-    (folder / f"{stem}.eml").write_bytes(bytes(message))
-    (folder / f"{stem}.html").write_text(rendered.html)
+    storage.write_private(folder / f"{stem}.eml", eml)
+    storage.write_private(folder / f"{stem}.html", email["html"].encode())
 
 
 # --------------------------------------------------------------------------------------- tasks

@@ -9,6 +9,7 @@ to the local folder <LOCAL_DIR>/storage, which is the local mode and says so.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,31 @@ class StorageError(RuntimeError):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def private_folder(path: Path) -> Path:
+    """Creates `path` and its missing parents as 0700, whatever the umask: the local mode's dumps, emails and
+    alerts hold customers' data."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        folder.chmod(0o700)
+    return path
+
+
+def open_private(path: Path, mode: str = "wb") -> Any:
+    """Opens `path` for writing ("wb", "w" or "a") as a 0600 file, created so (never readable by others for a
+    moment), in a private_folder."""
+    private_folder(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode.startswith("a") else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)  # a file an older version left 0644
+    return os.fdopen(fd, mode)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    with open_private(path) as out:
+        out.write(data)
 
 
 @dataclass
@@ -61,9 +87,8 @@ class LocalStorage:
 
     def put_bytes(self, key: str, data: bytes) -> str:
         path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")  # a reader never sees half a file
-        partial.write_bytes(data)
+        write_private(partial, data)
         partial.replace(path)
         return self.uri(key)
 
@@ -76,10 +101,9 @@ class LocalStorage:
     def upload_stream(self, key: str, chunks: Iterable[bytes]) -> Stored:
         """Writes the chunks as they come; the object appears only once they all arrived."""
         path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial, tally = path.with_name(path.name + ".partial"), _Tally()
         try:
-            with partial.open("wb") as out:
+            with open_private(partial) as out:
                 for chunk in tally.feed(chunks):
                     out.write(chunk)
             partial.replace(path)

@@ -1,7 +1,9 @@
 -- Turns camp_candidates into email_sends rows, in one statement per step:
 -- 1. each candidate's recipient (an account-level candidate goes to the account's first user) and, when it
---    must not be sent, why: opted out, on the suppression list, or no usable address;
--- 2. suppressed candidates are recorded as `suppressed` with the reason (once per key);
+--    must not be sent, why: opted out, or what campaigns.check_recipients found (on the suppression list, no
+--    usable address, a name that may not go into an email);
+-- 2. suppressed candidates are recorded as `suppressed` with the reason (a later run that finds the reason
+--    gone, the source fixed or the user opted in again, queues the key after all);
 -- 3. of the rest, a user already emailed (queued, sent, dry-run or failed) in the last %(cap_days)s days is
 --    skipped, a user with several candidates gets the one of the highest priority, and at most %(run_cap)s
 --    emails are queued per closing day (counting what a previous run of the same day queued, so a rerun adds
@@ -17,28 +19,28 @@ SELECT c.campaign, array_position(%(priority)s::text[], c.campaign) AS priority,
        c.facts || jsonb_build_object('first_name', nullif(split_part(btrim(u.name), ' ', 1), ''),
                                      'account_name', coalesce(cu.name, c.customer_id), 'owner_name', cu.account_owner_name) AS variables,
        CASE WHEN u.email_opt_out THEN 'opted out (users.email_opt_out)'
-            WHEN s.email IS NOT NULL THEN 'on the suppression list (' || s.reason || ')'
-            WHEN u.email IS NULL OR u.email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN 'no usable email address'
+            ELSE coalesce(u.unusable, cu.unusable)
        END AS suppressed_because
 FROM camp_candidates c
 LEFT JOIN first_user f ON c.user_id IS NULL AND f.customer_id = c.customer_id
 JOIN camp_users u ON u.user_id = coalesce(c.user_id, f.user_id)
-LEFT JOIN camp_customers cu ON cu.customer_id = c.customer_id
-LEFT JOIN {schema}.email_suppressions s ON lower(s.email) = lower(btrim(u.email));
+LEFT JOIN camp_customers cu ON cu.customer_id = c.customer_id;
 
-INSERT INTO {schema}.email_sends (idempotency_key, campaign, user_id, customer_id, period_key, status, error, day,
-                                  run_id, variables)
+INSERT INTO {schema}.email_sends AS e (idempotency_key, campaign, user_id, customer_id, period_key, status, error,
+                                       day, run_id, variables)
 SELECT idempotency_key, campaign, user_id, customer_id, period_key, 'suppressed', suppressed_because, %(day)s,
        %(run_id)s, variables
 FROM camp_resolved
 WHERE suppressed_because IS NOT NULL
-ON CONFLICT (idempotency_key) DO NOTHING;
+ON CONFLICT (idempotency_key) DO UPDATE SET error = excluded.error, variables = excluded.variables
+    WHERE e.status = 'suppressed';
 
 WITH eligible AS (
     SELECT DISTINCT ON (r.user_id) r.*
     FROM camp_resolved r
     WHERE r.suppressed_because IS NULL
-      AND NOT EXISTS (SELECT 1 FROM {schema}.email_sends e WHERE e.idempotency_key = r.idempotency_key)
+      AND NOT EXISTS (SELECT 1 FROM {schema}.email_sends e
+                      WHERE e.idempotency_key = r.idempotency_key AND e.status <> 'suppressed')
       AND NOT EXISTS (SELECT 1 FROM {schema}.email_sends e
                       WHERE e.user_id = r.user_id AND e.status <> 'suppressed'
                         AND e.day > %(day)s::date - %(cap_days)s AND e.day <= %(day)s)
@@ -47,9 +49,12 @@ WITH eligible AS (
     SELECT greatest(%(run_cap)s - count(*), 0) AS n
     FROM {schema}.email_sends WHERE day = %(day)s AND status <> 'suppressed'
 )
-INSERT INTO {schema}.email_sends (idempotency_key, campaign, user_id, customer_id, period_key, status, day, run_id,
-                                  variables)
+INSERT INTO {schema}.email_sends AS e (idempotency_key, campaign, user_id, customer_id, period_key, status, day,
+                                       run_id, variables)
 SELECT idempotency_key, campaign, user_id, customer_id, period_key, 'queued', %(day)s, %(run_id)s, variables
 FROM eligible
 ORDER BY priority, customer_id, user_id
-LIMIT (SELECT n FROM room);
+LIMIT (SELECT n FROM room)
+ON CONFLICT (idempotency_key) DO UPDATE SET status = 'queued', error = NULL, day = excluded.day,
+    run_id = excluded.run_id, variables = excluded.variables, created_at = now()
+    WHERE e.status = 'suppressed';
