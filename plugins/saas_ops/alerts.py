@@ -368,7 +368,6 @@ _outbox_lock = threading.Lock()
 def write_outbox(channel: str, payload: dict[str, Any]) -> str:
     """Local mode: appends the message to <LOCAL_DIR>/outbox/<channel>.jsonl; returns the file."""
     from saas_ops import config
-
     from saas_ops.storage import open_private
 
     path = config.local_dir() / "outbox" / f"{channel}.jsonl"
