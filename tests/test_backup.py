@@ -99,6 +99,10 @@ def test_a_nightly_backup_restores_and_is_proven_equal(each_storage, env):
     dump = store.get_bytes(f"backups/{backup_id}/dump.pgdump")
     assert (len(dump), storage.sha256_hex(dump)) == (size, sha256)
     assert dump[:5] == b"PGDMP"
+    if each_storage == "local":  # every row of the application: readable by its owner only, whatever the umask
+        root = store.root
+        assert {oct(p.stat().st_mode & 0o777) for p in root.rglob("*") if p.is_file()} == {"0o600"}
+        assert {oct(p.stat().st_mode & 0o777) for p in [root, *root.rglob("*")] if p.is_dir()} == {"0o700"}
     manifest = json.loads(store.get_bytes(f"backups/{backup_id}/manifest.json"))
     assert (manifest["sha256"], manifest["bytes"], manifest["tables"], manifest["objects"]) == (
         sha256, size, tables, objects)

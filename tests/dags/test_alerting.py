@@ -122,6 +122,8 @@ def test_local_mode_writes_the_outbox(airflow_env, receivers, monkeypatch):
     pages = [json.loads(line) for line in (outbox / "pagerduty.jsonl").read_text().splitlines()]
     assert pages[-1]["dedup_key"] == "saas_ops/db_backup/local-1"
     assert receivers["slack"].requests == [] and receivers["resend"].emails == []
+    assert {oct(p.stat().st_mode & 0o777) for p in outbox.rglob("*") if p.is_file()} == {"0o600"}
+    assert {oct(p.stat().st_mode & 0o777) for p in [outbox, *outbox.rglob("*")] if p.is_dir()} == {"0o700"}
 
 
 @pytest.mark.parametrize("severity, channels", [("P0", ["slack", "email", "pagerduty"]),
