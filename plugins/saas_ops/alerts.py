@@ -392,7 +392,11 @@ def send_slack(text: str) -> str:
         return where
     from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-    response = SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID, timeout=10).send(text=text)
+    # The Slack SDK logs the webhook URL, the token in it, at DEBUG and on every retry at INFO: its own logger
+    # keeps warnings and errors only (neither names the URL).
+    sdk_log = logging.getLogger("saas_ops.slack_sdk")
+    sdk_log.setLevel(logging.WARNING)
+    response = SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID, timeout=10, logger=sdk_log).send(text=text)
     if response.status_code >= 300:
         raise RuntimeError(f"Slack webhook answered {response.status_code}: {response.body[:200]}")
     return "Slack"

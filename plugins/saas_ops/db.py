@@ -49,9 +49,37 @@ def optional_connection(conn_id: str) -> Any:
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        return BaseHook.get_connection(conn_id)
+        conn = BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         return None
+    mask_secrets(conn)
+    return conn
+
+
+# Extra fields that hold a secret in the connections the pack uses (S3, Slack, PagerDuty, Resend).
+_SECRET_EXTRAS = ("aws_secret_access_key", "aws_session_token", "webhook_token", "token", "api_key",
+                  "routing_key", "integration_key", "password")
+
+
+def mask_secrets(conn: Any) -> None:
+    """Registers the connection's secrets with Airflow's secrets masker before any call, so no log line shows
+    them: the password (also without the slashes a URL join trims), secret extras, and a Slack webhook's token
+    (everything after /services/, in the password or the host: the Slack SDK logs the whole URL on a retry)."""
+    from airflow.sdk.log import mask_secret
+
+    try:  # `airflow dags test` and the DAG processor log through Airflow core, whose masker is its own
+        from airflow._shared.secrets_masker import mask_secret as core_mask_secret
+    except ImportError:  # a worker with the task SDK only
+        core_mask_secret = None
+    extras = conn.extra_dejson if conn.extra else {}
+    secrets = [conn.password, conn.extra, (conn.password or "").strip().strip("/")]
+    secrets += [str(value) for key, value in extras.items() if key.lower() in _SECRET_EXTRAS]
+    secrets += [url.split("/services/", 1)[1] for url in (conn.password, conn.host) if url and "/services/" in url]
+    for secret in secrets:
+        if secret and len(secret) >= 4:  # shorter values would mask ordinary words
+            mask_secret(secret)
+            if core_mask_secret is not None:
+                core_mask_secret(secret)
 
 
 def warehouse_conn_id() -> str:

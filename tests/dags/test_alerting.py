@@ -155,3 +155,31 @@ def test_a_missed_deadline_alerts_like_a_failure(warehouse, receivers):
         ":red_circle: [P2] saas_mrr missed its deadline: not finished 3:00:00 after it was queued\n"
         "DAG saas_mrr · run scheduled__2026-03-01"]
     assert len(receivers["resend"].emails) == 1
+
+
+def test_no_log_line_carries_a_connection_secret(warehouse, receivers):
+    """`airflow dags test` at log level INFO with Slack unreachable (the Slack SDK retries, and logs the
+    webhook URL on a retry when let): no line holds the webhook token or another connection's secret."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    token = "T0PSECRET/B0PSECRET/webhookTokenThatMustNotLeak"
+    env = {**os.environ, "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO", "AIRFLOW__CORE__DAGS_FOLDER": str(DRILL.parent),
+           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
+           "AIRFLOW_CONN_SLACK_ALERTS": json.dumps({"conn_type": "slackwebhook",
+                                                    "host": f"http://127.0.0.1:{closed}/services", "password": token})}
+    out = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "alert_drill"], env=env,
+                         capture_output=True, text=True, timeout=300)
+    logged = out.stdout + out.stderr
+    assert "Failed to send a request to Slack API server: <urlopen error [Errno 111] Connection refused>" in logged
+    assert "saas_ops: sending the retry alert for alert_drill to slack failed" in logged
+    assert "DagRun Finished: dag_id=alert_drill" in logged
+    for secret in ("webhookTokenThatMustNotLeak", "pd-routing-key", receivers["resend"].api_key, "test-signing-key"):
+        assert secret not in logged
