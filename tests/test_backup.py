@@ -301,6 +301,66 @@ def test_pg_dump_killed_midway_leaves_no_backup(env):
     assert storage.open_storage().list_keys("backups/") == []
 
 
+def _killed_backup(warehouse: str, backup_id: str, hours_ago: float) -> str:
+    """What a backup task killed mid-dump (SIGKILL: no except clause ran) leaves: its row `running`, and in the
+    local storage a partial dump."""
+    store = storage.open_storage()
+    partial = f"backups/{backup_id}/dump.pgdump.partial"
+    store.put_bytes(partial, b"PGDMP half a dump")
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("INSERT INTO saas_ops.backups (backup_id, started_at, status, format) "
+                     "VALUES (%s, now() - %s * interval '1 hour', 'running', 'custom')", (backup_id, hours_ago))
+    assert partial in store.list_keys(f"backups/{backup_id}/")
+    return partial
+
+
+def test_a_killed_backup_is_marked_failed_and_its_partial_file_removed(env, monkeypatch, receivers):
+    """The next db_backup marks a backup still `running` after BACKUP_STALE_HOURS (6) failed, with the reason,
+    and removes its partial file; one running for an hour is left alone. ops_watchdog does the same, and says so."""
+    monkeypatch.delenv("AIRFLOW_CONN_BACKUP_STORAGE")
+    store = storage.open_storage()
+    _killed_backup(env["warehouse"], "killed-at-night", 7)
+    _killed_backup(env["warehouse"], "still-running", 1)
+    assert dag_run("db_backup", dt.datetime(2026, 11, 23, 1, tzinfo=dt.UTC)).state == "success"
+    with psycopg.connect(env["warehouse"]) as conn:
+        states = dict(conn.execute("SELECT backup_id, status || ': ' || coalesce(error, '') FROM saas_ops.backups "
+                                   "WHERE backup_id IN ('killed-at-night', 'still-running')").fetchall())
+    assert states["still-running"] == "running: "
+    assert states["killed-at-night"].startswith("failed: still running 07:00:00 after it started: its task was "
+                                                "killed or lost")
+    assert store.list_keys("backups/killed-at-night/") == []
+    assert store.list_keys("backups/still-running/") == ["backups/still-running/dump.pgdump.partial"]
+
+    with psycopg.connect(env["warehouse"]) as conn:
+        conn.execute("UPDATE saas_ops.backups SET started_at = now() - interval '8 hours' "
+                     "WHERE backup_id = 'still-running'")
+        conn.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'ops_watchdog'")
+    run = load_dag(REPO / "dags" / "ops_watchdog.py", "ops_watchdog").test(
+        logical_date=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    assert run.state == "success"
+    assert row(env["warehouse"], "SELECT status FROM saas_ops.backups WHERE backup_id = 'still-running'") == (
+        "failed",)
+    assert store.list_keys("backups/still-running/") == []
+    assert any("• backup still-running was still running after 6 h: its task was killed or lost; marked failed "
+               "and its partial files removed" in t for t in receivers["slack"].texts())
+
+
+def test_a_wrong_drill_form_value_fails_at_once_without_retries(env, receivers):
+    """An unknown backup_id, or a target connection that does not exist, fails the drill on its first try with
+    the reason (a retry would find the same); one failure message, no retry line."""
+    take("2026-11-22T01:00:00")
+    dag = load_dag(REPO / "dags" / "db_restore_drill.py", "db_restore_drill")
+    for hour, conf, message in (
+            (5, {"backup_id": "no-such-backup"}, "backup 'no-such-backup' is not a good backup with its files"),
+            (6, {"target_conn_id": "no_such_conn"}, "target_conn_id 'no_such_conn' is not an Airflow connection")):
+        run = dag.test(logical_date=dt.datetime(2026, 11, 23, hour, tzinfo=dt.UTC), run_conf=conf)
+        tries = {ti.task_id: (ti.state, ti.try_number) for ti in run.get_task_instances()}
+        assert run.state == "failed" and tries["restore_drill"] == ("failed", 1)
+        texts = [t for t in receivers["slack"].texts() if run.run_id in t]
+        assert len(texts) == 1 and "will retry" not in texts[0] and message in texts[0], texts
+    assert row(env["warehouse"], "SELECT count(*) FROM saas_ops.restore_drills") == (0,)
+
+
 # --------------------------------------------------------------------------------------- retention
 
 

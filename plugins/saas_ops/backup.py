@@ -47,6 +47,10 @@ class DrillFailed(BackupError):
     """A drill whose checks found the backup different from its manifest: the same on every retry."""
 
 
+class BadFormValue(BackupError):
+    """A value of the drill's form that cannot work (an unknown backup_id or connection): the same on every retry."""
+
+
 # --------------------------------------------------------------------------------------- pg tools
 
 
@@ -172,20 +176,23 @@ def take_backup(backup_id: str, options: BackupOptions) -> dict[str, Any]:
     from saas_ops import config, db, storage
 
     schema = config.schema_name("OUTPUT_SCHEMA")
+    store = storage.open_storage()
+    folder = f"{PREFIX}/{backup_id}"
+    fail_stale_backups(store, dt.timedelta(hours=config.setting("BACKUP_STALE_HOURS")))
     with db.warehouse() as wh:
         row = wh.execute(db.compose("SELECT status, manifest_uri FROM {schema}.backups WHERE backup_id = %s",
                                     schema=schema), (backup_id,)).fetchone()
         if row and row[0] == "succeeded":
             print(f"backup {backup_id} already succeeded ({row[1]}); not taken again")
             return {"backup_id": backup_id, "status": "succeeded", "reused": True}
+        if row:  # a try that was killed may have left a partial file
+            _discard(store, folder)
         wh.execute(db.compose(
             "INSERT INTO {schema}.backups (backup_id, started_at, status, format, compression) "
             "VALUES (%s, now(), 'running', %s, %s) ON CONFLICT (backup_id) DO UPDATE SET started_at = now(), "
             "finished_at = NULL, status = 'running', error = NULL, format = excluded.format, "
             "compression = excluded.compression", schema=schema), (backup_id, options.format, options.compression))
 
-    store = storage.open_storage()
-    folder = f"{PREFIX}/{backup_id}"
     try:
         manifest = _dump_to_storage(store, backup_id, options)
     except BaseException as exc:
@@ -282,6 +289,25 @@ def _dump(store: Any, key: str, bin_dir: Path, conninfo: str, env: dict[str, str
                 proc.kill()
                 proc.wait()
         return stored, time.monotonic() - t0
+
+
+def fail_stale_backups(store: Any, older_than: dt.timedelta) -> list[str]:
+    """Backups still `running` after `older_than`: their task was killed (a live one would have ended). Each is
+    marked failed with the reason and its files (a partial dump among them) removed; returns their ids."""
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    with db.warehouse() as wh:
+        stale = wh.execute(db.compose(
+            "UPDATE {schema}.backups SET status = 'failed', finished_at = now(), error = 'still running ' || "
+            "date_trunc('minute', now() - started_at) || ' after it started: its task was killed or lost (marked "
+            "failed by the next db_backup or ops_watchdog; its partial files were removed)' "
+            "WHERE status = 'running' AND started_at < now() - %s RETURNING backup_id", schema=schema),
+            (older_than,)).fetchall()
+    for (backup_id,) in stale:
+        _discard(store, f"{PREFIX}/{backup_id}")
+        print(f"backup {backup_id} was still running after {older_than}: marked failed, its files removed")
+    return [backup_id for (backup_id,) in stale]
 
 
 def _discard(store: Any, folder: str) -> None:
@@ -408,8 +434,8 @@ def _resolve(wh: Any, schema: str, backup_id: str) -> tuple:
     else:
         row = wh.execute(compose(query + " AND backup_id = %s", schema=schema), (backup_id,)).fetchone()
         if row is None:
-            raise BackupError(f"backup {backup_id!r} is not a good backup with its files (see saas_ops.backups: "
-                              "it failed, is still running, or retention deleted it)")
+            raise BadFormValue(f"backup {backup_id!r} is not a good backup with its files (see saas_ops.backups: "
+                               "it is unknown, failed, is still running, or retention deleted it)")
     return row
 
 
@@ -423,6 +449,9 @@ def restore_target_conninfo(conn_id: str) -> tuple[str, str]:
     the server of saas_db (the backed-up one)."""
     from saas_ops import db
 
+    if conn_id and conn_id != RESTORE_TARGET_CONN_ID and db.optional_connection(conn_id) is None:
+        raise BadFormValue(f"target_conn_id {conn_id!r} is not an Airflow connection (leave it at "
+                           f"{RESTORE_TARGET_CONN_ID!r}: that connection, else saas_db's server)")
     conn_id = conn_id if conn_id and db.optional_connection(conn_id) else db.SOURCE_CONN_ID
     return conn_id, db.conninfo(conn_id)
 
@@ -440,6 +469,7 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     started = dt.datetime.now(dt.UTC)
+    target_id, target = restore_target_conninfo(target_conn_id)
     with db.warehouse() as wh:
         backup_id, backup_started, size, sha256, fmt, tables, objects = _resolve(wh, schema, backup_id)
         wh.execute(db.compose(
@@ -447,7 +477,6 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
             "VALUES (%s, %s, %s, 'running') ON CONFLICT (drill_id) DO UPDATE SET backup_id = excluded.backup_id, "
             "started_at = excluded.started_at, finished_at = NULL, status = 'running', checks = NULL, error = NULL",
             schema=schema), (drill_id, backup_id, started))
-    target_id, target = restore_target_conninfo(target_conn_id)
     scratch = f"saas_ops_drill_{started:%Y%m%d%H%M%S}_{secrets.token_hex(3)}"
     record: dict[str, Any] = {"drill_id": drill_id, "backup_id": backup_id, "target": target_id,
                               "scratch_database": scratch, "kept_database": keep_database,
@@ -594,7 +623,7 @@ def restore_drill(**context: Any) -> dict[str, Any]:
         record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
                            target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
                            keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
-    except DrillFailed as exc:
+    except (DrillFailed, BadFormValue) as exc:  # the same on every retry: fail at once
         raise AirflowFailException(str(exc)) from exc
     summary = (f":white_check_mark: restore drill passed: backup {record['backup_id']} restored into "
                f"{record['target']} in {record['rto_seconds']:.1f} s (RTO: download {record['download_seconds']:.1f} s "

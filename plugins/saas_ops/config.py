@@ -21,6 +21,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LOCAL_DIR": ("", "folder of the local mode (outbox, local backups); empty: <project>/.local"),
     "WATCHDOG_MAX_LAG_HOURS": (36, "an output whose watermark is older than this is stale (daily DAGs)"),
     "BACKUP_MAX_AGE_HOURS": (30, "the newest good backup must be younger than this (Barman's last_backup_maximum_age)"),
+    "BACKUP_STALE_HOURS": (6, "a backup still `running` after this many hours was killed: the next db_backup or "
+                              "ops_watchdog marks it failed and removes its partial files"),
     "BACKUP_MIN_BYTES": (1024, "a backup smaller than this is suspicious (Barman's minimum_size)"),
     "BACKUP_MAX_SHRINK": (0.5, "a good backup smaller than this fraction of the previous good one is an alert"),
     "DRILL_MAX_AGE_DAYS": (8, "the newest passed restore drill must be younger than this"),
