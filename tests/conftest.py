@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ os.environ.update({
     "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
     "AIRFLOW__API__BASE_URL": "http://airflow.test:8080",
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),  # the sessions test_report makes; 64 bytes for SHA-512
     "SAAS_OPS_HOME": str(REPO),
     # Two bundles: the pack's DAGs, and DAGs that exist only for tests (they fail on purpose).
     "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps([

@@ -80,9 +80,9 @@ def seeded(airflow_env, databases, monkeypatch):
 
 @pytest.fixture
 def signed_in():
-    """Stands in for the Airflow session the API server checks (test_the_page_needs_an_airflow_session checks
-    that the check is there)."""
-    web.app.dependency_overrides[web.signed_in] = lambda: None
+    """Stands in for a user the auth manager lets see every section (test_each_role_sees_what_the_auth_manager_
+    allows checks the check itself with real sessions)."""
+    web.app.dependency_overrides[web.visible_sections] = lambda: set(web.SECTIONS)
     yield
     web.app.dependency_overrides.clear()
 
@@ -117,6 +117,44 @@ def test_the_page_needs_an_airflow_session(seeded, web_server):
         response = httpx.get(f"{web_server}{path}")
         assert response.status_code in (401, 403), (path, response.status_code, response.text[:200])
         assert "12,345" not in response.text
+
+
+def test_each_role_sees_what_the_auth_manager_allows(seeded, web_server):
+    """Real sessions of Airflow's simple auth manager (the JWT the UI sets as its `_token` cookie): a viewer
+    gets 403 on the page and the API, a user (who may run the DAGs) sees every section."""
+    import asyncio
+
+    from airflow.api_fastapi.app import init_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    manager = init_auth_manager()
+    token = {role: manager.generate_jwt(SimpleAuthManagerUser(username=f"{role}-1", role=role))
+             for role in ("viewer", "user", "admin")}
+    assert asyncio.run(manager.get_user_from_token(token["viewer"])).get_name() == "viewer-1"
+    for path in ("/", "/api/figures"):
+        bearer = {"Authorization": f"Bearer {token['viewer']}"}
+        for how in ({"headers": bearer}, {"cookies": {"_token": token["viewer"]}}):
+            denied = httpx.get(f"{web_server}{path}", **how)
+            assert denied.status_code == 403 and "12,345" not in denied.text and "13,000" not in denied.text
+            assert "needs edit access to one of the DAGs saas_mrr" in denied.text
+    for role in ("user", "admin"):
+        data = httpx.get(f"{web_server}/api/figures", cookies={"_token": token[role]}).json()
+        assert data["hidden"] == [] and data["revenue"]["selected"] == "2026-11"
+        page = httpx.get(f"{web_server}/", cookies={"_token": token[role]})
+        assert page.status_code == 200 and '<b data-figure="mrr">13,000 USD</b>' in page.text
+
+
+def test_a_section_the_user_may_not_see_is_left_out(seeded, web_server):
+    web.app.dependency_overrides[web.visible_sections] = lambda: {"revenue"}
+    try:
+        data = httpx.get(f"{web_server}/api/figures").json()
+        page = httpx.get(f"{web_server}/").text
+    finally:
+        web.app.dependency_overrides.clear()
+    assert data["hidden"] == ["backups", "campaigns", "churn", "engagement"]
+    assert [k for k in web.SECTIONS if data[k] is not None] == ["revenue"]
+    assert '<section id="revenue">' in page and '<section id="churn">' not in page and "c1" not in page
+    assert "Not shown to you: backups, campaigns, churn, engagement (each needs edit access" in page
 
 
 def test_empty_states_say_what_to_run_first(airflow_env, databases, signed_in, web_server, monkeypatch):

@@ -1,8 +1,8 @@
 """The pack's web endpoints, served by Airflow's API server under /saas-ops (plugins/saas_ops_plugin.py).
 
-- `GET /saas-ops/` (signed-in Airflow users): the SaaS Ops page (report.py), shown in the UI's navigation;
-  `?month=YYYY-MM` picks the month of the MRR waterfall;
-- `GET /saas-ops/api/figures` (signed-in): the same figures as JSON;
+- `GET /saas-ops/`: the SaaS Ops page (report.py), shown in the UI's navigation; `?month=YYYY-MM` picks the
+  month of the MRR waterfall;
+- `GET /saas-ops/api/figures`: the same figures as JSON;
 - `GET /saas-ops/unsubscribe?t=<token>`: a page with one button (a link scanner that follows links in an
   email must not unsubscribe anyone, so GET changes nothing);
 - `POST /saas-ops/unsubscribe?t=<token>`: unsubscribes, from that button or from a mail client's one-click
@@ -12,7 +12,9 @@
 The unsubscribe endpoints are public on purpose (the people who click them have no Airflow account): they
 accept nothing but a signed token; expose them to the internet through a proxy that forwards only
 /saas-ops/unsubscribe (README, Campaigns). The others need the Airflow session (the `_token` cookie the UI
-sets, or a bearer token), checked by Airflow's own `requires_authenticated`.
+sets, or a bearer token), and show each section only to a user whom Airflow's auth manager lets edit the DAG
+that builds it (SECTIONS): revenue and customer names are not for every signed-in viewer. A user who may see no
+section gets 403.
 """
 
 from __future__ import annotations
@@ -21,12 +23,34 @@ import html
 import re
 from typing import Any
 
-from airflow.api_fastapi.core_api.security import requires_authenticated
+from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 app = FastAPI(title="SaaS Ops", docs_url=None, redoc_url=None, openapi_url=None)
-signed_in = requires_authenticated()
+# Each section of the page, and the DAG whose edit permission shows it (the auth manager's role for running it:
+# User, Op and Admin; not Viewer).
+SECTIONS = {"revenue": "saas_mrr", "engagement": "saas_engagement", "churn": "churn_score",
+            "campaigns": "reengagement_campaigns", "backups": "db_backup"}
+
+
+def visible_sections(user: GetUserDep) -> set[str]:
+    """The sections the signed-in user may see; 403 when none."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    manager = get_auth_manager()
+    allowed = {section for section, dag_id in SECTIONS.items()
+               if manager.is_authorized_dag(method="PUT", details=DagDetails(id=dag_id), user=user)}
+    if not allowed:
+        raise HTTPException(403, "The SaaS Ops page shows business figures: it needs edit access to one of the DAGs "
+                                 f"{', '.join(SECTIONS.values())} (Airflow roles User, Op or Admin)")
+    return allowed
+
+
+def _visible(data: dict[str, Any], sections: set[str]) -> dict[str, Any]:
+    hidden = sorted(set(SECTIONS) - sections)
+    return {**data, **dict.fromkeys(hidden), "hidden": hidden}
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport"
 content="width=device-width"><title>{title}</title></head><body style="font-family:-apple-system,Segoe UI,Helvetica,
@@ -71,15 +95,15 @@ def _month(month: str | None) -> str | None:
     return month
 
 
-@app.get("/", response_class=HTMLResponse, dependencies=[Depends(signed_in)])
-def page(month: str | None = None) -> HTMLResponse:
+@app.get("/", response_class=HTMLResponse)
+def page(month: str | None = None, sections: set[str] = Depends(visible_sections)) -> HTMLResponse:
     from saas_ops import report
 
-    return HTMLResponse(report.render_html(report.read_figures(_month(month))))
+    return HTMLResponse(report.render_html(_visible(report.read_figures(_month(month)), sections)))
 
 
-@app.get("/api/figures", dependencies=[Depends(signed_in)])
-def figures(month: str | None = None) -> dict[str, Any]:
+@app.get("/api/figures")
+def figures(month: str | None = None, sections: set[str] = Depends(visible_sections)) -> dict[str, Any]:
     from saas_ops import report
 
-    return report.read_figures(_month(month))
+    return _visible(report.read_figures(_month(month)), sections)
