@@ -6,7 +6,10 @@
    variables, and runs every DAG in dags/ once with `airflow dags test`, in pipeline order.
 3. Prints the source's row counts, each DAG's outcome, the outputs' row counts and the local outbox.
 
-`--serve` then starts Airflow itself (`airflow standalone`) on http://127.0.0.1:8080 with the same setup.
+`--serve` then starts Airflow itself (API server on http://127.0.0.1:8080, scheduler, DAG processor, triggerer:
+airflow_services.py) with the same setup, until Ctrl-C or SIGTERM, which also stops the embedded PostgreSQL.
+The demo's runs have the logical date of the moment they ran (not midnight), so a run triggered in the UI for
+any date of your choosing does not collide with them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,7 +41,7 @@ def airflow_env(home: Path, app_uri: str, warehouse_uri: str) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # the pack's own lines (watermarks, local mode) in task logs
         "AIRFLOW__API__BASE_URL": "http://127.0.0.1:8080",
         "AIRFLOW_CONN_SAAS_DB": app_uri,
         "AIRFLOW_CONN_WAREHOUSE_DB": warehouse_uri,
@@ -265,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     home = config.project_home() / ".local"
     home.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` below stops the embedded server
     app, warehouse, embedded = _databases(home, args.customers, reload=not args.serve)
     try:
         return _run(args, home, app, warehouse, t0)
@@ -274,6 +279,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Embedded PostgreSQL stopped (data kept in {home / 'pg'}).")
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(env: dict[str, str], home: Path) -> int:
+    from saas_ops import airflow_services
+
+    processes = airflow_services.start(env, 8080, home / "airflow" / "service_logs")
+    try:
+        airflow_services.wait_until_up(8080, processes)
+        password = airflow_services.admin_password(home / "airflow")
+        print(f"Airflow is up on http://127.0.0.1:8080 (user admin, password {password}); logs in "
+              f"{home / 'airflow' / 'service_logs'}. Ctrl-C stops it.")
+        while all(proc.poll() is None for proc in processes.values()):
+            time.sleep(1)
+        print("An Airflow component stopped: " + ", ".join(n for n, p in processes.items() if p.poll() is not None))
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        airflow_services.stop(processes)
+
+
 def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: float) -> int:
     env = airflow_env(home, app, warehouse)
     out = _airflow(env, "db", "migrate")
@@ -281,16 +309,15 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
         print(out.stdout[-2000:], out.stderr[-3000:])
         return 1
     if args.serve:
-        print("Starting Airflow on http://127.0.0.1:8080 (the login is printed by `airflow standalone`)")
-        return subprocess.call([sys.executable, "-m", "airflow", "standalone"], env=env)
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+        return _serve(env, home)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()  # not midnight: see the docstring
     present = {p.stem for p in (config.project_home() / "dags").glob("*.py")}
     results = []
     logs = home / "demo_logs"
     logs.mkdir(exist_ok=True)
     for dag_id in [d for d in DAG_ORDER if d in present]:
         started = time.perf_counter()
-        run = _airflow(env, "dags", "test", dag_id, today, log=logs / f"{dag_id}.log")
+        run = _airflow(env, "dags", "test", dag_id, now, log=logs / f"{dag_id}.log")
         results.append((dag_id, run.returncode == 0, time.perf_counter() - started))
         print(f"  {dag_id:<24} {'ok' if run.returncode == 0 else 'FAILED'} in {results[-1][2]:.0f}s "
               f"(log: {logs / (dag_id + '.log')})")
