@@ -1,0 +1,127 @@
+"""The nightly chain under Airflow's real scheduler: the API server, scheduler (LocalExecutor), DAG processor
+and triggerer started as `make airflow` starts them (saas_ops.airflow_services), PostgreSQL as metadata
+database. saas_mrr and saas_engagement are triggered over the REST API; churn_score and reengagement_campaigns
+must follow through the assets; a DAG that fails on purpose must reach each alert channel once; task logs
+must hold the pack's own lines and no connection's secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+
+import httpx
+import psycopg
+import pytest
+
+from saas_ops import airflow_services, demo_data
+from saas_ops.devdb import free_port
+from tests.conftest import REPO, _airflow_uri, _create_database
+
+pytestmark = pytest.mark.slow
+TOKEN = "schedulerWebhookTokenThatMustNotLeak"
+CHAIN = ("saas_mrr", "saas_engagement", "churn_score", "reengagement_campaigns")
+
+
+@pytest.fixture(scope="module")
+def airflow(pg_server, airflow_env, slack_receiver, tmp_path_factory):
+    """Airflow running against its own metadata, source and warehouse databases: (API client, home, warehouse)."""
+    admin, _ = pg_server
+    home = tmp_path_factory.mktemp("scheduler_home")
+    app = _create_database(admin, "saas_ops_sched_app")
+    warehouse = _create_database(admin, "saas_ops_sched_warehouse")
+    metadata = _create_database(admin, "saas_ops_sched_airflow")
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    demo_data.load(app, customers=300, months=6, seed=3, end=yesterday, verbose=False)
+    port = free_port()
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _sqlalchemy_url(metadata),
+           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+           "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
+           "AIRFLOW_CONN_SAAS_DB": _airflow_uri(app), "AIRFLOW_CONN_WAREHOUSE_DB": _airflow_uri(warehouse),
+           "AIRFLOW_CONN_SLACK_ALERTS": json.dumps({"conn_type": "slackwebhook",
+                                                    "password": f"{slack_receiver.url}/services/T0/B0/{TOKEN}"}),
+           "AIRFLOW_VAR_LOCAL_DIR": str(home / "local")}
+    processes = airflow_services.start(env, port, home / "service_logs")
+    try:
+        airflow_services.wait_until_up(port, processes)
+        base = f"http://127.0.0.1:{port}"
+        answer = httpx.post(f"{base}/auth/token", timeout=60,
+                            json={"username": "admin", "password": airflow_services.admin_password(home)})
+        client = httpx.Client(base_url=base, timeout=60,  # a busy 2-core machine answers slowly
+                              headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+        yield client, home, warehouse
+    finally:
+        airflow_services.stop(processes)
+
+
+def _sqlalchemy_url(dsn: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(dsn)
+    return f"postgresql+psycopg2://{parts.get('user', 'postgres')}@{parts['host']}:{parts['port']}/{parts['dbname']}"
+
+
+def _wait_for_dags(api: httpx.Client, dag_ids: tuple[str, ...], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = {d["dag_id"] for d in api.get("/api/v2/dags?limit=100").json()["dags"]}
+        if set(dag_ids) <= found:
+            return
+        time.sleep(2)
+    raise AssertionError(f"the DAG processor did not parse {set(dag_ids) - found} within {timeout:.0f} s")
+
+
+def _runs(api: httpx.Client, dag_id: str) -> list[dict]:
+    return api.get(f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after").json()["dag_runs"]
+
+
+def _wait_finished(api: httpx.Client, dag_id: str, timeout: float = 600) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = _runs(api, dag_id)
+        if runs and all(r["state"] in ("success", "failed") for r in runs):
+            return runs
+        time.sleep(3)
+    raise AssertionError(f"{dag_id} did not finish within {timeout:.0f} s: {_runs(api, dag_id)}")
+
+
+def test_the_nightly_chain_follows_its_assets_and_alerts_once(airflow, receivers):
+    api, home, warehouse = airflow
+    _wait_for_dags(api, (*CHAIN, "alert_drill"))
+    for dag_id in (*CHAIN, "alert_drill"):
+        answer = api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        assert answer.status_code == 200, answer.text
+    for dag_id in ("saas_mrr", "saas_engagement", "alert_drill"):
+        answer = api.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": dt.datetime.now(dt.UTC).isoformat()})
+        assert answer.status_code == 200, answer.text
+
+    for dag_id in CHAIN:
+        runs = _wait_finished(api, dag_id)
+        assert {r["state"] for r in runs} == {"success"}, (dag_id, runs)
+    scored = [r for r in _runs(api, "churn_score") if r["run_type"] == "asset_triggered"]
+    mailed = [r for r in _runs(api, "reengagement_campaigns") if r["run_type"] == "asset_triggered"]
+    assert scored and mailed  # neither was triggered by hand: the assets did it
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    with psycopg.connect(warehouse) as conn:
+        marks = dict(conn.execute("SELECT output, watermark_day FROM saas_ops.watermarks").fetchall())
+        emails = conn.execute("SELECT count(*), count(DISTINCT idempotency_key) FROM saas_ops.email_sends "
+                              "WHERE status = 'sent'").fetchone()
+    assert marks["mrr_daily"] == marks["engagement_daily"] == marks["email_sends"] == yesterday
+    assert emails[0] == emails[1] and receivers["resend"].duplicates() == 0
+
+    drill = _wait_finished(api, "alert_drill")
+    assert [r["state"] for r in drill] == ["failed"]
+    failures = [t for t in receivers["slack"].texts() if "alert_drill" in t and "will retry" not in t]
+    assert len(failures) == 1 and failures[0].startswith(":red_circle: [P0] alert_drill")
+    assert len([e for e in receivers["resend"].emails if "alert_drill" in e["subject"]]) == 1
+    assert len([r for r in receivers["pagerduty"].requests if "alert_drill" in r.body.decode()]) == 1
+
+    logs = {path: path.read_text() for path in (home / "logs").rglob("*.log")}
+    mrr_log = "".join(text for path, text in logs.items() if "dag_id=saas_mrr" in str(path))
+    assert f"watermark {yesterday}" in mrr_log and "bridge holds for every day and month" in mrr_log
+    leaked = [str(path) for path, text in logs.items() if TOKEN in text]
+    assert leaked == []
