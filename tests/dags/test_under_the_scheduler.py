@@ -53,9 +53,18 @@ def airflow(pg_server, airflow_env, slack_receiver, tmp_path_factory):
                             json={"username": "admin", "password": airflow_services.admin_password(home)})
         client = httpx.Client(base_url=base, timeout=60,  # a busy 2-core machine answers slowly
                               headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
-        yield client, home, warehouse
+        yield client, home, warehouse, processes
     finally:
         airflow_services.stop(processes)
+
+
+def _listening(processes: dict) -> set[str]:
+    """The addresses the components and their children listen on."""
+    import psutil
+
+    tree = [p for proc in processes.values() for p in (psutil.Process(proc.pid), *psutil.Process(proc.pid).children(
+        recursive=True))]
+    return {c.laddr.ip for p in tree for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
 
 
 def _sqlalchemy_url(dsn: str) -> str:
@@ -90,8 +99,9 @@ def _wait_finished(api: httpx.Client, dag_id: str, timeout: float = 600) -> list
 
 
 def test_the_nightly_chain_follows_its_assets_and_alerts_once(airflow, receivers):
-    api, home, warehouse = airflow
+    api, home, warehouse, processes = airflow
     _wait_for_dags(api, (*CHAIN, "alert_drill"))
+    assert _listening(processes) == {"127.0.0.1"}  # no log server on every interface
     for dag_id in (*CHAIN, "alert_drill"):
         answer = api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         assert answer.status_code == 200, answer.text
@@ -125,3 +135,39 @@ def test_the_nightly_chain_follows_its_assets_and_alerts_once(airflow, receivers
     assert f"watermark {yesterday}" in mrr_log and "bridge holds for every day and month" in mrr_log
     leaked = [str(path) for path, text in logs.items() if TOKEN in text]
     assert leaked == []
+
+
+def test_make_airflow_stops_airflow_and_the_embedded_database_on_sigterm(tmp_path):
+    """`make airflow` (demo --serve) over a small demo in a fresh home: once it says Airflow is up, SIGTERM
+    leaves no Airflow process and no PostgreSQL server of its own behind."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__DATABASE"))}
+    env.update({"SAAS_OPS_HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])})
+    (tmp_path / "dags").symlink_to(REPO / "dags")
+    for folder in ("plugins", "include"):
+        (tmp_path / folder).symlink_to(REPO / folder)
+    serve = subprocess.Popen([sys.executable, "-m", "saas_ops.demo", "--serve", "--customers", "60"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    try:
+        for line in serve.stdout:
+            lines.append(line)
+            if "Airflow is up on http://127.0.0.1:8080" in line:
+                break
+        assert any("Airflow is up" in line for line in lines), "".join(lines)[-3000:]
+        postmaster = int((tmp_path / ".local" / "pg" / "data" / "postmaster.pid").read_text().split()[0])
+        children = [*psutil.Process(serve.pid).children(recursive=True), psutil.Process(postmaster)]
+        assert len(children) > 4
+        serve.send_signal(signal.SIGTERM)
+        rest = serve.communicate(timeout=120)[0]
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+    assert "Embedded PostgreSQL stopped" in rest, rest[-2000:]
+    _, alive = psutil.wait_procs([p for p in children if p.is_running()], timeout=30)
+    assert alive == [], [(p.pid, p.name()) for p in alive]
