@@ -67,10 +67,6 @@ def mask_secrets(conn: Any) -> None:
     (everything after /services/, in the password or the host: the Slack SDK logs the whole URL on a retry)."""
     from airflow.sdk.log import mask_secret
 
-    try:  # `airflow dags test` and the DAG processor log through Airflow core, whose masker is its own
-        from airflow._shared.secrets_masker import mask_secret as core_mask_secret
-    except ImportError:  # a worker with the task SDK only
-        core_mask_secret = None
     extras = conn.extra_dejson if conn.extra else {}
     secrets = [conn.password, conn.extra, (conn.password or "").strip().strip("/")]
     secrets += [str(value) for key, value in extras.items() if key.lower() in _SECRET_EXTRAS]
@@ -78,8 +74,6 @@ def mask_secrets(conn: Any) -> None:
     for secret in secrets:
         if secret and len(secret) >= 4:  # shorter values would mask ordinary words
             mask_secret(secret)
-            if core_mask_secret is not None:
-                core_mask_secret(secret)
 
 
 def warehouse_conn_id() -> str:

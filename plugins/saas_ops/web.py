@@ -52,6 +52,7 @@ def _visible(data: dict[str, Any], sections: set[str]) -> dict[str, Any]:
     hidden = sorted(set(SECTIONS) - sections)
     return {**data, **dict.fromkeys(hidden), "hidden": hidden}
 
+
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport"
 content="width=device-width"><title>{title}</title></head><body style="font-family:-apple-system,Segoe UI,Helvetica,
 Arial,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933"><h1 style="font-size:1.4rem">{title}
