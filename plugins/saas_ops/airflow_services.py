@@ -31,6 +31,12 @@ def environment(env: dict[str, str], port: int) -> dict[str, str]:
 
 def start(env: dict[str, str], port: int, log_dir: Path) -> dict[str, subprocess.Popen]:
     """Starts the four components (after `airflow db migrate`), each logging to <log_dir>/<name>.log."""
+    import socket
+
+    with socket.socket() as probe:  # else the health check could be answered by whatever holds the port
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"127.0.0.1:{port} is in use (another Airflow still running?): stop it or pick "
+                               "another port")
     env = environment(env, port)
     log_dir.mkdir(parents=True, exist_ok=True)
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,

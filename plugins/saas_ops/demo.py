@@ -264,7 +264,8 @@ def _backups(conn: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=DEMO_CUSTOMERS)
-    parser.add_argument("--serve", action="store_true", help="start Airflow on http://127.0.0.1:8080 afterwards")
+    parser.add_argument("--serve", action="store_true", help="start Airflow on http://127.0.0.1:PORT afterwards")
+    parser.add_argument("--port", type=int, default=8080, help="the API server's port with --serve")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     home = config.project_home() / ".local"
@@ -283,14 +284,14 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def _serve(env: dict[str, str], home: Path) -> int:
+def _serve(env: dict[str, str], home: Path, port: int) -> int:
     from saas_ops import airflow_services
 
-    processes = airflow_services.start(env, 8080, home / "airflow" / "service_logs")
+    processes = airflow_services.start(env, port, home / "airflow" / "service_logs")
     try:
-        airflow_services.wait_until_up(8080, processes)
+        airflow_services.wait_until_up(port, processes)
         password = airflow_services.admin_password(home / "airflow")
-        print(f"Airflow is up on http://127.0.0.1:8080 (user admin, password {password}); logs in "
+        print(f"Airflow is up on http://127.0.0.1:{port} (user admin, password {password}); logs in "
               f"{home / 'airflow' / 'service_logs'}. Ctrl-C stops it.")
         while all(proc.poll() is None for proc in processes.values()):
             time.sleep(1)
@@ -309,7 +310,7 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
         print(out.stdout[-2000:], out.stderr[-3000:])
         return 1
     if args.serve:
-        return _serve(env, home)
+        return _serve(env, home, args.port)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()  # not midnight: see the docstring
     present = {p.stem for p in (config.project_home() / "dags").glob("*.py")}
     results = []

@@ -151,23 +151,26 @@ def test_make_airflow_stops_airflow_and_the_embedded_database_on_sigterm(tmp_pat
     (tmp_path / "dags").symlink_to(REPO / "dags")
     for folder in ("plugins", "include"):
         (tmp_path / folder).symlink_to(REPO / folder)
-    serve = subprocess.Popen([sys.executable, "-m", "saas_ops.demo", "--serve", "--customers", "60"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines = []
+    port = free_port()
+    serve = subprocess.Popen([sys.executable, "-m", "saas_ops.demo", "--serve", "--customers", "60", "--port",
+                              str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+    lines, children = [], []
     try:
         for line in serve.stdout:
             lines.append(line)
-            if "Airflow is up on http://127.0.0.1:8080" in line:
+            if f"Airflow is up on http://127.0.0.1:{port}" in line:
                 break
         assert any("Airflow is up" in line for line in lines), "".join(lines)[-3000:]
         postmaster = int((tmp_path / ".local" / "pg" / "data" / "postmaster.pid").read_text().split()[0])
         children = [*psutil.Process(serve.pid).children(recursive=True), psutil.Process(postmaster)]
-        assert len(children) > 4
+        assert len(children) > 4 and httpx.get(f"http://127.0.0.1:{port}/api/v2/monitor/health").status_code == 200
         serve.send_signal(signal.SIGTERM)
         rest = serve.communicate(timeout=120)[0]
     finally:
-        if serve.poll() is None:
-            os.killpg(serve.pid, signal.SIGKILL)
+        if serve.poll() is None:  # the components have sessions of their own: a failed test must not leave them
+            for proc in [*psutil.Process(serve.pid).children(recursive=True), psutil.Process(serve.pid)]:
+                proc.kill()
     assert "Embedded PostgreSQL stopped" in rest, rest[-2000:]
     _, alive = psutil.wait_procs([p for p in children if p.is_running()], timeout=30)
     assert alive == [], [(p.pid, p.name()) for p in alive]
