@@ -27,7 +27,7 @@ CUSTOMERS = int(os.environ.get("BACKUP_BENCH_CUSTOMERS", "60000"))
 def main() -> None:
     import psycopg
 
-    from saas_ops import backup, demo_data, storage
+    from saas_ops import backup, demo_data, restore_drill, storage
 
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_backup_"))
     server = devdb.start(folder)
@@ -97,7 +97,7 @@ def main() -> None:
         dump.unlink()
         with contextlib.redirect_stdout(io.StringIO()):
             t = time.perf_counter()
-            record = backup.run_drill("bench-drill", "bench", target_conn_id="", keep_database=False, jobs=2)
+            record = restore_drill.run_drill("bench-drill", "bench", target_conn_id="", keep_database=False, jobs=2)
             ours = time.perf_counter() - t
         print(f"{'drill vs pg_restore -j2':<34}{ours:>8.1f}{bare:>8.1f}{ours / bare:>7.2f}"
               f"  ({record['status']}: {record['checks']} checks; download {record['download_seconds']:.1f} s, "

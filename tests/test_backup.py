@@ -13,7 +13,7 @@ import psutil
 import psycopg
 import pytest
 
-from saas_ops import backup, demo_data, storage
+from saas_ops import backup, demo_data, restore_drill, storage
 from tests.conftest import REPO, _airflow_uri, _create_database, load_dag
 
 SOURCE_DB = "saas_ops_test_backup_source"
@@ -72,7 +72,7 @@ def take(at: str = "2026-11-23T01:00:00") -> dict:
 
 
 def drill(backup_id: str = "latest", **kw) -> dict:
-    return backup.run_drill(f"drill-test-{time.monotonic_ns()}", backup_id, target_conn_id="restore_target",
+    return restore_drill.run_drill(f"drill-test-{time.monotonic_ns()}", backup_id, target_conn_id="restore_target",
                             keep_database=kw.pop("keep_database", False), jobs=2, **kw)
 
 
@@ -153,13 +153,13 @@ def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monk
     manifest = tmp_path / "manifest.json"
     manifest.write_bytes(storage.open_storage().get_bytes(f"backups/{first}/manifest.json"))
     restored = env["source"].replace(SOURCE_DB, scratch)
-    assert backup.main(["verify", str(manifest), restored]) == 0
+    assert restore_drill.main(["verify", str(manifest), restored]) == 0
     checks = 3 + 2 * len(json.loads(manifest.read_text())["tables"]) + 1
     assert f"{checks} of {checks} checks equal to backup {first}" in capsys.readouterr().out
     with psycopg.connect(restored, autocommit=True) as conn:
         conn.execute("UPDATE app.customers SET name = name || '!' WHERE customer_id = (SELECT min(customer_id) "
                      "FROM app.customers)")
-    assert backup.main(["verify", str(manifest), restored]) == 1
+    assert restore_drill.main(["verify", str(manifest), restored]) == 1
     out = capsys.readouterr().out
     assert "NOT EQUAL  app.customers checksum: expected" in out and f"{checks - 1} of {checks} checks" in out
     with psycopg.connect(env["source"], autocommit=True) as conn:

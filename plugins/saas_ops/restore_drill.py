@@ -1,0 +1,246 @@
+"""db_restore_drill: proves a backup (backup.py) restores. A drill downloads it, checks its SHA-256 before
+anything else, restores it with `pg_restore` into a scratch database, and proves it equal to the manifest;
+`restore_drills` keeps every check. `python -m saas_ops.restore_drill verify` does the proving for a database
+restored by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import task
+
+from saas_ops import alerts
+from saas_ops.backup import FORMATS, BackupError, database_contents, keys_of, libpq_env, pg_tools, server_major
+
+DAG_ID = "db_restore_drill"
+RESTORE_TARGET_CONN_ID = "restore_target"
+
+
+class DrillFailed(BackupError):
+    """A drill whose checks found the backup different from its manifest: the same on every retry."""
+
+
+class BadFormValue(BackupError):
+    """A value of the drill's form that cannot work (an unknown backup_id or connection): the same on every retry."""
+
+
+@dataclass
+class Check:
+    name: str
+    expected: Any
+    actual: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "expected": self.expected, "actual": self.actual, "ok": self.ok}
+
+
+def compare_contents(expected: dict[str, Any], actual: dict[str, Any]) -> list[Check]:
+    """Every table present with its rows and checksum; sequences' last values; indexes and constraints."""
+    checks = [Check("tables present", sorted(expected["tables"]), sorted(actual["tables"]))]
+    for name, want in sorted(expected["tables"].items()):
+        got = actual["tables"].get(name, {})
+        checks.append(Check(f"{name} rows", want["rows"], got.get("rows")))
+        checks.append(Check(f"{name} checksum", want["checksum"], got.get("checksum")))
+    want_objects, got_objects = expected["objects"], actual["objects"]
+    checks.append(Check("sequences", want_objects["sequences"], got_objects["sequences"]))
+    for kind in ("indexes", "constraints"):
+        missing = sorted(set(want_objects[kind]) - set(got_objects[kind]))
+        checks.append(Check(f"{kind} missing (of {len(want_objects[kind])})", [], missing))
+    return checks
+
+
+def _resolve(wh: Any, schema: str, backup_id: str) -> tuple:
+    from saas_ops.db import compose
+
+    query = ("SELECT backup_id, started_at, bytes, sha256, format, tables, objects "
+             "FROM {schema}.backups WHERE status = 'succeeded' AND deleted_at IS NULL")
+    if backup_id in ("", "latest"):
+        row = wh.execute(compose(query + " ORDER BY started_at DESC LIMIT 1", schema=schema)).fetchone()
+        if row is None:
+            raise BackupError("there is no good backup to restore: run db_backup first")
+    else:
+        row = wh.execute(compose(query + " AND backup_id = %s", schema=schema), (backup_id,)).fetchone()
+        if row is None:
+            raise BadFormValue(f"backup {backup_id!r} is not a good backup with its files (see saas_ops.backups: "
+                               "it is unknown, failed, is still running, or retention deleted it)")
+    return row
+
+
+def restore_target_conninfo(conn_id: str) -> tuple[str, str]:
+    """(connection id, conninfo) of the server to restore into: `conn_id` when that connection exists, else
+    the server of saas_db (the backed-up one)."""
+    from saas_ops import db
+
+    if conn_id and conn_id != RESTORE_TARGET_CONN_ID and db.optional_connection(conn_id) is None:
+        raise BadFormValue(f"target_conn_id {conn_id!r} is not an Airflow connection (leave it at "
+                           f"{RESTORE_TARGET_CONN_ID!r}: that connection, else saas_db's server)")
+    conn_id = conn_id if conn_id and db.optional_connection(conn_id) else db.SOURCE_CONN_ID
+    return conn_id, db.conninfo(conn_id)
+
+
+def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_database: bool, jobs: int
+              ) -> dict[str, Any]:
+    """Restores a backup into a fresh scratch database and proves it equal to its manifest. Writes the
+    `restore_drills` row (every check with its expected and actual value) whatever happens, drops the
+    scratch database unless asked to keep it, and raises when the backup is not proven."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from saas_ops import config, db, storage
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    started = dt.datetime.now(dt.UTC)
+    target_id, target = restore_target_conninfo(target_conn_id)
+    with db.warehouse() as wh:
+        backup_id, backup_started, size, sha256, fmt, tables, objects = _resolve(wh, schema, backup_id)
+        wh.execute(db.compose(
+            "INSERT INTO {schema}.restore_drills (drill_id, backup_id, started_at, status) "
+            "VALUES (%s, %s, %s, 'running') ON CONFLICT (drill_id) DO UPDATE SET backup_id = excluded.backup_id, "
+            "started_at = excluded.started_at, finished_at = NULL, status = 'running', checks = NULL, error = NULL",
+            schema=schema), (drill_id, backup_id, started))
+    scratch = f"saas_ops_drill_{started:%Y%m%d%H%M%S}_{secrets.token_hex(3)}"
+    record: dict[str, Any] = {"drill_id": drill_id, "backup_id": backup_id, "target": target_id,
+                              "scratch_database": scratch, "kept_database": keep_database,
+                              "rpo_seconds": (started - backup_started).total_seconds()}
+    checks: list[Check] = []
+    store = storage.open_storage()
+    error = None
+    created = False
+    admin_info, env = libpq_env(target)
+    try:
+        dump_key, manifest_key = keys_of(backup_id, fmt)
+        manifest = json.loads(store.get_bytes(manifest_key))
+        recorded = {"sha256": sha256, "bytes": size, "tables": tables, "objects": objects}
+        checks.append(Check("manifest fields that differ from the backups row", [],
+                            [k for k, v in recorded.items() if manifest.get(k) != v]))
+        with tempfile.TemporaryDirectory(prefix="saas_ops_drill_") as tmp:
+            dump = Path(tmp) / FORMATS[fmt]
+            t0 = time.monotonic()
+            got = store.download_to(dump_key, dump)
+            record["download_seconds"] = time.monotonic() - t0
+            checks.append(Check("bytes", manifest["bytes"], got.bytes))
+            checks.append(Check("sha256", manifest["sha256"], got.sha256))
+            if not all(c.ok for c in checks):
+                raise BackupError("the stored backup is not the one its manifest describes: not restored")
+
+            with psycopg.connect(admin_info, autocommit=True) as admin:
+                bin_dir = pg_tools(server_major(admin))
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+                created = True
+            scratch_info = make_conninfo(**{**conninfo_to_dict(admin_info), "dbname": scratch})
+            source = dump
+            if fmt == "directory":
+                source = Path(tmp) / "dump"
+                source.mkdir()
+                subprocess.run(["tar", "-C", str(source), "-xf", str(dump)], check=True, capture_output=True)
+                dump.unlink()
+            t0 = time.monotonic()
+            out = subprocess.run([str(bin_dir / "pg_restore"), f"--dbname={scratch_info}", f"--jobs={jobs}",
+                                  "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", str(source)],
+                                 env=env, capture_output=True, text=True)
+            record["restore_seconds"] = time.monotonic() - t0
+            if out.returncode != 0:
+                raise BackupError(f"pg_restore failed (exit {out.returncode}): {out.stderr.strip()[-800:]}")
+        t0 = time.monotonic()
+        with psycopg.connect(scratch_info) as restored:
+            checks += compare_contents(manifest, database_contents(restored))
+        record["verify_seconds"] = time.monotonic() - t0
+        record["rto_seconds"] = record["download_seconds"] + record["restore_seconds"]
+    except Exception as exc:  # noqa: BLE001 - recorded in the drill's row, then raised below
+        error = str(exc)
+    finally:
+        if created and not keep_database:
+            with psycopg.connect(admin_info, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+
+    failed = [c for c in checks if not c.ok]
+    status = "passed" if error is None and not failed else "failed"
+    with db.warehouse() as wh:
+        wh.execute(db.compose(
+            "UPDATE {schema}.restore_drills SET finished_at = now(), status = %(status)s, checks = %(checks)s, "
+            "rto_seconds = %(rto_seconds)s, rpo_seconds = %(rpo_seconds)s, download_seconds = %(download_seconds)s, "
+            "restore_seconds = %(restore_seconds)s, verify_seconds = %(verify_seconds)s, target = %(target)s, "
+            "scratch_database = %(scratch_database)s, kept_database = %(kept_database)s, error = %(error)s "
+            "WHERE drill_id = %(drill_id)s", schema=schema),
+            {"rto_seconds": None, "download_seconds": None, "restore_seconds": None, "verify_seconds": None,
+             **record, "status": status, "error": error,
+             "checks": json.dumps([c.as_json() for c in checks], default=str)})
+    record.update(status=status, checks=len(checks), failed=[c.as_json() for c in failed], error=error)
+    if status == "failed":
+        reasons = [error] if error else []
+        reasons += [f"{c.name}: expected {c.expected}, got {c.actual}" for c in failed[:10]]
+        raise (DrillFailed if failed else BackupError)(
+            f"restore drill {drill_id} of backup {backup_id} FAILED: " + "; ".join(reasons))
+    return record
+
+
+@task
+def restore_drill(**context: Any) -> dict[str, Any]:
+    """Restores the chosen backup into a scratch database and proves it equal to its manifest. A check
+    that fails fails the task at once (a retry would find the same); an error on the way (storage or the
+    server unreachable) is retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from saas_ops import config
+
+    params = context["params"]
+    drill_id = f"drill-{context['run_id']}"
+    try:
+        record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
+                           target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
+                           keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
+    except (DrillFailed, BadFormValue) as exc:  # the same on every retry: fail at once
+        raise AirflowFailException(str(exc)) from exc
+    summary = (f":white_check_mark: restore drill passed: backup {record['backup_id']} restored into "
+               f"{record['target']} in {record['rto_seconds']:.1f} s (RTO: download {record['download_seconds']:.1f} s "
+               f"+ pg_restore {record['restore_seconds']:.1f} s), {record['checks']} checks equal, verified in "
+               f"{record['verify_seconds']:.1f} s; backup age (RPO) {record['rpo_seconds'] / 3600:.1f} h"
+               + (f"; scratch database {record['scratch_database']} kept" if record["kept_database"] else ""))
+    print(summary)
+    alerts.send_slack(summary)
+    return record
+
+
+# --------------------------------------------------------------------------------------- by hand
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m saas_ops.restore_drill verify MANIFEST DSN`: proves a database restored by hand (the README's
+    runbook) equal to a backup's manifest.json, check by check."""
+    import argparse
+
+    import psycopg
+
+    parser = argparse.ArgumentParser(prog="python -m saas_ops.restore_drill", description=main.__doc__)
+    parser.add_argument("command", choices=["verify"])
+    parser.add_argument("manifest", type=Path, help="the backup's manifest.json")
+    parser.add_argument("dsn", help="libpq connection string of the restored database, e.g. 'host=... dbname=...'")
+    args = parser.parse_args(argv)
+    manifest = json.loads(args.manifest.read_text())
+    with psycopg.connect(args.dsn) as conn:
+        checks = compare_contents(manifest, database_contents(conn))
+    failed = [c for c in checks if not c.ok]
+    for c in failed:
+        print(f"NOT EQUAL  {c.name}: expected {c.expected}, got {c.actual}")
+    print(f"{len(checks) - len(failed)} of {len(checks)} checks equal to backup {manifest['backup_id']} "
+          f"({len(manifest['tables'])} tables)" + ("" if failed else ": the database is what was backed up"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
