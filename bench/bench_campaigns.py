@@ -27,7 +27,7 @@ def main() -> None:
 
     import psycopg
 
-    from saas_ops import campaigns, db
+    from saas_ops import campaign_send, db
     from saas_ops.db import compose
     from tests.servers import ResendDouble
 
@@ -63,11 +63,11 @@ def main() -> None:
             conn.execute("VACUUM ANALYZE saas_ops.email_sends")
 
         t = time.perf_counter()
-        result = campaigns.send_pending(DAY, campaigns.outbox_from_settings())
+        result = campaign_send.send_pending(DAY, campaign_send.outbox_from_settings())
         ours_s = time.perf_counter() - t
         with psycopg.connect(warehouse) as conn:
             sent = conn.execute("SELECT count(*) FROM saas_ops.email_sends WHERE status = 'sent'").fetchone()[0]
-        limit = RATE * campaigns.BATCH_SIZE
+        limit = RATE * campaign_send.BATCH_SIZE
         rate = sent / ours_s
         print(f"{'emails sent':>12}{'s':>8}{'emails/s':>10}{'limit/s':>9}{'of limit':>10}{'batches':>9}{'429s':>6}"
               f"{'duplicates':>12}{'failed':>8}")

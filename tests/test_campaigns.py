@@ -29,7 +29,7 @@ import httpx
 import psycopg
 import pytest
 
-from saas_ops import campaigns, db
+from saas_ops import campaign_send, campaigns, db, recipients
 from saas_ops.db import compose
 from tests.conftest import REPO, load_dag
 from tests.test_churn import build_metrics
@@ -322,7 +322,7 @@ def test_hostile_names_and_addresses_are_suppressed_alone_until_fixed(outbox, re
     ' ÖZ@EXAMPLE.COM' matches öz@example.com. Once the source is fixed, the next run queues them after all."""
     before = _set_source(outbox["app"], HOSTILE)
     try:
-        assert campaigns.unsubscribe("a9", schema=OUT, source_schema=SRC)
+        assert recipients.unsubscribe("a9", schema=OUT, source_schema=SRC)
         with psycopg.connect(outbox["warehouse"]) as conn:
             conn.execute(compose("INSERT INTO {o}.email_suppressions (email, reason) VALUES (' ÖZ@EXAMPLE.COM', "
                                  "'manual')", o=OUT))
@@ -344,7 +344,7 @@ def test_hostile_names_and_addresses_are_suppressed_alone_until_fixed(outbox, re
         assert queued(outbox["warehouse"]) == EXPECTED_QUEUED - {
             ("high_risk", "h1", "2026-11-22"), ("inactive_30", "a1", "2026-10-23"), ("inactive_30", "a5", "2026-10-22"),
             ("inactive_30", "a9", "2026-10-23"), ("inactive_60", "a2", "2026-09-23")}
-        result = campaigns.send_pending(END, live_outbox())
+        result = campaign_send.send_pending(END, live_outbox())
         assert (result["sent"], result["failed"], result["problems"]) == (7, 0, [])
         assert all("\r" not in e["from"] and "\n" not in e["from"] for e in receivers["resend"].emails)
     finally:
@@ -364,7 +364,7 @@ def test_a_bad_value_frozen_in_a_queued_email_fails_no_batch(outbox, tmp_path, m
     with psycopg.connect(outbox["warehouse"]) as conn:
         conn.execute(compose("UPDATE {o}.email_sends SET variables = variables || jsonb_build_object('owner_name', "
                              "'Dana\r\nBcc: all@evil.example') WHERE user_id = 'h1'", o=OUT))
-    result = campaigns.send_pending(END, live_outbox(dry_run=True, dry_run_folder=tmp_path / "outbox" / "emails"))
+    result = campaign_send.send_pending(END, live_outbox(dry_run=True, dry_run_folder=tmp_path / "outbox" / "emails"))
     assert (result["dry_run"], result["suppressed"], result["failed"], result["problems"]) == (11, 1, 0, [])
     assert rows(outbox["warehouse"], "user_id = 'h1'")[0][3:5] == (
         "suppressed", "the queued owner_name holds a line break (CR/LF)")
@@ -385,7 +385,7 @@ def test_slack_lines_escape_a_hostile_account_name(outbox, receivers):
     before = _set_source(outbox["app"], {"h name": ("customers", "customer_id", "h", "name", hostile)})
     try:
         plan()
-        campaigns.campaign_alerts.function(campaigns.send_pending(END, live_outbox()))
+        campaigns.campaign_alerts.function(campaign_send.send_pending(END, live_outbox()))
         churn.churn_risk_alerts.function({"day": END.isoformat()})
         alerts.dispatch(mrr.revenue_alert(END, 95_100, 100_000, 4_900, 1_000.0, True, True, [("h", "churn", 4_900, 0)],
                                           {"h": hostile}, currency="USD", drop=0.01, spike=3.0))
@@ -443,8 +443,8 @@ def test_every_template_renders_and_a_missing_variable_fails(outbox):
 # --------------------------------------------------------------------------------------- sending
 
 
-def live_outbox(**changes) -> campaigns.Outbox:
-    return campaigns.Outbox(**{**campaigns.outbox_from_settings().__dict__, **changes})
+def live_outbox(**changes) -> campaign_send.Outbox:
+    return campaign_send.Outbox(**{**campaign_send.outbox_from_settings().__dict__, **changes})
 
 
 def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
@@ -452,7 +452,7 @@ def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
     plan()
     box = live_outbox()
     assert not box.dry_run and box.sender == "Customer Success <success@example.com>"
-    result = campaigns.send_pending(END, box)
+    result = campaign_send.send_pending(END, box)
     assert (result["sent"], result["failed"], result["batches"], result["problems"]) == (12, 0, 1, [])
     assert len(resend.emails) == 12 and resend.duplicates() == 0
     sent = {u: (status, provider) for _, u, _, status, _, provider, _ in rows(outbox["warehouse"], "status = 'sent'")}
@@ -465,8 +465,8 @@ def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
     assert a1["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert link.startswith("http://127.0.0.1:8080/saas-ops/unsubscribe?t=") and link in a1["text"]
     token = urllib.parse.parse_qs(urllib.parse.urlparse(link).query)["t"][0]
-    assert campaigns.user_of_token(token, box.key) == "a1"
-    assert campaigns.user_of_token(token.replace(token[-2:], "AA"), box.key) is None
+    assert recipients.user_of_token(token, box.key) == "a1"
+    assert recipients.user_of_token(token.replace(token[-2:], "AA"), box.key) is None
     assert by_address["h1@example.com"]["from"] == "Dana Owner <success@example.com>"
     # The request carried one Idempotency-Key, the batch key recorded on every row before it was sent.
     batch_requests = [r for r in resend.requests if r.path == "/emails/batch"]
@@ -475,7 +475,7 @@ def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
         keys = conn.execute(compose("SELECT DISTINCT batch_key FROM {o}.email_sends WHERE status = 'sent' AND day = %s",
                                     o=OUT), (END,)).fetchall()
     assert keys == [(batch_requests[0].headers["idempotency-key"],)]
-    again = campaigns.send_pending(END, box)
+    again = campaign_send.send_pending(END, box)
     assert (again["sent"], again["batches"], len(resend.emails)) == (0, 0, 12)
 
 
@@ -499,8 +499,8 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
     resend.delay = 3.0
     env = {**os.environ, "AIRFLOW_VAR_RESEND_REQUESTS_PER_SECOND": "20",
            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
-    code = ("import datetime as dt; from saas_ops import campaigns; "
-            f"campaigns.send_pending(dt.date({END.year}, {END.month}, {END.day}), campaigns.outbox_from_settings())")
+    code = ("import datetime as dt; from saas_ops import campaign_send as send; "
+            f"send.send_pending(dt.date({END.year}, {END.month}, {END.day}), send.outbox_from_settings())")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -532,7 +532,7 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
     assert len(resend.emails) == 350 + 12  # the bulk once each, and the day's audience planned by the DAG
     # The outbox, not Resend, is what prevents a second email: with every key forgotten, nothing goes again.
     resend.forget_keys()
-    assert campaigns.send_pending(END, live_outbox())["sent"] == 0 and len(resend.emails) == 362
+    assert campaign_send.send_pending(END, live_outbox())["sent"] == 0 and len(resend.emails) == 362
 
 
 def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, monkeypatch):
@@ -543,9 +543,9 @@ def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, 
         conn.execute(compose("UPDATE {s}.users SET email = 'z007@localhost' WHERE user_id = 'z007'", s=SRC))
     box = live_outbox(requests_per_second=5)
     try:
-        result = campaigns.send_pending(END, box)
+        result = campaign_send.send_pending(END, box)
         after_first = rows(outbox["warehouse"], "status = 'failed'")
-        later = [campaigns.send_pending(END, box) for _ in range(3)]  # the next runs retry it, up to 3 tries
+        later = [campaign_send.send_pending(END, box) for _ in range(3)]  # the next runs retry it, up to 3 tries
     finally:
         with psycopg.connect(outbox["app"]) as conn:
             conn.execute(compose("UPDATE {s}.users SET email = 'z007@example.com' WHERE user_id = 'z007'", s=SRC))
@@ -564,7 +564,7 @@ def test_a_batch_older_than_resends_memory_is_not_resent(outbox, receivers):
     with psycopg.connect(outbox["warehouse"]) as conn:
         conn.execute(compose("UPDATE {o}.email_sends SET batch_key = 'saas-ops-old', attempts = 1, "
                              "first_attempt_at = now() - interval '25 hours' WHERE user_id LIKE 'z%%'", o=OUT))
-    result = campaigns.send_pending(END, live_outbox())
+    result = campaign_send.send_pending(END, live_outbox())
     assert (result["unknown"], result["sent"], len(receivers["resend"].requests)) == (5, 0, 0)
     errors = {error for *_, error, _, _ in rows(outbox["warehouse"], "status = 'failed'")}
     assert len(errors) == 1 and errors.pop().startswith("outcome unknown, not resent to avoid a second email: first "
@@ -575,9 +575,9 @@ def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tm
     monkeypatch.delenv("AIRFLOW_CONN_RESEND_DEFAULT")
     monkeypatch.setenv("AIRFLOW_VAR_LOCAL_DIR", str(tmp_path))
     plan()
-    box = campaigns.outbox_from_settings()
+    box = campaign_send.outbox_from_settings()
     assert box.dry_run and box.dry_run_folder == tmp_path / "outbox" / "emails"
-    result = campaigns.send_pending(END, box)
+    result = campaign_send.send_pending(END, box)
     assert (result["mode"], result["dry_run"], result["sent"]) == ("dry_run", 12, 0)
     assert receivers["resend"].requests == []
     assert {status for *_, status, _, _, _ in rows(outbox["warehouse"], "status <> 'suppressed'")} == {"dry_run"}
@@ -599,22 +599,22 @@ def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tm
     text = message.get_body(("plain",)).get_content()
     assert "Your trial ends tomorrow, Tuesday 24 November 2026." in text
     assert "1 people at Account T2 did" in text
-    assert campaigns.send_pending(END, box)["dry_run"] == 0  # rendered once
+    assert campaign_send.send_pending(END, box)["dry_run"] == 0  # rendered once
 
 
 # --------------------------------------------------------------------------------------- unsubscribe
 
 
 def test_the_unsubscribe_link_suppresses_the_user(outbox, web_server):
-    key = campaigns.signing_key()
-    url = f"{web_server}/unsubscribe?t={campaigns.unsubscribe_token('a1', key)}"
+    key = recipients.signing_key()
+    url = f"{web_server}/unsubscribe?t={recipients.unsubscribe_token('a1', key)}"
     page = httpx.get(url)
     assert page.status_code == 200 and '<form method="post">' in page.text
     with psycopg.connect(outbox["warehouse"]) as conn:  # a GET (a link scanner) changes nothing
         assert conn.execute(compose("SELECT count(*) FROM {o}.email_suppressions", o=OUT)).fetchone() == (1,)
-    forged = f"{web_server}/unsubscribe?t={campaigns.unsubscribe_token('a1', b'another key')}"
+    forged = f"{web_server}/unsubscribe?t={recipients.unsubscribe_token('a1', b'another key')}"
     assert httpx.post(forged, data={"List-Unsubscribe": "One-Click"}).status_code == 400
-    payload = campaigns.unsubscribe_token('a1', key).partition(".")[0]
+    payload = recipients.unsubscribe_token('a1', key).partition(".")[0]
     for malformed in (f"{payload}.ÄÖÜ-signature", f"{payload}.", "not-a-token", "%FF%FE.x", f"{payload}.a.b"):
         for method in (httpx.get, httpx.post):
             answer = method(f"{web_server}/unsubscribe?t={malformed}")

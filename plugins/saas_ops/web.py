@@ -6,7 +6,7 @@
 - `GET /saas-ops/unsubscribe?t=<token>`: a page with one button (a link scanner that follows links in an
   email must not unsubscribe anyone, so GET changes nothing);
 - `POST /saas-ops/unsubscribe?t=<token>`: unsubscribes, from that button or from a mail client's one-click
-  request (RFC 8058: body `List-Unsubscribe=One-Click`). The token is signed (campaigns.unsubscribe_token);
+  request (RFC 8058: body `List-Unsubscribe=One-Click`). The token is signed (recipients.unsubscribe_token);
   the user's address goes on `email_suppressions` with reason `unsubscribed`.
 
 The unsubscribe endpoints are public on purpose (the people who click them have no Airflow account): they
@@ -64,9 +64,9 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _user(token: str) -> str | None:
-    from saas_ops import campaigns
+    from saas_ops import recipients
 
-    return campaigns.user_of_token(token, campaigns.signing_key())
+    return recipients.user_of_token(token, recipients.signing_key())
 
 
 @app.get("/unsubscribe", response_class=HTMLResponse)
@@ -80,13 +80,13 @@ def unsubscribe_page(t: str = Query("", max_length=400)) -> HTMLResponse:
 
 @app.post("/unsubscribe", response_class=HTMLResponse)
 def unsubscribe(t: str = Query("", max_length=400)) -> HTMLResponse:
-    from saas_ops import campaigns, config
+    from saas_ops import config, recipients
 
     user_id = _user(t)
     if user_id is None:
         return _page("This link is not valid", "<p>The unsubscribe link is incomplete or was changed.</p>", 400)
-    campaigns.unsubscribe(user_id, schema=config.schema_name("OUTPUT_SCHEMA"),
-                          source_schema=config.schema_name("SOURCE_SCHEMA"))
+    recipients.unsubscribe(user_id, schema=config.schema_name("OUTPUT_SCHEMA"),
+                           source_schema=config.schema_name("SOURCE_SCHEMA"))
     return _page("You are unsubscribed", "<p>You will not get these emails any more.</p>")
 
 
