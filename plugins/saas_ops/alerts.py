@@ -18,25 +18,18 @@ raises: an alerting error is logged and the task's own outcome stands.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 import logging
-import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.sdk import AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference, task
 
-from saas_ops.db import optional_connection
-from saas_ops.resend_api import RESEND_CONN_ID
+from saas_ops import alert_channels
 
 log = logging.getLogger(__name__)
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
-SLACK_CONN_ID = "slack_alerts"
-SMTP_CONN_ID = "smtp_default"
-PAGERDUTY_CONN_ID = "pagerduty_default"
 SEVERITY_TAG_PREFIX = "severity:"
 FAILURE_KINDS = ("task_failure", "dag_failure", "backstop")
 # At most one message per run_id and channel: a failed run, a watchdog day, a revenue day, a run's data report.
@@ -279,7 +272,7 @@ def dispatch(alert: Alert) -> list[str]:
                      alert.kind, alert.dag_id, alert.run_id, channel)
             continue
         try:
-            where = SENDERS[channel](alert)
+            where = alert_channels.SENDERS[channel](alert)
             sent.append(channel)
             log.info("saas_ops: %s alert for %s sent to %s", alert.kind, alert.dag_id, where)
         except Exception:
@@ -357,122 +350,3 @@ def _mark_sent(alert_id: int, channels: list[str]) -> None:
                              schema=schema), (channels, not channels, alert_id))
 
     _with_warehouse(update)
-
-
-# --------------------------------------------------------------------------------------- channels
-
-
-_outbox_lock = threading.Lock()
-
-
-def write_outbox(channel: str, payload: dict[str, Any]) -> str:
-    """Local mode: appends the message to <LOCAL_DIR>/outbox/<channel>.jsonl; returns the file."""
-    from saas_ops import config
-    from saas_ops.storage import open_private
-
-    path = config.local_dir() / "outbox" / f"{channel}.jsonl"
-    with _outbox_lock, open_private(path, "a") as fh:
-        fh.write(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(), **payload}) + "\n")
-    return str(path)
-
-
-def slack_escape(text: str) -> str:
-    """Slack's three control characters as entities, so no value becomes a mention (`<!channel>`) or a link:
-    every message goes through here (send_slack)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def send_slack(text: str) -> str:
-    """Posts `text` to the slack_alerts webhook, or to the local outbox without it. The pack's messages use no
-    Slack markup, so the whole text is escaped."""
-    text = slack_escape(text)
-    if optional_connection(SLACK_CONN_ID) is None:
-        where = write_outbox("slack", {"text": text})
-        log.info("saas_ops: no %s connection (local mode): Slack message written to %s", SLACK_CONN_ID, where)
-        return where
-    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
-
-    # The Slack SDK logs the webhook URL, the token in it, at DEBUG and on every retry at INFO: its own logger
-    # keeps warnings and errors only (neither names the URL).
-    sdk_log = logging.getLogger("saas_ops.slack_sdk")
-    sdk_log.setLevel(logging.WARNING)
-    response = SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID, timeout=10, logger=sdk_log).send(text=text)
-    if response.status_code >= 300:
-        raise RuntimeError(f"Slack webhook answered {response.status_code}: {response.body[:200]}")
-    return "Slack"
-
-
-def _slack(alert: Alert) -> str:
-    return send_slack(alert.text())
-
-
-def _email(alert: Alert) -> str:
-    from saas_ops import config
-
-    recipients = [a.strip() for a in config.setting("ALERT_EMAILS").split(",") if a.strip()]
-    if not recipients:
-        return "nowhere (the ALERT_EMAILS setting is empty)"
-    from saas_ops.untrusted import one_line
-
-    subject = one_line(f"[{alert.severity}] {alert.title}", 250)  # a header: never a line break
-    body = alert.text()
-    sender = config.setting("ALERT_EMAIL_FROM")
-    if optional_connection(RESEND_CONN_ID) is not None:
-        from saas_ops.resend_api import send_email
-
-        send_email(sender=sender, to=recipients, subject=subject, text=body,
-                   idempotency_key=f"alert/{alert.kind}/{alert.dag_id}/{alert.run_id}/{alert.task_id}/{alert.try_number}")
-        return "Resend"
-    if optional_connection(SMTP_CONN_ID) is not None:
-        from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-        with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as smtp:
-            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{html.escape(body)}</pre>",
-                                 from_email=sender)
-        return "SMTP"
-    where = _write_eml(sender, recipients, subject, body)
-    log.info("saas_ops: no %s or %s connection (local mode): email written to %s", RESEND_CONN_ID, SMTP_CONN_ID,
-             where)
-    return where
-
-
-def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> str:
-    from email.message import EmailMessage
-
-    from saas_ops import config
-
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
-    message.set_content(body)
-    from saas_ops.storage import write_private
-
-    path = config.local_dir() / "outbox" / "alert_emails" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.eml"
-    write_private(path, bytes(message))
-    return str(path)
-
-
-def _pagerduty(alert: Alert) -> str:
-    """PagerDuty Events API v2; dedup_key per DAG run, so PagerDuty folds repeats into one incident."""
-    payload = {
-        "event_action": "trigger",
-        "dedup_key": f"saas_ops/{alert.dag_id}/{alert.run_id}",
-        "payload": {"summary": f"[{alert.severity}] {alert.title}"[:1024], "source": alert.dag_id,
-                    "severity": "critical" if alert.severity == "P0" else "error",
-                    "custom_details": {"text": alert.text()}},
-        "links": [{"href": alert.log_url, "text": "task log"}] if alert.log_url else [],
-    }
-    conn = optional_connection(PAGERDUTY_CONN_ID)
-    if conn is None:
-        where = write_outbox("pagerduty", payload)
-        log.info("saas_ops: no %s connection (local mode): page written to %s", PAGERDUTY_CONN_ID, where)
-        return where
-    import requests
-
-    payload["routing_key"] = conn.password
-    base = conn.host if conn.host and "://" in conn.host else "https://events.pagerduty.com"
-    response = requests.post(f"{base.rstrip('/')}/v2/enqueue", json=payload, timeout=10)
-    response.raise_for_status()
-    return "PagerDuty"
-
-
-SENDERS = {"slack": _slack, "email": _email, "pagerduty": _pagerduty}

@@ -19,7 +19,7 @@ from typing import Any
 
 from airflow.sdk import task
 
-from saas_ops import alerts
+from saas_ops import alert_channels
 from saas_ops.backup import FORMATS, BackupError, database_contents, keys_of, libpq_env, pg_tools, server_major
 
 DAG_ID = "db_restore_drill"
@@ -212,7 +212,7 @@ def restore_drill(**context: Any) -> dict[str, Any]:
                f"{record['verify_seconds']:.1f} s; backup age (RPO) {record['rpo_seconds'] / 3600:.1f} h"
                + (f"; scratch database {record['scratch_database']} kept" if record["kept_database"] else ""))
     print(summary)
-    alerts.send_slack(summary)
+    alert_channels.send_slack(summary)
     return record
 
 
