@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import sklearn
 
-from saas_ops import churn, db, demo_data, engagement, mrr, storage, windows
+from saas_ops import churn, db, demo_data, demo_simulation, engagement, mrr, storage, windows
 from saas_ops.db import compose
 from tests.conftest import REPO, load_dag
 
@@ -24,7 +24,7 @@ def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schem
                         source_schema=source_schema, reporting_currency="USD")
     window = engagement.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
     engagement.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
-                     features=demo_data.CORE_FEATURES)
+                     features=demo_simulation.CORE_FEATURES)
     with db.warehouse() as wh:
         assert mrr.bridge_problems(wh, output_schema, windows.Window.from_xcom(summary["window"])) == []
         mrr.advance_watermark(wh, output_schema, end, "test")

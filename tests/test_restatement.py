@@ -13,6 +13,7 @@ import random
 import psycopg
 
 from saas_ops import demo_data
+from saas_ops.demo_simulation import CORE_FEATURES
 from tests import test_engagement, test_mrr
 
 END = dt.date(2026, 3, 31)
@@ -57,7 +58,7 @@ def edit_the_source(dsn: str, seed: int) -> dict[str, int]:
         for n in range(40):  # synced 1-3 days late
             user, customer = rng.choice(users)
             conn.execute("INSERT INTO app.events (event_id, user_id, customer_id, event_name, occurred_at) VALUES "
-                         "(%s, %s, %s, %s, %s)", (f"late-{n}", user, customer, rng.choice(demo_data.CORE_FEATURES),
+                         "(%s, %s, %s, %s, %s)", (f"late-{n}", user, customer, rng.choice(CORE_FEATURES),
                                                   late_from + dt.timedelta(minutes=rng.randint(0, 3 * 1440 - 1))))
         recent = [e for (e,) in conn.execute("SELECT event_id FROM app.events WHERE occurred_at >= %s "
                                              "AND occurred_at < %s ORDER BY event_id", (late_from, late_from
