@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m saas_ops.demo
+	$(PY) -m dev.demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
@@ -31,10 +31,10 @@ lint: $(VENV)/.installed
 # Starts Airflow (api-server, scheduler, dag-processor, triggerer) on http://127.0.0.1:8080 against
 # the demo database left by `make demo`.
 airflow: $(VENV)/.installed
-	$(PY) -m saas_ops.demo --serve
+	$(PY) -m dev.demo --serve
 
 db-stop: $(VENV)/.installed
-	$(PY) -m saas_ops.devdb stop
+	$(PY) -m dev.devdb stop
 
 # Re-resolves the locks after requirements*.txt change.
 lock:
@@ -42,5 +42,5 @@ lock:
 	uv pip compile --universal --python-version 3.11 --no-header -q requirements-dev.txt -o requirements-dev.lock
 
 clean:
-	-$(PY) -m saas_ops.devdb stop
+	-$(PY) -m dev.devdb stop
 	rm -rf $(VENV) .local

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from saas_ops import devdb
+from dev import devdb
 
 CUSTOMERS = int(os.environ.get("BACKUP_BENCH_CUSTOMERS", "60000"))
 
@@ -27,7 +27,9 @@ CUSTOMERS = int(os.environ.get("BACKUP_BENCH_CUSTOMERS", "60000"))
 def main() -> None:
     import psycopg
 
-    from saas_ops import backup, demo_data, restore_drill, storage
+    from dev import demo_data
+    from saas_ops import storage
+    from saas_ops.backups import drill, dump
 
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_backup_"))
     server = devdb.start(folder)
@@ -79,7 +81,7 @@ def main() -> None:
         for attempt in ("bench", "bench-2"):
             with contextlib.redirect_stdout(io.StringIO()):
                 t = time.perf_counter()
-                taken = backup.take_backup(attempt, backup.BackupOptions())
+                taken = dump.take_backup(attempt, dump.BackupOptions())
                 ours = time.perf_counter() - t
             print(f"{'backup vs pg_dump -Fc > /dev/null':<34}{ours:>8.1f}{bare_default:>8.1f}"
                   f"{ours / bare_default:>7.2f}  (the issue's baseline: pg_dump's default compression)")
@@ -97,7 +99,7 @@ def main() -> None:
         dump.unlink()
         with contextlib.redirect_stdout(io.StringIO()):
             t = time.perf_counter()
-            record = restore_drill.run_drill("bench-drill", "bench", target_conn_id="", keep_database=False, jobs=2)
+            record = drill.run_drill("bench-drill", "bench", target_conn_id="", keep_database=False, jobs=2)
             ours = time.perf_counter() - t
         print(f"{'drill vs pg_restore -j2':<34}{ours:>8.1f}{bare:>8.1f}{ours / bare:>7.2f}"
               f"  ({record['status']}: {record['checks']} checks; download {record['download_seconds']:.1f} s, "
@@ -124,12 +126,12 @@ def _checksums_alone(dsn: str) -> None:
     """The backup's same-snapshot contents pass (rows and checksum of every table) without pg_dump beside it."""
     import psycopg
 
-    from saas_ops import backup
+    from saas_ops.backups import dump
 
     with psycopg.connect(dsn) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # as in the backup
-        backup.database_contents(conn)
+        dump.database_contents(conn)
 
 
 def _point_airflow_at(source: str, warehouse: str, folder: Path) -> None:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.bench_backup import _point_airflow_at
-from saas_ops import devdb
+from dev import devdb
 
 EMAILS = int(os.environ.get("CAMPAIGN_BENCH_EMAILS", "100000"))
 RATE = 2
@@ -27,7 +27,8 @@ def main() -> None:
 
     import psycopg
 
-    from saas_ops import campaign_send, db
+    from saas_ops import db
+    from saas_ops.campaigns import send
     from saas_ops.db import compose
     from tests.servers import ResendDouble
 
@@ -63,11 +64,11 @@ def main() -> None:
             conn.execute("VACUUM ANALYZE saas_ops.email_sends")
 
         t = time.perf_counter()
-        result = campaign_send.send_pending(DAY, campaign_send.outbox_from_settings())
+        result = send.send_pending(DAY, send.outbox_from_settings())
         ours_s = time.perf_counter() - t
         with psycopg.connect(warehouse) as conn:
             sent = conn.execute("SELECT count(*) FROM saas_ops.email_sends WHERE status = 'sent'").fetchone()[0]
-        limit = RATE * campaign_send.BATCH_SIZE
+        limit = RATE * send.BATCH_SIZE
         rate = sent / ours_s
         print(f"{'emails sent':>12}{'s':>8}{'emails/s':>10}{'limit/s':>9}{'of limit':>10}{'batches':>9}{'429s':>6}"
               f"{'duplicates':>12}{'failed':>8}")

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 from bench.bench_mrr import _point_airflow_at
-from saas_ops import devdb
+from dev import devdb
 from saas_ops.db import compose, read_sql
 
 END = dt.date(2026, 11, 22)
@@ -97,25 +97,27 @@ def _seed(dsn: str, accounts: int, dates: list[dt.date]) -> None:
 
 def _baseline(dates: list[dt.date]) -> float:
     """Seconds to read the feature rows of `dates` into pandas from a table that already holds them."""
-    from saas_ops import churn, config, db
+    from saas_ops import config, db
+    from saas_ops.churn import features, training
 
     with db.source() as src, db.warehouse() as wh:
-        churn.build_features(src, wh, dates, schema="saas_ops", source_schema="app",
+        features.build_features(src, wh, dates, schema="saas_ops", source_schema="app",
                              horizon=config.setting("CHURN_HORIZON_DAYS"), label_until=END, run_id="bench",
-                             dag_id=churn.TRAIN_DAG_ID)
+                             dag_id=training.TRAIN_DAG_ID)
         wh.execute("DROP TABLE IF EXISTS bench_features")
         wh.execute("CREATE TABLE bench_features AS SELECT * FROM churn_features")
     with db.warehouse() as wh:
         wh.execute("CREATE TEMP TABLE churn_features AS SELECT * FROM bench_features")  # warm, as the task's are
         t = time.perf_counter()
-        rows = churn.read_features(wh)
+        rows = features.read_features(wh)
         seconds = time.perf_counter() - t
         wh.execute("DROP TABLE bench_features")
     return seconds if len(rows) else float("nan")
 
 
 def main() -> None:
-    from saas_ops import churn, config, db
+    from saas_ops import config, db
+    from saas_ops.churn import scoring, training
 
     train_accounts = int(os.environ.get("CHURN_BENCH_TRAIN", "100000"))
     score_accounts = int(os.environ.get("CHURN_BENCH_SCORE", "1000000"))
@@ -129,13 +131,13 @@ def main() -> None:
             conn.execute(compose(read_sql("contract/app_schema.sql"), schema="app"))
             db.migrate(conn, "saas_ops")
         horizon = config.setting("CHURN_HORIZON_DAYS")
-        dates = churn.observation_dates(END, horizon=horizon, months=config.setting("CHURN_TRAINING_MONTHS"))
+        dates = training.observation_dates(END, horizon=horizon, months=config.setting("CHURN_TRAINING_MONTHS"))
         print(f"{'step':<8} {'accounts':>10} {'rows':>10} {'task s':>8} {'read rows s':>12} {'ratio':>7}  result")
 
         _seed(dsn, train_accounts, dates)
         baseline = _baseline(dates)
         t = time.perf_counter()
-        result = churn.train_model(END, run_id="bench", schema="saas_ops", source_schema="app")
+        result = training.train_model(END, run_id="bench", schema="saas_ops", source_schema="app")
         seconds = time.perf_counter() - t
         m = result["metrics"]
         print(f"{'train':<8} {train_accounts:>10,} {len(dates):>6} dt {seconds:>8.1f} {baseline:>12.2f} "
@@ -144,7 +146,7 @@ def main() -> None:
         _seed(dsn, score_accounts, [END + dt.timedelta(days=1)])  # the champion stays
         baseline = _baseline([END + dt.timedelta(days=1)])
         t = time.perf_counter()
-        summary = churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+        summary = scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
         seconds = time.perf_counter() - t
         print(f"{'score':<8} {score_accounts:>10,} {summary['accounts']:>10,} {seconds:>8.1f} {baseline:>12.2f} "
               f"{seconds / baseline:>7.1f}  bands {summary['bands']}", flush=True)

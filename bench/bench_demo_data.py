@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from saas_ops import demo_data, devdb
+from dev import demo_data, devdb
 
 BASELINE_SQL = """
 DROP TABLE IF EXISTS baseline_events;

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from bench.bench_mrr import _point_airflow_at
-from saas_ops import devdb
+from dev import devdb
 from saas_ops.db import compose, read_sql
 
 END = dt.date(2026, 11, 22)
@@ -82,21 +82,22 @@ def _load_events(dsn: str, users: int, first_day: dt.date, lo: int, hi: int) -> 
 
 def _run(closing_day: dt.date, full_refresh: bool) -> float:
     """One saas_engagement run closing `closing_day` (build and check, as the DAG's tasks do); seconds."""
-    from saas_ops import config, db, engagement, windows
+    from saas_ops import config, db, incremental
+    from saas_ops.engagement import metrics
 
     t = time.perf_counter()
     with db.warehouse() as wh:
         db.migrate(wh)
     with contextlib.redirect_stdout(io.StringIO()):  # the task's log lines
-        window = engagement.plan_for(closing_day, full_refresh, output_schema="saas_ops", source_schema="app",
+        window = metrics.plan_for(closing_day, full_refresh, output_schema="saas_ops", source_schema="app",
                                      late_days=config.SETTINGS["ENGAGEMENT_LATE_DAYS"][0])
-    engagement.build(window, run_id=f"bench:{closing_day}", output_schema="saas_ops", source_schema="app",
+    metrics.build(window, run_id=f"bench:{closing_day}", output_schema="saas_ops", source_schema="app",
                      features=FEATURES)
     with db.warehouse() as wh:
-        problems = engagement.consistency_problems(wh, "saas_ops", window)
+        problems = metrics.consistency_problems(wh, "saas_ops", window)
         if problems:
             raise RuntimeError("engagement check failed: " + "; ".join(problems[:5]))
-        windows.advance_watermark(wh, "saas_ops", engagement.OUTPUTS, "bench", window.end, "bench")
+        incremental.advance_watermark(wh, "saas_ops", metrics.OUTPUTS, "bench", window.end, "bench")
     return time.perf_counter() - t
 
 

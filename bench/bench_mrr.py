@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg
 
-from saas_ops import demo_data, devdb
+from dev import demo_data, devdb
 
 END = dt.date(2026, 11, 22)
 MONTHS = 36
@@ -92,7 +92,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_mrr_"))
     server = devdb.start(folder)
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
-    import saas_ops.mrr  # noqa: F401  Airflow's own import (about 5 s) is not part of a build: a task has it done
+    import saas_ops.revenue.mrr  # noqa: F401  Airflow's own import (about 5 s) is not part of a build: a task has it done
     try:
         print(f"{'customers':>10} {'periods':>10} {'full build s':>13} {'1 day s':>8} {'restating day s':>16} "
               f"{'spine s':>8} {'full/spine':>11} {'day/spine':>10} {'restating/spine':>16} {'rows differing':>15}")
@@ -135,7 +135,8 @@ def _point_airflow_at(dsn: str) -> None:
 
 def _run(closing_day: dt.date) -> float:
     """One saas_mrr run closing `closing_day` (build and bridge check, as the DAG's tasks do); seconds."""
-    from saas_ops import db, mrr, windows
+    from saas_ops import db, incremental
+    from saas_ops.revenue import mrr
 
     t = time.perf_counter()
     with db.warehouse() as wh:
@@ -143,7 +144,7 @@ def _run(closing_day: dt.date) -> float:
     with contextlib.redirect_stdout(io.StringIO()):  # the task's log lines
         summary = mrr.build(closing_day, full_refresh=False, run_id=f"bench:{closing_day}", output_schema="saas_ops",
                             source_schema="app", reporting_currency="USD")
-    window = windows.Window.from_xcom(summary["window"])
+    window = incremental.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
         problems = mrr.bridge_problems(wh, "saas_ops", window)
         if problems:

@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import Param, dag
 
 from saas_ops import alerts
-from saas_ops.restore_drill import restore_drill
+from saas_ops.backups.drill import restore_drill
 from saas_ops.tasks import migrate_outputs
 
 

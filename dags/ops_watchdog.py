@@ -17,8 +17,8 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts
+from saas_ops.ops.watchdog import check_freshness
 from saas_ops.tasks import migrate_outputs
-from saas_ops.watchdog import check_freshness
 
 
 @dag(schedule="@hourly", start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False, max_active_runs=1,

@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts, assets
-from saas_ops.campaigns import campaign_alerts, plan_emails, send_emails
+from saas_ops.campaigns.tasks import campaign_alerts, plan_emails, send_emails
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 

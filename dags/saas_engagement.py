@@ -27,7 +27,7 @@ import pendulum
 from airflow.sdk import Param, dag
 
 from saas_ops import alerts
-from saas_ops.engagement import build_engagement, check_engagement, engagement_alerts
+from saas_ops.engagement.metrics import build_engagement, check_engagement, engagement_alerts
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 

@@ -28,7 +28,7 @@ import pendulum
 from airflow.sdk import Param, dag
 
 from saas_ops import alerts
-from saas_ops.mrr import build_mrr, check_mrr_bridge, revenue_alerts
+from saas_ops.revenue.mrr import build_mrr, check_mrr_bridge, revenue_alerts
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 

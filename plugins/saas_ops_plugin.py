@@ -1,4 +1,4 @@
-"""Registers the pack's web endpoints (saas_ops/web.py) with Airflow's API server, under /saas-ops, and puts
+"""Registers the pack's web endpoints (saas_ops/ops/web.py) with Airflow's API server, under /saas-ops, and puts
 its "SaaS Ops" page into the UI's navigation."""
 
 from airflow.plugins_manager import AirflowPlugin
@@ -9,7 +9,7 @@ class SaasOpsPlugin(AirflowPlugin):
 
     @property
     def fastapi_apps(self) -> list[dict]:  # imported only when the API server asks, not by every parse
-        from saas_ops.web import app
+        from saas_ops.ops.web import app
 
         return [{"app": app, "url_prefix": "/saas-ops", "name": "SaaS Ops"}]
 

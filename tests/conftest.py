@@ -47,7 +47,7 @@ from tests.servers import RecordingWebhook, ResendDouble  # noqa: E402
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """A PostgreSQL server: (admin DSN, DevServer or None). Stopped at the end of the session."""
-    from saas_ops import devdb
+    from dev import devdb
 
     given = os.environ.get("SAAS_OPS_TEST_DSN")
     if given:
@@ -94,7 +94,7 @@ def s3_server():
     """moto's S3 server bound to 127.0.0.1 (its default binds every interface)."""
     from moto.server import ThreadedMotoServer
 
-    from saas_ops.devdb import free_port
+    from dev.devdb import free_port
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
@@ -173,15 +173,15 @@ def warehouse(airflow_env, databases):
 
 @pytest.fixture
 def web_server(airflow_env):
-    """The pack's web app (saas_ops/web.py) served by uvicorn on 127.0.0.1, as the API server mounts it; its
+    """The pack's web app (saas_ops/ops/web.py) served by uvicorn on 127.0.0.1, as the API server mounts it; its
     base URL."""
     import threading
     import time
 
     import uvicorn
 
-    from saas_ops.devdb import free_port
-    from saas_ops.web import app
+    from dev.devdb import free_port
+    from saas_ops.ops.web import app
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -13,7 +13,9 @@ import psutil
 import psycopg
 import pytest
 
-from saas_ops import backup, demo_data, restore_drill, storage
+from dev import demo_data
+from saas_ops import storage
+from saas_ops.backups import drill, dump, pg_tools
 from tests.conftest import REPO, _airflow_uri, _create_database, load_dag
 
 SOURCE_DB = "saas_ops_test_backup_source"
@@ -67,12 +69,12 @@ def scratch_databases(source: str) -> list[str]:
 
 
 def take(at: str = "2026-11-23T01:00:00") -> dict:
-    backup_id = backup.backup_id_for(SOURCE_DB, dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC))
-    return backup.take_backup(backup_id, backup.BackupOptions())
+    backup_id = dump.backup_id_for(SOURCE_DB, dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC))
+    return dump.take_backup(backup_id, dump.BackupOptions())
 
 
-def drill(backup_id: str = "latest", **kw) -> dict:
-    return restore_drill.run_drill(f"drill-test-{time.monotonic_ns()}", backup_id, target_conn_id="restore_target",
+def a_drill(backup_id: str = "latest", **kw) -> dict:
+    return drill.run_drill(f"drill-test-{time.monotonic_ns()}", backup_id, target_conn_id="restore_target",
                             keep_database=kw.pop("keep_database", False), jobs=2, **kw)
 
 
@@ -153,13 +155,13 @@ def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monk
     manifest = tmp_path / "manifest.json"
     manifest.write_bytes(storage.open_storage().get_bytes(f"backups/{first}/manifest.json"))
     restored = env["source"].replace(SOURCE_DB, scratch)
-    assert restore_drill.main(["verify", str(manifest), restored]) == 0
+    assert drill.main(["verify", str(manifest), restored]) == 0
     checks = 3 + 2 * len(json.loads(manifest.read_text())["tables"]) + 1
     assert f"{checks} of {checks} checks equal to backup {first}" in capsys.readouterr().out
     with psycopg.connect(restored, autocommit=True) as conn:
         conn.execute("UPDATE app.customers SET name = name || '!' WHERE customer_id = (SELECT min(customer_id) "
                      "FROM app.customers)")
-    assert restore_drill.main(["verify", str(manifest), restored]) == 1
+    assert drill.main(["verify", str(manifest), restored]) == 1
     out = capsys.readouterr().out
     assert "NOT EQUAL  app.customers checksum: expected" in out and f"{checks - 1} of {checks} checks" in out
     with psycopg.connect(env["source"], autocommit=True) as conn:
@@ -168,31 +170,31 @@ def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monk
 
 def test_a_directory_format_backup_restores_in_parallel(env, monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_BACKUP_FORMAT", "directory")
-    options = backup.BackupOptions.from_settings()
+    options = dump.BackupOptions.from_settings()
     assert (options.format, options.compression, options.jobs) == ("directory", "1", 2)
-    taken = backup.take_backup(f"{SOURCE_DB}-dir", options)
+    taken = dump.take_backup(f"{SOURCE_DB}-dir", options)
     stored = storage.open_storage().get_bytes(f"backups/{SOURCE_DB}-dir/dump.tar")
     assert stored[257:262] == b"ustar" and (len(stored), storage.sha256_hex(stored)) == (taken["bytes"],
                                                                                         taken["sha256"])
-    record = drill()
+    record = a_drill()
     assert (record["status"], record["backup_id"], record["failed"]) == ("passed", f"{SOURCE_DB}-dir", [])
     monkeypatch.setenv("AIRFLOW_VAR_BACKUP_FORMAT", "plain")
-    with pytest.raises(backup.BackupError, match="BACKUP_FORMAT='plain': expected custom or directory"):
-        backup.BackupOptions.from_settings()
+    with pytest.raises(pg_tools.BackupError, match="BACKUP_FORMAT='plain': expected custom or directory"):
+        dump.BackupOptions.from_settings()
 
 
 def test_no_matching_pg_dump_is_a_clear_error():
-    with pytest.raises(backup.BackupError, match=r"no pg_dump/pg_restore for PostgreSQL 99 .*"
+    with pytest.raises(pg_tools.BackupError, match=r"no pg_dump/pg_restore for PostgreSQL 99 .*"
                                                  r"Install postgresql-client-99, or set the Variable PG_BIN_DIR"):
-        backup.pg_tools(99)
+        pg_tools.pg_tools(99)
 
 
 # --------------------------------------------------------------------------------------- faults
 
 
 def failed_drill(env, match: str) -> dict:
-    with pytest.raises(backup.BackupError, match=match):
-        drill()
+    with pytest.raises(pg_tools.BackupError, match=match):
+        a_drill()
     status, checks, error = row(env["warehouse"], "SELECT status, checks, error FROM saas_ops.restore_drills")
     assert status == "failed"
     assert scratch_databases(env["source"]) == []
@@ -259,7 +261,7 @@ def test_a_table_missing_after_restore_is_caught(env):
 
 
 def test_unreachable_storage_fails_the_backup_and_records_why(env, monkeypatch):
-    from saas_ops.devdb import free_port
+    from dev.devdb import free_port
 
     monkeypatch.setenv("AIRFLOW_CONN_BACKUP_STORAGE", json.dumps({
         "conn_type": "aws", "login": "testing", "password": "testing",
@@ -294,7 +296,7 @@ def test_pg_dump_killed_midway_leaves_no_backup(env):
         dumps[0].kill()
         locker.rollback()
     worker.join(60)
-    assert isinstance(outcome.get("error"), backup.BackupError)
+    assert isinstance(outcome.get("error"), pg_tools.BackupError)
     assert str(outcome["error"]).startswith("pg_dump was killed (signal 9)")
     status, error, uri = row(env["warehouse"], "SELECT status, error, uri FROM saas_ops.backups")
     assert (status, uri) == ("failed", None) and error.startswith("pg_dump was killed")
@@ -370,7 +372,7 @@ def test_retention_keeps_daily_weekly_monthly_by_hand():
     # months November (11-20), October (10-31), September (09-30).
     days = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(81)]
     started = [(f"b{d:%m%d}", dt.datetime.combine(d, dt.time(1), dt.UTC)) for d in days]
-    kept = backup.Retention(daily=3, weekly=2, monthly=3).keep(started)
+    kept = dump.Retention(daily=3, weekly=2, monthly=3).keep(started)
     assert kept == {"b1120", "b1119", "b1118", "b1115", "b1031", "b0930"}
 
 
@@ -383,17 +385,17 @@ def test_retention_deletes_only_behind_a_passed_drill(env):
             store.put_bytes(f"backups/{backup_id}/manifest.json", b"{}")
             conn.execute("INSERT INTO saas_ops.backups (backup_id, started_at, status, bytes) "
                          "VALUES (%s, %s, 'succeeded', 10)", (backup_id, dt.datetime(2026, 11, d, 1, tzinfo=dt.UTC)))
-    policy = backup.Retention(daily=3, weekly=1, monthly=1)  # keeps 11-20, 11-19, 11-18
+    policy = dump.Retention(daily=3, weekly=1, monthly=1)  # keeps 11-20, 11-19, 11-18
 
     # No drill passed yet: nothing goes.
-    assert backup.apply_retention(policy)["deleted"] == []
+    assert dump.apply_retention(policy)["deleted"] == []
     assert len(store.list_keys("backups/")) == 22
 
     # A drill passed on 11-15's backup: what retention does not keep and is older than it goes.
     with psycopg.connect(env["warehouse"], autocommit=True) as conn:
         conn.execute("INSERT INTO saas_ops.restore_drills (drill_id, backup_id, started_at, status) "
                      "VALUES ('d', %s, now(), 'passed')", (ids[5],))
-    outcome = backup.apply_retention(policy)
+    outcome = dump.apply_retention(policy)
     assert outcome["deleted"] == ids[:5]                        # 11-10 .. 11-14
     assert outcome["held_until_a_newer_drill_passes"] == ids[5:8]  # 11-15 .. 11-17
     assert store.list_keys("backups/") == sorted(
@@ -425,9 +427,9 @@ def test_anomalies_by_hand():
     previous = {"backup_id": "a", "bytes": 1000, "tables": {"app.t": {"rows": 200}, "app.u": {"rows": 50},
                                                            "app.gone": {"rows": 7}}}
     current = {"backup_id": "b", "bytes": 400, "tables": {"app.t": {"rows": 99}, "app.u": {"rows": 1}}}
-    assert backup.anomalies(current, previous, 0.5) == [
+    assert dump.anomalies(current, previous, 0.5) == [
         "backup b is 400 bytes, 40% of the previous good one a (1,000 bytes)",
         "table app.gone (7 rows in a) is not in this backup",
         "table app.t has 99 rows, down from 200 (-50%)",
     ]  # app.u is under TABLE_SHRINK_MIN_ROWS rows: not worth an alert
-    assert backup.anomalies(current, None, 0.5) == []
+    assert dump.anomalies(current, None, 0.5) == []

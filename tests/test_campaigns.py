@@ -29,7 +29,8 @@ import httpx
 import psycopg
 import pytest
 
-from saas_ops import campaign_send, campaigns, db, recipients
+from saas_ops import db
+from saas_ops.campaigns import audiences, recipients, render, send
 from saas_ops.db import compose
 from tests.conftest import REPO, load_dag
 from tests.test_churn import build_metrics
@@ -135,7 +136,7 @@ def reset_outbox(warehouse_dsn: str) -> None:
     """The outbox as the scenario starts: a8 emailed yesterday, a9 three days ago; a7 bounced before."""
     with psycopg.connect(warehouse_dsn) as conn:
         conn.execute(compose("TRUNCATE {o}.email_sends, {o}.email_suppressions", o=OUT))
-        conn.execute(compose("DELETE FROM {o}.alert_claims WHERE dag_id = %s", o=OUT), (campaigns.DAG_ID,))
+        conn.execute(compose("DELETE FROM {o}.alert_claims WHERE dag_id = %s", o=OUT), (audiences.DAG_ID,))
         for uid, day in (("a8", "2026-11-21"), ("a9", "2026-11-19")):
             conn.execute(compose("INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, "
                                  "period_key, status, day, sent_at) VALUES (%s, 'low_adoption', %s, 'a', 'earlier', "
@@ -172,7 +173,7 @@ SETTINGS = {"core_features": FEATURES, "min_features": 3, "suspend_days": 14, "c
 
 
 def plan(run_cap: int = 500, day: dt.date = END, run_id: str = "test") -> dict:
-    return campaigns.plan(day, run_id=run_id, schema=OUT, source_schema=SRC, campaigns=list(campaigns.CAMPAIGNS),
+    return audiences.plan(day, run_id=run_id, schema=OUT, source_schema=SRC, campaigns=list(audiences.CAMPAIGNS),
                           settings={**SETTINGS, "run_cap": run_cap})
 
 
@@ -245,7 +246,7 @@ def test_views_that_leave_out_optional_columns(outbox):
                 "ORDER BY ordinal_position", (SRC, table)).fetchall() if c != optional.get(table)]
             conn.execute(compose(f"CREATE VIEW camp_views.{table} AS SELECT {', '.join(columns)} FROM {{s}}.{table}",
                                  s=SRC))
-    campaigns.plan(END, run_id="views", schema=OUT, source_schema="camp_views", campaigns=list(campaigns.CAMPAIGNS),
+    audiences.plan(END, run_id="views", schema=OUT, source_schema="camp_views", campaigns=list(audiences.CAMPAIGNS),
                    settings=SETTINGS)
     expected = {row for row in EXPECTED_QUEUED if row[0] != "trial_ending"} | {("low_adoption", "t3u", "2026-11")}
     assert queued(outbox["warehouse"]) == expected
@@ -275,8 +276,8 @@ def test_duplicate_keys_and_absurd_amounts_are_left_out_and_reported(outbox):
                       "support_tickets", "fx_rates"):
             union = f" UNION ALL {extra[table]}" if table in extra else ""
             conn.execute(compose(f"CREATE VIEW camp_dups.{table} AS SELECT * FROM {{s}}.{table}{union}", s=SRC))
-    result = campaigns.plan(END, run_id="dups", schema=OUT, source_schema="camp_dups",
-                            campaigns=list(campaigns.CAMPAIGNS), settings=SETTINGS)
+    result = audiences.plan(END, run_id="dups", schema=OUT, source_schema="camp_dups",
+                            campaigns=list(audiences.CAMPAIGNS), settings=SETTINGS)
     assert queued(outbox["warehouse"]) == EXPECTED_QUEUED - {("failed_payment", "d1", "inv_d:day3"),
                                                              ("failed_payment", "e1", "inv_e:day0")}
     with psycopg.connect(outbox["warehouse"]) as conn:
@@ -344,7 +345,7 @@ def test_hostile_names_and_addresses_are_suppressed_alone_until_fixed(outbox, re
         assert queued(outbox["warehouse"]) == EXPECTED_QUEUED - {
             ("high_risk", "h1", "2026-11-22"), ("inactive_30", "a1", "2026-10-23"), ("inactive_30", "a5", "2026-10-22"),
             ("inactive_30", "a9", "2026-10-23"), ("inactive_60", "a2", "2026-09-23")}
-        result = campaign_send.send_pending(END, live_outbox())
+        result = send.send_pending(END, live_outbox())
         assert (result["sent"], result["failed"], result["problems"]) == (7, 0, [])
         assert all("\r" not in e["from"] and "\n" not in e["from"] for e in receivers["resend"].emails)
     finally:
@@ -364,7 +365,7 @@ def test_a_bad_value_frozen_in_a_queued_email_fails_no_batch(outbox, tmp_path, m
     with psycopg.connect(outbox["warehouse"]) as conn:
         conn.execute(compose("UPDATE {o}.email_sends SET variables = variables || jsonb_build_object('owner_name', "
                              "'Dana\r\nBcc: all@evil.example') WHERE user_id = 'h1'", o=OUT))
-    result = campaign_send.send_pending(END, live_outbox(dry_run=True, dry_run_folder=tmp_path / "outbox" / "emails"))
+    result = send.send_pending(END, live_outbox(dry_run=True, dry_run_folder=tmp_path / "outbox" / "emails"))
     assert (result["dry_run"], result["suppressed"], result["failed"], result["problems"]) == (11, 1, 0, [])
     assert rows(outbox["warehouse"], "user_id = 'h1'")[0][3:5] == (
         "suppressed", "the queued owner_name holds a line break (CR/LF)")
@@ -379,14 +380,16 @@ def test_a_bad_value_frozen_in_a_queued_email_fails_no_batch(outbox, tmp_path, m
 def test_slack_lines_escape_a_hostile_account_name(outbox, receivers):
     """An account named with Slack markup (a mention of everyone, a disguised link) in the check-in line, the
     churn digest and the revenue alert: posted as text, never as markup."""
-    from saas_ops import alerts, churn, mrr
+    from saas_ops import alerts
+    from saas_ops.churn import tasks
+    from saas_ops.revenue import mrr
 
     hostile = "<!channel> <https://evil.example|Click me> & co"
     before = _set_source(outbox["app"], {"h name": ("customers", "customer_id", "h", "name", hostile)})
     try:
         plan()
-        campaigns.campaign_alerts.function(campaign_send.send_pending(END, live_outbox()))
-        churn.churn_risk_alerts.function({"day": END.isoformat()})
+        tasks.campaign_alerts.function(send.send_pending(END, live_outbox()))
+        tasks.churn_risk_alerts.function({"day": END.isoformat()})
         alerts.dispatch(mrr.revenue_alert(END, 95_100, 100_000, 4_900, 1_000.0, True, True, [("h", "churn", 4_900, 0)],
                                           {"h": hostile}, currency="USD", drop=0.01, spike=3.0))
     finally:
@@ -415,7 +418,7 @@ def test_every_template_renders_and_a_missing_variable_fails(outbox):
                                      "'queued' ORDER BY idempotency_key", o=OUT), (END,)).fetchall()
     common = {"product": "Acme", "app_url": "https://app.example.com", "sender_name": "Customer Success",
               "unsubscribe_url": "https://example.com/u?t=x"}
-    subjects = {campaign: campaigns.render(campaign, {**variables, **common}).subject
+    subjects = {campaign: render.render(campaign, {**variables, **common}).subject
                 for campaign, variables in found}
     assert subjects == {
         "failed_payment": "Your Acme payment did not go through",  # e1's day 0 (sorts after d1's day 3)
@@ -427,8 +430,8 @@ def test_every_template_renders_and_a_missing_variable_fails(outbox):
         "win_back": "Account W, Acme has changed since you left",
     }
     dunning = next(v for c, v in found if c == "failed_payment" and v["invoice_id"] == "inv_d")
-    assert campaigns.render("failed_payment", {**dunning, **common}).subject == "Reminder: your Acme invoice is unpaid"
-    email = campaigns.render("failed_payment", {**dunning, **common})
+    assert render.render("failed_payment", {**dunning, **common}).subject == "Reminder: your Acme invoice is unpaid"
+    email = render.render("failed_payment", {**dunning, **common})
     assert ("We could not collect 49.00 USD for invoice inv_d on Friday 20 November 2026 (the bank said: card "
             "declined).") in email.text
     assert "Please update your payment method before Friday 4 December 2026" in email.text
@@ -437,14 +440,14 @@ def test_every_template_renders_and_a_missing_variable_fails(outbox):
     import jinja2
 
     with pytest.raises(jinja2.UndefinedError, match="suspend_on"):
-        campaigns.render("failed_payment", {k: v for k, v in {**dunning, **common}.items() if k != "suspend_on"})
+        render.render("failed_payment", {k: v for k, v in {**dunning, **common}.items() if k != "suspend_on"})
 
 
 # --------------------------------------------------------------------------------------- sending
 
 
-def live_outbox(**changes) -> campaign_send.Outbox:
-    return campaign_send.Outbox(**{**campaign_send.outbox_from_settings().__dict__, **changes})
+def live_outbox(**changes) -> send.Outbox:
+    return send.Outbox(**{**send.outbox_from_settings().__dict__, **changes})
 
 
 def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
@@ -452,7 +455,7 @@ def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
     plan()
     box = live_outbox()
     assert not box.dry_run and box.sender == "Customer Success <success@example.com>"
-    result = campaign_send.send_pending(END, box)
+    result = send.send_pending(END, box)
     assert (result["sent"], result["failed"], result["batches"], result["problems"]) == (12, 0, 1, [])
     assert len(resend.emails) == 12 and resend.duplicates() == 0
     sent = {u: (status, provider) for _, u, _, status, _, provider, _ in rows(outbox["warehouse"], "status = 'sent'")}
@@ -475,7 +478,7 @@ def test_sends_once_with_one_click_unsubscribe_headers(outbox, receivers):
         keys = conn.execute(compose("SELECT DISTINCT batch_key FROM {o}.email_sends WHERE status = 'sent' AND day = %s",
                                     o=OUT), (END,)).fetchall()
     assert keys == [(batch_requests[0].headers["idempotency-key"],)]
-    again = campaign_send.send_pending(END, box)
+    again = send.send_pending(END, box)
     assert (again["sent"], again["batches"], len(resend.emails)) == (0, 0, 12)
 
 
@@ -519,7 +522,7 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
             "FROM {o}.email_sends WHERE user_id LIKE 'z%%' GROUP BY 1", o=OUT)).fetchall())
     assert state == {"sent": 100, "in flight": 100, "queued": 150}
 
-    run = load_dag(REPO / "dags" / "reengagement_campaigns.py", campaigns.DAG_ID).test(
+    run = load_dag(REPO / "dags" / "reengagement_campaigns.py", audiences.DAG_ID).test(
         logical_date=dt.datetime.combine(END + dt.timedelta(days=1), dt.time(6), dt.UTC))
     assert run.state == "success"
     assert resend.duplicates() == 0
@@ -532,7 +535,7 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
     assert len(resend.emails) == 350 + 12  # the bulk once each, and the day's audience planned by the DAG
     # The outbox, not Resend, is what prevents a second email: with every key forgotten, nothing goes again.
     resend.forget_keys()
-    assert campaign_send.send_pending(END, live_outbox())["sent"] == 0 and len(resend.emails) == 362
+    assert send.send_pending(END, live_outbox())["sent"] == 0 and len(resend.emails) == 362
 
 
 def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, monkeypatch):
@@ -543,9 +546,9 @@ def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, 
         conn.execute(compose("UPDATE {s}.users SET email = 'z007@localhost' WHERE user_id = 'z007'", s=SRC))
     box = live_outbox(requests_per_second=5)
     try:
-        result = campaign_send.send_pending(END, box)
+        result = send.send_pending(END, box)
         after_first = rows(outbox["warehouse"], "status = 'failed'")
-        later = [campaign_send.send_pending(END, box) for _ in range(3)]  # the next runs retry it, up to 3 tries
+        later = [send.send_pending(END, box) for _ in range(3)]  # the next runs retry it, up to 3 tries
     finally:
         with psycopg.connect(outbox["app"]) as conn:
             conn.execute(compose("UPDATE {s}.users SET email = 'z007@example.com' WHERE user_id = 'z007'", s=SRC))
@@ -564,7 +567,7 @@ def test_a_batch_older_than_resends_memory_is_not_resent(outbox, receivers):
     with psycopg.connect(outbox["warehouse"]) as conn:
         conn.execute(compose("UPDATE {o}.email_sends SET batch_key = 'saas-ops-old', attempts = 1, "
                              "first_attempt_at = now() - interval '25 hours' WHERE user_id LIKE 'z%%'", o=OUT))
-    result = campaign_send.send_pending(END, live_outbox())
+    result = send.send_pending(END, live_outbox())
     assert (result["unknown"], result["sent"], len(receivers["resend"].requests)) == (5, 0, 0)
     errors = {error for *_, error, _, _ in rows(outbox["warehouse"], "status = 'failed'")}
     assert len(errors) == 1 and errors.pop().startswith("outcome unknown, not resent to avoid a second email: first "
@@ -575,9 +578,9 @@ def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tm
     monkeypatch.delenv("AIRFLOW_CONN_RESEND_DEFAULT")
     monkeypatch.setenv("AIRFLOW_VAR_LOCAL_DIR", str(tmp_path))
     plan()
-    box = campaign_send.outbox_from_settings()
+    box = send.outbox_from_settings()
     assert box.dry_run and box.dry_run_folder == tmp_path / "outbox" / "emails"
-    result = campaign_send.send_pending(END, box)
+    result = send.send_pending(END, box)
     assert (result["mode"], result["dry_run"], result["sent"]) == ("dry_run", 12, 0)
     assert receivers["resend"].requests == []
     assert {status for *_, status, _, _, _ in rows(outbox["warehouse"], "status <> 'suppressed'")} == {"dry_run"}
@@ -599,7 +602,7 @@ def test_dry_run_renders_to_the_outbox_folder(outbox, receivers, monkeypatch, tm
     text = message.get_body(("plain",)).get_content()
     assert "Your trial ends tomorrow, Tuesday 24 November 2026." in text
     assert "1 people at Account T2 did" in text
-    assert campaign_send.send_pending(END, box)["dry_run"] == 0  # rendered once
+    assert send.send_pending(END, box)["dry_run"] == 0  # rendered once
 
 
 # --------------------------------------------------------------------------------------- unsubscribe

@@ -11,8 +11,12 @@ import psycopg
 import pytest
 import sklearn
 
-from saas_ops import churn, db, demo_data, demo_simulation, engagement, mrr, storage, windows
+from dev import demo_data, demo_simulation
+from saas_ops import db, incremental, storage
+from saas_ops.churn import features, scoring, training
 from saas_ops.db import compose
+from saas_ops.engagement import metrics
+from saas_ops.revenue import mrr
 from tests.conftest import REPO, load_dag
 
 END = dt.date(2026, 11, 22)
@@ -22,20 +26,20 @@ def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schem
     """Full saas_mrr and saas_engagement builds through `end`, as their DAGs' tasks do."""
     summary = mrr.build(end, full_refresh=True, run_id="test", output_schema=output_schema,
                         source_schema=source_schema, reporting_currency="USD")
-    window = engagement.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
-    engagement.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
+    window = metrics.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
+    metrics.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
                      features=demo_simulation.CORE_FEATURES)
     with db.warehouse() as wh:
-        assert mrr.bridge_problems(wh, output_schema, windows.Window.from_xcom(summary["window"])) == []
+        assert mrr.bridge_problems(wh, output_schema, incremental.Window.from_xcom(summary["window"])) == []
         mrr.advance_watermark(wh, output_schema, end, "test")
-        windows.advance_watermark(wh, output_schema, engagement.OUTPUTS, engagement.DAG_ID, end, "test")
+        incremental.advance_watermark(wh, output_schema, metrics.OUTPUTS, metrics.DAG_ID, end, "test")
 
 
 def features_at(t: dt.date, schema: str = "saas_ops", source_schema: str = "app") -> pd.DataFrame:
     with db.source() as src, db.warehouse() as wh:
-        churn.build_features(src, wh, [t], schema=schema, source_schema=source_schema, horizon=30, label_until=END,
-                             run_id="test:features", dag_id=churn.SCORE_DAG_ID)
-        return churn.read_features(wh).sort_values("customer_id").reset_index(drop=True)
+        features.build_features(src, wh, [t], schema=schema, source_schema=source_schema, horizon=30, label_until=END,
+                             run_id="test:features", dag_id=scoring.SCORE_DAG_ID)
+        return features.read_features(wh).sort_values("customer_id").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------- a known answer
@@ -82,10 +86,10 @@ def test_a_known_answer_is_learned_and_ranked(airflow_env, databases):
         db.migrate(conn, "churn_known_out")
     build_metrics(END, output_schema="churn_known_out", source_schema="churn_known")
 
-    result = churn.train_model(END, run_id="test", schema="churn_known_out", source_schema="churn_known")
+    result = training.train_model(END, run_id="test", schema="churn_known_out", source_schema="churn_known")
     assert result["status"] == "champion", result
     assert result["metrics"]["auc"] >= 0.95, result
-    summary = churn.score_accounts(END, schema="churn_known_out", source_schema="churn_known",
+    summary = scoring.score_accounts(END, schema="churn_known_out", source_schema="churn_known",
                                    reporting_currency="USD")
     assert summary["accounts"] == 160 + 2  # 160 healthy, and the two churners not yet gone
     with psycopg.connect(databases["warehouse"]) as conn:
@@ -114,16 +118,16 @@ def demo(airflow_env, databases):
 
 def stored(version: str, name: str = "model.pkl") -> bytes:
     """An object of the model in backup_storage (moto's S3 in the tests)."""
-    return storage.open_storage().get_bytes(churn.artifact_key("saas_ops", version, name))
+    return storage.open_storage().get_bytes(training.artifact_key("saas_ops", version, name))
 
 
 def test_no_champion_yet_skips_scoring(demo):
-    summary = churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    summary = scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
     assert summary == {"day": "2026-11-22", "skipped": "no champion churn model yet: trigger churn_train first"}
 
 
 def test_the_demo_champion_meets_the_quality_bars(demo):
-    result = churn.train_model(END, run_id="test", schema="saas_ops", source_schema="app")
+    result = training.train_model(END, run_id="test", schema="saas_ops", source_schema="app")
     m = result["metrics"]
     assert result["status"] == "champion" and result["decision"].startswith("promoted: first model"), result
     assert m["auc"] >= 0.80, m
@@ -149,7 +153,7 @@ def test_the_demo_champion_meets_the_quality_bars(demo):
 
 
 def test_scores_every_paying_account_with_bands_health_and_drivers(demo):
-    summary = churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    summary = scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
     with psycopg.connect(demo["warehouse"]) as conn:
         paying = conn.execute("SELECT paying_customers FROM saas_ops.mrr_daily WHERE day = %s", (END,)).fetchone()[0]
         assert summary["accounts"] == paying
@@ -168,13 +172,13 @@ def test_scores_every_paying_account_with_bands_health_and_drivers(demo):
                                  "WHERE s.mrr_cents = c.mrr_cents").fetchone()[0]
         assert mrr_match == paying
         before = conn.execute("SELECT * FROM saas_ops.churn_scores ORDER BY customer_id").fetchall()
-    churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
     with psycopg.connect(demo["warehouse"]) as conn:
         assert conn.execute("SELECT * FROM saas_ops.churn_scores ORDER BY customer_id").fetchall() == before
 
 
 def test_retraining_on_the_same_data_keeps_the_champion(demo):
-    again = churn.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
+    again = training.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
     auc = again["metrics"]["auc"]
     assert again["status"] == "challenger", again
     assert again["decision"] == (f"kept as challenger: AUC {auc:.4f} vs the champion's {auc:.4f} on the same "
@@ -182,7 +186,7 @@ def test_retraining_on_the_same_data_keeps_the_champion(demo):
     with psycopg.connect(demo["warehouse"]) as conn:
         assert conn.execute("SELECT model_version FROM saas_ops.churn_models WHERE is_champion").fetchone() == \
             ("churn-20261122",)
-    rerun = churn.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
+    rerun = training.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
     assert rerun["retrained"] is False and rerun["status"] == "challenger"
 
 
@@ -191,15 +195,15 @@ def test_an_altered_artifact_is_refused_and_replaced(demo):
         conn.execute("UPDATE saas_ops.churn_models SET sklearn_version = '1.0.2' WHERE is_champion")
         with pytest.raises(ValueError, match=r"churn model churn-20261122 was trained with scikit-learn 1\.0\.2, this "
                                              r"worker has 1\.\d+\.\d+; retrain it"):
-            churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+            scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
         conn.execute("UPDATE saas_ops.churn_models SET sklearn_version = %s WHERE is_champion",
                      (sklearn.__version__,))
     data = bytearray(stored("churn-20261122"))
     data[len(data) // 2] ^= 0x01
-    storage.open_storage().put_bytes(churn.artifact_key("saas_ops", "churn-20261122"), bytes(data))
+    storage.open_storage().put_bytes(training.artifact_key("saas_ops", "churn-20261122"), bytes(data))
     with pytest.raises(ValueError, match="has SHA-256 .* but .* was recorded when it was trained"):
-        churn.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
-    result = churn.train_model(END + dt.timedelta(days=14), run_id="test", schema="saas_ops", source_schema="app")
+        scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
+    result = training.train_model(END + dt.timedelta(days=14), run_id="test", schema="saas_ops", source_schema="app")
     assert result["status"] == "champion"
     assert result["decision"].startswith(
         "promoted: the current champion cannot be used (churn model churn-20261122: artifact "
@@ -255,9 +259,9 @@ def test_duplicated_tickets_and_attempts_are_left_out_of_the_signals(demo):
             conn.execute(f"CREATE VIEW churn_dups.{table} AS SELECT * FROM app.{table}{repeat}")
     plain = features_at(t).set_index("customer_id")
     with db.source() as src, db.warehouse() as wh:
-        churn.build_features(src, wh, [t], schema="saas_ops", source_schema="churn_dups", horizon=30, label_until=END,
-                             run_id="test:dups", dag_id=churn.SCORE_DAG_ID)
-        dups = churn.read_features(wh).set_index("customer_id")
+        features.build_features(src, wh, [t], schema="saas_ops", source_schema="churn_dups", horizon=30, label_until=END,
+                             run_id="test:dups", dag_id=scoring.SCORE_DAG_ID)
+        dups = features.read_features(wh).set_index("customer_id")
         issues = wh.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
                             "WHERE run_id = 'test:dups' ORDER BY 1").fetchall()
     assert issues == [("payment_attempts", attempt, "2 rows hold this attempt_id: all are left out"),

@@ -7,7 +7,8 @@ import datetime as dt
 import psycopg
 import pytest
 
-from saas_ops import contract, demo_data
+from dev import demo_data
+from saas_ops import contract
 
 END = dt.date(2026, 6, 30)
 TABLES = ["customers", "users", "subscription_periods", "invoices", "payment_attempts", "events",

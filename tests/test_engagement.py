@@ -9,31 +9,32 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saas_ops import db, engagement, quality, windows
+from saas_ops import db, incremental, quality
+from saas_ops.engagement import metrics
 from tests import scenarios
 from tests.scenarios import utc
 
 OUTPUT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day, customer_id",
                  "feature_adoption": "day, feature", "retention_cohorts": "cohort_month, months_since"}
-FEATURES = engagement.core_features
+FEATURES = metrics.core_features
 
 
 def run(day: str, *, full: bool = False, late_days: int = 3, rebuild_from: str | None = None) -> dict:
     """What saas_engagement's build and check tasks do for a run closing `day` (ENGAGEMENT_LATE_DAYS 3)."""
-    window = engagement.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app",
+    window = metrics.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app",
                                  late_days=late_days,
                                  rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
-    summary = engagement.build(window, run_id=f"test:{day}", output_schema="saas_ops", source_schema="app",
-                               features=engagement.core_features())
+    summary = metrics.build(window, run_id=f"test:{day}", output_schema="saas_ops", source_schema="app",
+                               features=metrics.core_features())
     with db.warehouse() as wh:
-        assert engagement.consistency_problems(wh, "saas_ops", window) == []
-        windows.advance_watermark(wh, "saas_ops", engagement.OUTPUTS, engagement.DAG_ID, window.end, "test")
+        assert metrics.consistency_problems(wh, "saas_ops", window) == []
+        incremental.advance_watermark(wh, "saas_ops", metrics.OUTPUTS, metrics.DAG_ID, window.end, "test")
     return summary
 
 
 def reset_warehouse(conn: psycopg.Connection) -> None:
     db.migrate(conn)
-    for table in (*engagement.OUTPUTS, *engagement.STATE_TABLES):
+    for table in (*metrics.OUTPUTS, *metrics.STATE_TABLES):
         conn.execute(f"TRUNCATE saas_ops.{table}")
     conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_engagement'")
     conn.execute("DELETE FROM saas_ops.data_quality_issues WHERE dag_id = 'saas_engagement'")
@@ -48,25 +49,25 @@ def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 def test_window_planning():
     d = dt.date.fromisoformat
     # First run and full refresh: from the earliest source day.
-    assert windows.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
-        windows.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
+    assert incremental.plan_window(None, d("2024-05-03"), d("2026-03-31"), False) == \
+        incremental.Window(d("2024-05-03"), d("2026-03-31"), d("2024-05-03"), True)
     # Daily run: the day after the watermark; the late days before the closing day are read again.
-    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False) == \
-        windows.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False)
-    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3) == \
-        windows.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False, read_from=d("2026-03-28"))
+    assert incremental.plan_window(d("2026-03-30"), None, d("2026-03-31"), False) == \
+        incremental.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False)
+    assert incremental.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3) == \
+        incremental.Window(d("2026-03-31"), d("2026-03-31"), d("2026-03-31"), False, read_from=d("2026-03-28"))
     # ... but never before the first day built; rebuilt from rebuild_from when asked.
-    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
+    assert incremental.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
                                first_built_day=d("2026-03-29")).read_from == d("2026-03-29")
-    assert windows.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
+    assert incremental.plan_window(d("2026-03-30"), None, d("2026-03-31"), False, reread_days=3,
                                rebuild_from=d("2026-02-01")) == \
-        windows.Window(d("2026-02-01"), d("2026-03-31"), d("2026-03-31"), False)
+        incremental.Window(d("2026-02-01"), d("2026-03-31"), d("2026-03-31"), False)
     # Rerun of an older interval: from its day through the watermark, and no day is new.
-    assert windows.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
-        windows.Window(d("2026-03-10"), d("2026-03-31"), None, False)
+    assert incremental.plan_window(d("2026-03-31"), None, d("2026-03-10"), False) == \
+        incremental.Window(d("2026-03-10"), d("2026-03-31"), None, False)
     # No source rows yet (or none on or before the closing day): nothing to build.
-    assert windows.plan_window(None, None, d("2026-03-31"), False).start is None
-    assert windows.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
+    assert incremental.plan_window(None, None, d("2026-03-31"), False).start is None
+    assert incremental.plan_window(None, d("2026-04-02"), d("2026-03-31"), True).start is None
 
 
 # Accounts A and B. a1 (A, signed up 2025-12-15) is active on 01-01, 01-02 and 02-09; a2 (A, 2026-01-03)
@@ -139,7 +140,7 @@ def test_account_signals_feature_adoption_and_cohorts_by_hand(scenario):
 
     adoption = {(r[0].isoformat(), r[1]): r[2:] for r in scenario.execute(
         "SELECT day, feature, accounts_30d, adoption_rate FROM saas_ops.feature_adoption").fetchall()}
-    assert len(adoption) == 90 * len(engagement.core_features())
+    assert len(adoption) == 90 * len(metrics.core_features())
     assert adoption[("2026-01-10", "report_create")] == (1, Decimal("0.500000"))  # A (01-01) of A, B
     assert adoption[("2026-01-10", "api_call")] == (1, Decimal("0.500000"))      # B (01-05)
     assert adoption[("2026-01-10", "export_csv")] == (0, Decimal("0.000000"))

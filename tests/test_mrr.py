@@ -11,7 +11,9 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saas_ops import db, demo_data, mrr, windows
+from dev import demo_data
+from saas_ops import db, incremental
+from saas_ops.revenue import mrr
 from tests import scenarios
 from tests.conftest import REPO
 from tests.scenarios import period
@@ -32,7 +34,7 @@ def run(day: str, *, full: bool = False, run_id: str | None = None) -> dict:
     """What saas_mrr's build and bridge-check tasks do for a run closing `day`."""
     summary = mrr.build(dt.date.fromisoformat(day), full_refresh=full, run_id=run_id or f"test:{day}",
                         output_schema="saas_ops", source_schema="app", reporting_currency="USD")
-    window = windows.Window.from_xcom(summary["window"])
+    window = incremental.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
         assert mrr.bridge_problems(wh, "saas_ops", window) == []
         mrr.advance_watermark(wh, "saas_ops", window.end, run_id or "test")
@@ -279,7 +281,7 @@ def test_incremental_runs_and_reruns_equal_a_full_refresh(hand_scenario):
 
 
 def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scenario, databases, monkeypatch):
-    """A full refresh builds the big tables' indexes after loading them (windows.begin_build): they must all
+    """A full refresh builds the big tables' indexes after loading them (incremental.begin_build): they must all
     be back, as the migrations made them. With saas_db and the warehouse one database, the rows are read
     inside the server instead of through COPY (db.copy_query_rows): the figures must not change."""
     index_sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'saas_ops' "
@@ -379,7 +381,7 @@ def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):
     hand_scenario.execute("UPDATE saas_ops.customer_mrr_monthly SET movement = 'expansion' "
                           "WHERE month = '2026-03-01' AND customer_id = 'A'")
     hand_scenario.commit()
-    window = windows.Window(dt.date(2026, 2, 1), dt.date(2026, 3, 31), None, False)
+    window = incremental.Window(dt.date(2026, 2, 1), dt.date(2026, 3, 31), None, False)
     with db.warehouse() as wh:
         problems = mrr.bridge_problems(wh, "saas_ops", window)
     assert problems == [

@@ -21,8 +21,9 @@ import httpx
 import psycopg
 import pytest
 
-from saas_ops import db, report, web
+from saas_ops import db
 from saas_ops.db import compose
+from saas_ops.ops import report, web
 from tests.conftest import REPO
 
 OUT = "report_out"

@@ -12,8 +12,8 @@ import random
 
 import psycopg
 
-from saas_ops import demo_data
-from saas_ops.demo_simulation import CORE_FEATURES
+from dev import demo_data
+from dev.demo_simulation import CORE_FEATURES
 from tests import test_engagement, test_mrr
 
 END = dt.date(2026, 3, 31)

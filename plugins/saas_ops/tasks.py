@@ -30,3 +30,7 @@ def migrate_outputs() -> list[str]:
         applied = db.migrate(conn)
     print(f"migrations applied: {', '.join(applied) or 'none (schema is current)'}")
     return applied
+
+
+class NotReady(RuntimeError):
+    """An input the audiences read is not up to the closing day yet (the message says which to run)."""

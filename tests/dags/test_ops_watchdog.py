@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from saas_ops import watchdog
+from saas_ops.ops import watchdog
 from tests.conftest import REPO, load_dag
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)

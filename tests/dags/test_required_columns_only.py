@@ -8,7 +8,8 @@ import datetime as dt
 import psycopg
 import pytest
 
-from saas_ops import contract, demo_data
+from dev import demo_data
+from saas_ops import contract
 from saas_ops.db import compose
 from tests.conftest import REPO, load_dag
 

@@ -1,5 +1,5 @@
 """The nightly chain under Airflow's real scheduler: the API server, scheduler (LocalExecutor), DAG processor
-and triggerer started as `make airflow` starts them (saas_ops.airflow_services), PostgreSQL as metadata
+and triggerer started as `make airflow` starts them (dev.airflow_services), PostgreSQL as metadata
 database. saas_mrr and saas_engagement are triggered over the REST API; churn_score and reengagement_campaigns
 must follow through the assets; a DAG that fails on purpose must reach each alert channel once; task logs
 must hold the pack's own lines and no connection's secret.
@@ -16,8 +16,8 @@ import httpx
 import psycopg
 import pytest
 
-from saas_ops import airflow_services, demo_data
-from saas_ops.devdb import free_port
+from dev import airflow_services, demo_data
+from dev.devdb import free_port
 from tests.conftest import REPO, _airflow_uri, _create_database
 
 pytestmark = pytest.mark.slow
@@ -152,7 +152,7 @@ def test_make_airflow_stops_airflow_and_the_embedded_database_on_sigterm(tmp_pat
     for folder in ("plugins", "include"):
         (tmp_path / folder).symlink_to(REPO / folder)
     port = free_port()
-    serve = subprocess.Popen([sys.executable, "-m", "saas_ops.demo", "--serve", "--customers", "60", "--port",
+    serve = subprocess.Popen([sys.executable, "-m", "dev.demo", "--serve", "--customers", "60", "--port",
                               str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     lines, children = [], []

@@ -1,6 +1,6 @@
 """A deterministic, believable B2B SaaS history in the source schema (`app`), loaded with COPY.
 
-    python -m saas_ops.demo_data --dsn postgresql://... [--customers 5000] [--months 24] [--seed 7]
+    python -m dev.demo_data --dsn postgresql://... [--customers 5000] [--months 24] [--seed 7]
                                  [--end 2026-11-23] [--events-per-active-day 1.3] [--schema app]
 
 Same --seed, --customers, --months and --end give the same rows. What it simulates, per customer:
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from saas_ops.demo_simulation import (
+from dev.demo_simulation import (
     COMPANY_A,
     COMPANY_B,
     CUSTOMER_DIGITS,

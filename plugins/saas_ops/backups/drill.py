@@ -1,6 +1,6 @@
-"""db_restore_drill: proves a backup (backup.py) restores. A drill downloads it, checks its SHA-256 before
+"""db_restore_drill: proves a backup (backups/dump.py) restores. A drill downloads it, checks its SHA-256 before
 anything else, restores it with `pg_restore` into a scratch database, and proves it equal to the manifest;
-`restore_drills` keeps every check. `python -m saas_ops.restore_drill verify` does the proving for a database
+`restore_drills` keeps every check. `python -m saas_ops.backups.drill verify` does the proving for a database
 restored by hand.
 """
 
@@ -20,7 +20,8 @@ from typing import Any
 from airflow.sdk import task
 
 from saas_ops import alert_channels
-from saas_ops.backup import FORMATS, BackupError, database_contents, keys_of, libpq_env, pg_tools, server_major
+from saas_ops.backups.dump import FORMATS, database_contents, keys_of
+from saas_ops.backups.pg_tools import BackupError, libpq_env, pg_tools, server_major
 
 DAG_ID = "db_restore_drill"
 RESTORE_TARGET_CONN_ID = "restore_target"
@@ -220,13 +221,13 @@ def restore_drill(**context: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m saas_ops.restore_drill verify MANIFEST DSN`: proves a database restored by hand (the README's
+    """`python -m saas_ops.backups.drill verify MANIFEST DSN`: proves a database restored by hand (the README's
     runbook) equal to a backup's manifest.json, check by check."""
     import argparse
 
     import psycopg
 
-    parser = argparse.ArgumentParser(prog="python -m saas_ops.restore_drill", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m saas_ops.backups.drill", description=main.__doc__)
     parser.add_argument("command", choices=["verify"])
     parser.add_argument("manifest", type=Path, help="the backup's manifest.json")
     parser.add_argument("dsn", help="libpq connection string of the restored database, e.g. 'host=... dbname=...'")

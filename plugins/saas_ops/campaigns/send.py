@@ -1,5 +1,5 @@
 """reengagement_campaigns' send step: every queued `email_sends` row, in batches of up to 100, through Resend
-exactly once (campaigns.py's docstring tells how), or rendered to the outbox folder in dry run.
+exactly once (campaigns/tasks.py's docstring tells how), or rendered to the outbox folder in dry run.
 """
 
 from __future__ import annotations
@@ -13,12 +13,19 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saas_ops.campaigns import MAX_ATTEMPTS, Rendered, render
-from saas_ops.recipients import SIGNING_CONN_ID, recipient_problem, signing_key, suppression_reasons, unsubscribe_token
+from saas_ops.campaigns.recipients import (
+    SIGNING_CONN_ID,
+    recipient_problem,
+    signing_key,
+    suppression_reasons,
+    unsubscribe_token,
+)
+from saas_ops.campaigns.render import Rendered, render
 
 if TYPE_CHECKING:
     import psycopg
 
+MAX_ATTEMPTS = 3  # an email refused this many times stays failed
 BATCH_SIZE = 100  # Resend's batch endpoint takes at most 100 emails
 KEY_FORGOTTEN_AFTER = dt.timedelta(hours=23)  # Resend forgets an idempotency key after 24 hours
 EXPIRES_AFTER_DAYS = 2  # a queued email not sent within 2 days of its day is no longer timely

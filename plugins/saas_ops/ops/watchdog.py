@@ -121,12 +121,13 @@ def alert_for(problems: list[Problem], now: dt.datetime) -> Any:
 @task
 def check_freshness(**context: Any) -> list[dict]:
     """Finds freshness problems and alerts once per day per set of problems; stays green itself."""
-    from saas_ops import alerts, backup, config, db, storage
+    from saas_ops import alerts, config, db, storage
+    from saas_ops.backups import dump
 
     # "now" of the run: its logical date (an hourly trigger's time), or run_after for a run without one.
     now = context.get("logical_date") or context["dag_run"].run_after
     stale_hours = config.setting("BACKUP_STALE_HOURS")
-    killed = backup.fail_stale_backups(storage.open_storage(), dt.timedelta(hours=stale_hours))
+    killed = dump.fail_stale_backups(storage.open_storage(), dt.timedelta(hours=stale_hours))
     with db.warehouse() as conn:
         problems = find_problems(conn, config.schema_name("OUTPUT_SCHEMA"), now, limits_from_settings())
     problems = [Problem(f"backup:killed:{backup_id}", f"backup {backup_id} was still running after {stale_hours} h: "

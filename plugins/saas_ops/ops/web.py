@@ -64,7 +64,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _user(token: str) -> str | None:
-    from saas_ops import recipients
+    from saas_ops.campaigns import recipients
 
     return recipients.user_of_token(token, recipients.signing_key())
 
@@ -80,7 +80,8 @@ def unsubscribe_page(t: str = Query("", max_length=400)) -> HTMLResponse:
 
 @app.post("/unsubscribe", response_class=HTMLResponse)
 def unsubscribe(t: str = Query("", max_length=400)) -> HTMLResponse:
-    from saas_ops import config, recipients
+    from saas_ops import config
+    from saas_ops.campaigns import recipients
 
     user_id = _user(t)
     if user_id is None:
@@ -98,13 +99,13 @@ def _month(month: str | None) -> str | None:
 
 @app.get("/", response_class=HTMLResponse)
 def page(month: str | None = None, sections: set[str] = Depends(visible_sections)) -> HTMLResponse:
-    from saas_ops import report
+    from saas_ops.ops import report
 
     return HTMLResponse(report.render_html(_visible(report.read_figures(_month(month)), sections)))
 
 
 @app.get("/api/figures")
 def figures(month: str | None = None, sections: set[str] = Depends(visible_sections)) -> dict[str, Any]:
-    from saas_ops import report
+    from saas_ops.ops import report
 
     return _visible(report.read_figures(_month(month)), sections)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
-    from saas_ops import watchdog
+    from saas_ops.ops import watchdog
 
 PALETTE = ("#3b5bdb", "#2b8a3e", "#e8590c", "#ae3ec9", "#1098ad")
 
@@ -96,7 +96,7 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
                     "ORDER BY started_at DESC LIMIT 20")
     backups = None
     if backups_rows or drills_rows:
-        from saas_ops import watchdog
+        from saas_ops.ops import watchdog
 
         last_passed = q("SELECT max(finished_at) FROM {schema}.restore_drills WHERE status = 'passed'")[0][0]
         backups = {
@@ -118,7 +118,8 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
 
 def read_figures(month: str | None = None) -> dict[str, Any]:
     """figures() from the warehouse_db connection and the settings."""
-    from saas_ops import config, db, watchdog
+    from saas_ops import config, db
+    from saas_ops.ops import watchdog
 
     with db.warehouse() as wh:
         return figures(wh, config.schema_name("OUTPUT_SCHEMA"), currency=config.setting("REPORTING_CURRENCY"),

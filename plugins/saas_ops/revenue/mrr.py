@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import task
 
-from saas_ops import assets, windows
-from saas_ops.windows import Window
+from saas_ops import assets, incremental
+from saas_ops.incremental import Window
 
 if TYPE_CHECKING:
     import psycopg
@@ -132,11 +132,11 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
     from saas_ops import db, quality
 
     with db.source() as src, db.warehouse() as wh:
-        windows.prepare_session(wh)
+        incremental.prepare_session(wh)
         # One build per schema at a time: a run takes out what the stored state said, and two at once would take
         # it out twice. Released when the transaction ends.
         wh.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"saas_ops.mrr_build:{output_schema}",))
-        last_built = windows.read_watermark(wh, output_schema, "mrr_daily")
+        last_built = incremental.read_watermark(wh, output_schema, "mrr_daily")
         remembered = wh.execute(db.compose("SELECT EXISTS (SELECT 1 FROM {schema}.mrr_source_fingerprints)",
                                            schema=output_schema)).fetchone()[0]
         if last_built is not None and not remembered and not full_refresh:
@@ -147,7 +147,7 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
             "schema": output_schema, "source_schema": source_schema, "run_id": run_id, "dag_id": DAG_ID,
             "reporting": reporting_currency.upper(), "day": day, "last_built": None if full_refresh else last_built,
             "full_refresh": full_refresh}
-        dropped_indexes = windows.begin_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
+        dropped_indexes = incremental.begin_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
                                               bulk_tables=BULK_TABLES)
         db.run_sql_file(wh, "mrr/10_run_tables.sql")
         read_fingerprints(src, wh, params)
@@ -160,7 +160,7 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
                     path, pass_params = step if isinstance(step, tuple) else (step, None)
                     db.run_sql_file(wh, path, {**params, **(pass_params(params) if pass_params else {})},
                                     schema=output_schema)
-        windows.end_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
+        incremental.end_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
         if "written_from" not in params:
             wh.commit()
             return {"window": Window(None, day, None, full_refresh).to_xcom(), "rows_read": {}, "issues": {},
@@ -190,11 +190,11 @@ def restatement(wh: psycopg.Connection, params: dict[str, Any]) -> dict[str, Any
 
 
 def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
-    return windows.problems(conn, "mrr/check_bridge.sql", schema, window)
+    return incremental.problems(conn, "mrr/check_bridge.sql", schema, window)
 
 
 def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_id: str) -> None:
-    windows.advance_watermark(conn, schema, OUTPUTS, DAG_ID, day, run_id)
+    incremental.advance_watermark(conn, schema, OUTPUTS, DAG_ID, day, run_id)
 
 
 # --------------------------------------------------------------------------------------- tasks

@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from saas_ops import config, devdb
+from dev import devdb
+from saas_ops import config
 
 # Pipeline order; DAGs not written yet are skipped.
 DAG_ORDER = ["saas_mrr", "saas_engagement", "churn_train", "churn_score", "reengagement_campaigns", "db_backup",
@@ -68,7 +69,7 @@ def _databases(home: Path, customers: int, reload: bool) -> tuple[str, str, bool
     warehouse = server.create_database("saas_warehouse")
     if not reload and _has_demo_data(app):
         return app, warehouse, True
-    from saas_ops import demo_data
+    from dev import demo_data
 
     end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)  # runs today close yesterday
     print(f"Loading demo data: {customers:,} customers, {DEMO_MONTHS} months to {end}, seed {DEMO_SEED}")
@@ -285,7 +286,7 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
 
 
 def _serve(env: dict[str, str], home: Path, port: int) -> int:
-    from saas_ops import airflow_services
+    from dev import airflow_services
 
     processes = airflow_services.start(env, port, home / "airflow" / "service_logs")
     try:
@@ -323,7 +324,7 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
         print(f"  {dag_id:<24} {'ok' if run.returncode == 0 else 'FAILED'} in {results[-1][2]:.0f}s "
               f"(log: {logs / (dag_id + '.log')})")
     _summary(app, warehouse, home)
-    from saas_ops import report
+    from saas_ops.ops import report
 
     os.environ.update(env)  # the report reads the warehouse as the DAGs do: connections and Variables
     print(f"\nThe SaaS Ops report (the page the Airflow UI shows under SaaS Ops): "

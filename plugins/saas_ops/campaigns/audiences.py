@@ -1,0 +1,94 @@
+"""Who gets which email: the audiences of every switched-on campaign (include/sql/campaigns/audience_*.sql)
+turned into `email_sends` rows for the day (30_queue.sql: recipient, suppression, frequency cap, priority,
+per-run cap), each keyed `campaign:user_id:period` so a rerun adds nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from saas_ops.tasks import NotReady
+
+if TYPE_CHECKING:
+    import psycopg
+
+DAG_ID = "reengagement_campaigns"
+# Every campaign, in the default priority order: when several apply to one user, the first one wins.
+CAMPAIGNS = ("failed_payment", "trial_ending", "high_risk", "win_back", "inactive_90", "inactive_60", "inactive_30",
+             "low_adoption")
+QUARANTINED = ("customers", "users", "invoices", "payment_attempts")  # keyed tables the extracts read
+
+
+def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaigns: list[str], settings: dict[str, Any]
+         ) -> dict[str, Any]:
+    """Queues the day's emails (see the module docstring). Returns per campaign the candidates found and
+    the rows now in email_sends for the day, by status."""
+    from saas_ops import contract, db, incremental, quality
+    from saas_ops.campaigns import recipients
+
+    unknown = sorted(set(campaigns) - set(CAMPAIGNS))
+    if unknown:
+        raise ValueError(f"CAMPAIGNS names unknown campaign(s) {', '.join(unknown)}; known: {', '.join(CAMPAIGNS)}")
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+    params = {"day": day, "day_end": day_end, "send_day": day + dt.timedelta(days=1), "run_id": run_id,
+              "features": settings["core_features"], "min_features": settings["min_features"],
+              "suspend_days": settings["suspend_days"], "cap_days": settings["cap_days"],
+              "run_cap": settings["run_cap"], "priority": list(campaigns)}
+    notes: list[str] = []
+    with db.source() as src, db.warehouse() as wh:
+        for output, dag in (("customer_mrr_monthly", "saas_mrr"), ("account_engagement_daily", "saas_engagement")):
+            have = incremental.read_watermark(wh, schema, output)
+            if have is None or have < day:
+                raise NotReady(f"campaigns for {day} need {dag} through {day}; it is at {have}. Run {dag} first.")
+        columns = contract.source_columns(src, source_schema)
+        params.update(quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema, output_schema=schema,
+                                         run_id=run_id, dag_id=DAG_ID))
+        db.run_sql_file(wh, "campaigns/10_raw_tables.sql")
+        for query, target, table in (("extract_customers.sql", "camp_customers (customer_id, name, created_at, "
+                                      "account_owner_name)", "customers"),
+                                     ("extract_trials.sql", "camp_trials", "subscription_periods"),
+                                     ("extract_dunning.sql", "camp_dunning", "payment_attempts")):
+            db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **columns[table])
+        db.run_sql_file(wh, "campaigns/20_live_accounts.sql", params, schema=schema)
+
+        found: dict[str, int] = {}
+        for campaign in campaigns:
+            if campaign == "high_risk" and not _scored(wh, schema, day):
+                notes.append(f"high_risk: no churn scores for {day} (churn_score has not scored it: no champion "
+                             "model yet?), so no check-ins today")
+                continue
+            if campaign == "high_risk":
+                db.run_sql(wh, db.compose("CREATE TEMP TABLE camp_entered_high ON COMMIT DROP AS\n"
+                                          + db.read_sql("churn/entered_high_band.sql"), schema=schema), {"day": day})
+            audience = "inactive" if campaign.startswith("inactive_") else campaign
+            insert = db.compose("INSERT INTO camp_candidates (campaign, customer_id, user_id, period_key, facts)\n"
+                                "SELECT %(campaign)s, a.* FROM (\n" + db.read_sql(f"campaigns/audience_{audience}.sql")
+                                + "\n) a", schema=schema)
+            days = int(campaign.rsplit("_", 1)[-1]) if audience == "inactive" else None
+            found[campaign] = db.run_sql(wh, insert, {**params, "campaign": campaign, "days": days})
+
+        user_ids, customer_ids = wh.execute(
+            "SELECT coalesce(array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '{}'), "
+            "coalesce(array_agg(DISTINCT customer_id) FILTER (WHERE user_id IS NULL), '{}') "
+            "FROM camp_candidates").fetchone()
+        db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users (user_id, customer_id, email, name, "
+                           "created_at, email_opt_out)", {**params, "user_ids": user_ids,
+                                                          "customer_ids": customer_ids},
+                           schema=source_schema, **columns["users"])
+        recipients.check_recipients(wh, schema)
+        wh.execute("ANALYZE camp_users; ANALYZE camp_candidates")
+        db.run_sql_file(wh, "campaigns/30_queue.sql", params, schema=schema)
+        rows = wh.execute(db.compose("SELECT campaign, status, count(*) FROM {schema}.email_sends WHERE day = %s "
+                                     "GROUP BY 1, 2", schema=schema), (day,)).fetchall()
+        left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=DAG_ID)
+    by_campaign: dict[str, dict[str, int]] = {}
+    for campaign, status, n in rows:
+        by_campaign.setdefault(campaign, {})[status] = n
+    return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes, "left_out": left_out}
+
+
+def _scored(wh: psycopg.Connection, schema: str, day: dt.date) -> bool:
+    from saas_ops.db import compose
+
+    return wh.execute(compose("SELECT EXISTS (SELECT 1 FROM {schema}.churn_scores WHERE day = %s)", schema=schema),
+                      (day,)).fetchone()[0]

@@ -1,0 +1,1 @@
+"""Churn: point-in-time features, the model, training and scoring (DAGs churn_train, churn_score)."""

@@ -1,0 +1,69 @@
+"""churn_score: every paying account scored for the day with the champion model, with its band, health score
+and drivers, in churn_scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from saas_ops.churn.features import build_features, read_features, watermarks
+from saas_ops.churn.training import champion_record, load_artifact
+from saas_ops.tasks import NotReady
+
+SCORE_DAG_ID = "churn_score"
+
+
+def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_currency: str,
+                   run_id: str = "manual") -> dict[str, Any]:
+    """Scores every account paying at the end of `day` with the champion and replaces that day's rows of
+    churn_scores in one transaction, moving its watermark forward (ops_watchdog alerts when it goes stale).
+    Returns what it did (`skipped` with the reason when there is no champion yet)."""
+    import numpy as np
+    from psycopg.types.json import Jsonb
+    from threadpoolctl import threadpool_limits
+
+    from saas_ops import config, db, incremental, quality
+    from saas_ops.churn.model import describe, features_frame
+    from saas_ops.db import compose
+
+    with db.warehouse() as wh:
+        record = champion_record(wh, schema)
+        mrr_day, engagement_day = watermarks(wh, schema)
+    if record is None:
+        return {"day": day.isoformat(), "skipped": "no champion churn model yet: trigger churn_train first"}
+    for name, have in (("saas_mrr", mrr_day), ("saas_engagement", engagement_day)):
+        if have is None or have < day:
+            raise NotReady(f"churn scores for {day} need {name} through {day}; it is at {have}. Run {name} first.")
+    model = load_artifact(record, schema)
+    core = len(config.setting("CORE_FEATURES").split(","))
+    with db.source() as src, db.warehouse() as wh:
+        t = day + dt.timedelta(days=1)
+        build_features(src, wh, [t], schema=schema, source_schema=source_schema,
+                       horizon=config.setting("CHURN_HORIZON_DAYS"), label_until=day, run_id=run_id,
+                       dag_id=SCORE_DAG_ID)
+        rows = read_features(wh)
+        x = features_frame(rows)
+        with threadpool_limits(config.setting("CHURN_THREADS")):
+            p = model.probability(x) if len(x) else np.zeros(0)
+            drivers = model.drivers(x) if len(x) else []
+        bands, health = model.band(p), model.health(p)
+        records = rows.drop(columns=["t", "churned"]).to_dict("records")
+        wh.execute(compose("DELETE FROM {schema}.churn_scores WHERE day = %s", schema=schema), (day,))
+        with wh.cursor() as cur, cur.copy(compose(
+                "COPY {schema}.churn_scores (day, customer_id, model_version, churn_probability, risk_band, "
+                "top_drivers, health_score, mrr_cents) FROM STDIN", schema=schema)) as copy:
+            for i, row in enumerate(records):
+                signals = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()
+                           if k != "customer_id"}
+                top = [{"signal": s, "value": signals[s], "impact": impact,
+                        "text": describe(s, signals[s], signals, reporting_currency, core)}
+                       for s, impact in drivers[i]]
+                copy.write_row((day, row["customer_id"], record.version, round(float(p[i]), 6), bands[i], Jsonb(top),
+                                int(health[i]), int(row["mrr_cents"])))
+        left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=SCORE_DAG_ID)
+        scored_through = incremental.read_watermark(wh, schema, "churn_scores")
+        if scored_through is None or day >= scored_through:  # rescoring an older day keeps the newest
+            incremental.advance_watermark(wh, schema, ("churn_scores",), SCORE_DAG_ID, day, run_id)
+    counts = {band: int((bands == band).sum()) for band in ("high", "medium", "low")} if len(records) else {}
+    return {"day": day.isoformat(), "model_version": record.version, "accounts": len(records), "bands": counts,
+            "left_out": left_out}

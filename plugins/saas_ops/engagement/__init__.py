@@ -1,0 +1,1 @@
+"""Product engagement: activity, lifecycle, retention cohorts, feature adoption (DAG saas_engagement)."""

@@ -1,0 +1,1 @@
+"""Running the pack: the freshness watchdog (DAG ops_watchdog) and the SaaS Ops page."""

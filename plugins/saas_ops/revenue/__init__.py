@@ -1,0 +1,1 @@
+"""Revenue: MRR, its movements and the revenue summary (DAG saas_mrr)."""
