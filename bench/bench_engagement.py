@@ -80,24 +80,24 @@ def _load_events(dsn: str, users: int, first_day: dt.date, lo: int, hi: int) -> 
     return added
 
 
-def _run(closing_day: dt.date, full_refresh: bool) -> float:
-    """One saas_engagement run closing `closing_day` (build and check, as the DAG's tasks do); seconds."""
-    from saas_ops import config, db, incremental
+def _run(day: dt.date, full_refresh: bool) -> float:
+    """One saas_engagement run closing `day` (build and check, as the DAG's tasks do); seconds."""
+    from saas_ops import config, db
     from saas_ops.engagement import metrics
 
     t = time.perf_counter()
     with db.warehouse() as wh:
         db.migrate(wh)
     with contextlib.redirect_stdout(io.StringIO()):  # the task's log lines
-        window = metrics.plan_for(closing_day, full_refresh, output_schema="saas_ops", source_schema="app",
+        window = metrics.plan_for(day, full_refresh, output_schema="saas_ops", source_schema="app",
                                      late_days=config.SETTINGS["ENGAGEMENT_LATE_DAYS"][0])
-    metrics.build(window, run_id=f"bench:{closing_day}", output_schema="saas_ops", source_schema="app",
+    metrics.build(window, run_id=f"bench:{day}", output_schema="saas_ops", source_schema="app",
                      features=FEATURES)
     with db.warehouse() as wh:
-        problems = metrics.consistency_problems(wh, "saas_ops", window)
+        problems = metrics.ENGAGEMENT.problems(wh, "saas_ops", window)
         if problems:
             raise RuntimeError("engagement check failed: " + "; ".join(problems[:5]))
-        incremental.advance_watermark(wh, "saas_ops", metrics.OUTPUTS, "bench", window.end, "bench")
+        metrics.ENGAGEMENT.advance(wh, "saas_ops", window.day, "bench")
     return time.perf_counter() - t
 
 

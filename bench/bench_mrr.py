@@ -92,7 +92,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_mrr_"))
     server = devdb.start(folder)
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
-    import saas_ops.revenue.mrr  # noqa: F401  Airflow's own import (about 5 s) is not part of a build: a task has it done
+    import saas_ops.revenue.mrr  # noqa: F401  Airflow's own import is not part of a build: a task has it done
     try:
         print(f"{'customers':>10} {'periods':>10} {'full build s':>13} {'1 day s':>8} {'restating day s':>16} "
               f"{'spine s':>8} {'full/spine':>11} {'day/spine':>10} {'restating/spine':>16} {'rows differing':>15}")
@@ -133,8 +133,8 @@ def _point_airflow_at(dsn: str) -> None:
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
 
 
-def _run(closing_day: dt.date) -> float:
-    """One saas_mrr run closing `closing_day` (build and bridge check, as the DAG's tasks do); seconds."""
+def _run(day: dt.date) -> float:
+    """One saas_mrr run closing `day` (build and bridge check, as the DAG's tasks do); seconds."""
     from saas_ops import db, incremental
     from saas_ops.revenue import mrr
 
@@ -142,12 +142,12 @@ def _run(closing_day: dt.date) -> float:
     with db.warehouse() as wh:
         db.migrate(wh)
     with contextlib.redirect_stdout(io.StringIO()):  # the task's log lines
-        summary = mrr.build(closing_day, full_refresh=False, run_id=f"bench:{closing_day}", output_schema="saas_ops",
+        summary = mrr.build(day, full_refresh=False, run_id=f"bench:{day}", output_schema="saas_ops",
                             source_schema="app", reporting_currency="USD")
     window = incremental.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
-        problems = mrr.bridge_problems(wh, "saas_ops", window)
+        problems = mrr.REVENUE.problems(wh, "saas_ops", window)
         if problems:
             raise RuntimeError("bridge check failed: " + "; ".join(problems[:5]))
-        mrr.advance_watermark(wh, "saas_ops", window.end, "bench")
+        mrr.REVENUE.advance(wh, "saas_ops", window.day, "bench")
     return time.perf_counter() - t

@@ -381,15 +381,16 @@ def test_slack_lines_escape_a_hostile_account_name(outbox, receivers):
     """An account named with Slack markup (a mention of everyone, a disguised link) in the check-in line, the
     churn digest and the revenue alert: posted as text, never as markup."""
     from saas_ops import alerts
-    from saas_ops.churn import tasks
+    from saas_ops.campaigns.tasks import campaign_alerts
+    from saas_ops.churn.tasks import churn_risk_alerts
     from saas_ops.revenue import mrr
 
     hostile = "<!channel> <https://evil.example|Click me> & co"
     before = _set_source(outbox["app"], {"h name": ("customers", "customer_id", "h", "name", hostile)})
     try:
         plan()
-        tasks.campaign_alerts.function(send.send_pending(END, live_outbox()))
-        tasks.churn_risk_alerts.function({"day": END.isoformat()})
+        campaign_alerts.function(send.send_pending(END, live_outbox()))
+        churn_risk_alerts.function({"day": END.isoformat()})
         alerts.dispatch(mrr.revenue_alert(END, 95_100, 100_000, 4_900, 1_000.0, True, True, [("h", "churn", 4_900, 0)],
                                           {"h": hostile}, currency="USD", drop=0.01, spike=3.0))
     finally:
@@ -502,7 +503,7 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
     resend.delay = 3.0
     env = {**os.environ, "AIRFLOW_VAR_RESEND_REQUESTS_PER_SECOND": "20",
            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
-    code = ("import datetime as dt; from saas_ops import campaign_send as send; "
+    code = ("import datetime as dt; from saas_ops.campaigns import send; "
             f"send.send_pending(dt.date({END.year}, {END.month}, {END.day}), send.outbox_from_settings())")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO, start_new_session=True)
     try:

@@ -30,9 +30,9 @@ def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schem
     metrics.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
                      features=demo_simulation.CORE_FEATURES)
     with db.warehouse() as wh:
-        assert mrr.bridge_problems(wh, output_schema, incremental.Window.from_xcom(summary["window"])) == []
-        mrr.advance_watermark(wh, output_schema, end, "test")
-        incremental.advance_watermark(wh, output_schema, metrics.OUTPUTS, metrics.DAG_ID, end, "test")
+        assert mrr.REVENUE.problems(wh, output_schema, incremental.Window.from_xcom(summary["window"])) == []
+        mrr.REVENUE.advance(wh, output_schema, end, "test")
+        metrics.ENGAGEMENT.advance(wh, output_schema, end, "test")
 
 
 def features_at(t: dt.date, schema: str = "saas_ops", source_schema: str = "app") -> pd.DataFrame:
@@ -259,8 +259,8 @@ def test_duplicated_tickets_and_attempts_are_left_out_of_the_signals(demo):
             conn.execute(f"CREATE VIEW churn_dups.{table} AS SELECT * FROM app.{table}{repeat}")
     plain = features_at(t).set_index("customer_id")
     with db.source() as src, db.warehouse() as wh:
-        features.build_features(src, wh, [t], schema="saas_ops", source_schema="churn_dups", horizon=30, label_until=END,
-                             run_id="test:dups", dag_id=scoring.SCORE_DAG_ID)
+        features.build_features(src, wh, [t], schema="saas_ops", source_schema="churn_dups", horizon=30,
+                                label_until=END, run_id="test:dups", dag_id=scoring.SCORE_DAG_ID)
         dups = features.read_features(wh).set_index("customer_id")
         issues = wh.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
                             "WHERE run_id = 'test:dups' ORDER BY 1").fetchall()

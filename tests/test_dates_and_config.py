@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from saas_ops import config
-from saas_ops.dates import closing_day
+from saas_ops.dates import day_closed
 
 UTC = dt.UTC
 
@@ -20,12 +20,12 @@ UTC = dt.UTC
      dt.date(2025, 12, 30)),
 ])
 def test_a_run_closes_the_utc_day_before_its_logical_date(logical_date, closes):
-    assert closing_day({"logical_date": logical_date}) == closes
+    assert day_closed({"logical_date": logical_date}) == closes
 
 
 def test_an_asset_triggered_run_uses_run_after():
     run = SimpleNamespace(run_after=dt.datetime(2026, 3, 1, 4, 0, tzinfo=UTC))
-    assert closing_day({"logical_date": None, "dag_run": run}) == dt.date(2026, 2, 28)
+    assert day_closed({"logical_date": None, "dag_run": run}) == dt.date(2026, 2, 28)
 
 
 def test_settings_default_and_override(monkeypatch):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saas_ops import db, incremental, quality
+from saas_ops import config, db, incremental, quality
 from saas_ops.engagement import metrics
 from tests import scenarios
 from tests.scenarios import utc
@@ -25,10 +25,10 @@ def run(day: str, *, full: bool = False, late_days: int = 3, rebuild_from: str |
                                  late_days=late_days,
                                  rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
     summary = metrics.build(window, run_id=f"test:{day}", output_schema="saas_ops", source_schema="app",
-                               features=metrics.core_features())
+                               features=config.core_features())
     with db.warehouse() as wh:
-        assert metrics.consistency_problems(wh, "saas_ops", window) == []
-        incremental.advance_watermark(wh, "saas_ops", metrics.OUTPUTS, metrics.DAG_ID, window.end, "test")
+        assert metrics.ENGAGEMENT.problems(wh, "saas_ops", window) == []
+        metrics.ENGAGEMENT.advance(wh, "saas_ops", window.day, "test")
     return summary
 
 
@@ -140,7 +140,7 @@ def test_account_signals_feature_adoption_and_cohorts_by_hand(scenario):
 
     adoption = {(r[0].isoformat(), r[1]): r[2:] for r in scenario.execute(
         "SELECT day, feature, accounts_30d, adoption_rate FROM saas_ops.feature_adoption").fetchall()}
-    assert len(adoption) == 90 * len(metrics.core_features())
+    assert len(adoption) == 90 * len(config.core_features())
     assert adoption[("2026-01-10", "report_create")] == (1, Decimal("0.500000"))  # A (01-01) of A, B
     assert adoption[("2026-01-10", "api_call")] == (1, Decimal("0.500000"))      # B (01-05)
     assert adoption[("2026-01-10", "export_csv")] == (0, Decimal("0.000000"))

@@ -36,8 +36,8 @@ def run(day: str, *, full: bool = False, run_id: str | None = None) -> dict:
                         output_schema="saas_ops", source_schema="app", reporting_currency="USD")
     window = incremental.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
-        assert mrr.bridge_problems(wh, "saas_ops", window) == []
-        mrr.advance_watermark(wh, "saas_ops", window.end, run_id or "test")
+        assert mrr.REVENUE.problems(wh, "saas_ops", window) == []
+        mrr.REVENUE.advance(wh, "saas_ops", window.day, run_id or "test")
     return summary
 
 
@@ -319,8 +319,8 @@ def stored_state(conn: psycopg.Connection) -> dict[str, list[tuple]]:
             for t, order in STATE_TABLES.items()}
 
 
-@pytest.mark.parametrize("failing_step", ["mrr/50_restated_customers.sql", "mrr/70_source_state.sql",
-                                          "mrr/83_mrr_daily.sql", "mrr/86_data_quality_issues.sql"])
+@pytest.mark.parametrize("failing_step", ["revenue/50_restated_customers.sql", "revenue/70_source_state.sql",
+                                          "revenue/83_mrr_daily.sql", "revenue/86_data_quality_issues.sql"])
 def test_a_build_that_fails_changes_nothing(hand_scenario, databases, monkeypatch, failing_step):
     """mrr.build writes every output and its stored state in one transaction. A fault in any step (here a
     division by zero in place of that file), in a run that would restate history and add new days, leaves every
@@ -383,7 +383,7 @@ def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):
     hand_scenario.commit()
     window = incremental.Window(dt.date(2026, 2, 1), dt.date(2026, 3, 31), None, False)
     with db.warehouse() as wh:
-        problems = mrr.bridge_problems(wh, "saas_ops", window)
+        problems = mrr.REVENUE.problems(wh, "saas_ops", window)
     assert problems == [
         "mrr_daily 2026-02-15: 77053 <> 71253 (day before) + 5801 (movements)",
         "mrr_monthly 2026-02-01: 72053 cents and 8 paying, but customer_mrr_monthly sums to 72153 and 8, "

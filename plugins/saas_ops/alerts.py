@@ -302,18 +302,14 @@ def _record(alert: Alert) -> int | None:
     """Inserts the alert into alert_log and fills alert.failed_so_far; returns its id."""
 
     def insert(conn: Any, schema: str) -> int:
-        from saas_ops.db import compose
+        from saas_ops.db import fetch_sql_file
 
-        alert_id = conn.execute(compose(
-            "INSERT INTO {schema}.alert_log (dag_id, run_id, task_id, try_number, kind, severity, summary) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING alert_id", schema=schema),
-            (alert.dag_id, alert.run_id, alert.task_id, alert.try_number, alert.kind, alert.severity,
-             alert.title)).fetchone()[0]
+        alert_id = fetch_sql_file(conn, "alerts/record_alert.sql", {
+            "dag_id": alert.dag_id, "run_id": alert.run_id, "task_id": alert.task_id, "try_number": alert.try_number,
+            "kind": alert.kind, "severity": alert.severity, "summary": alert.title}, schema=schema)[0][0]
         if alert.is_failure:
-            alert.failed_so_far = conn.execute(compose(
-                "SELECT count(DISTINCT task_id) FROM {schema}.alert_log "
-                "WHERE dag_id = %s AND run_id = %s AND kind = 'task_failure'", schema=schema),
-                (alert.dag_id, alert.run_id)).fetchone()[0]
+            alert.failed_so_far = fetch_sql_file(conn, "alerts/failed_tasks_of_run.sql",
+                                                 {"dag_id": alert.dag_id, "run_id": alert.run_id}, schema=schema)[0][0]
         return alert_id
 
     return _with_warehouse(insert)
@@ -321,12 +317,10 @@ def _record(alert: Alert) -> int | None:
 
 def _claim(alert: Alert, channel: str) -> bool:
     def claim(conn: Any, schema: str) -> bool:
-        from saas_ops.db import compose
+        from saas_ops.db import fetch_sql_file
 
-        row = conn.execute(compose(
-            "INSERT INTO {schema}.alert_claims (dag_id, run_id, channel) VALUES (%s, %s, %s) "
-            "ON CONFLICT DO NOTHING RETURNING 1", schema=schema), (alert.dag_id, alert.run_id, channel)).fetchone()
-        return row is not None
+        return bool(fetch_sql_file(conn, "alerts/claim_channel.sql",
+                                   {"dag_id": alert.dag_id, "run_id": alert.run_id, "channel": channel}, schema=schema))
 
     claimed = _with_warehouse(claim)
     return True if claimed is None else claimed
@@ -334,19 +328,19 @@ def _claim(alert: Alert, channel: str) -> bool:
 
 def _release(alert: Alert, channel: str) -> None:
     def release(conn: Any, schema: str) -> None:
-        from saas_ops.db import compose
+        from saas_ops.db import run_sql_file
 
-        conn.execute(compose("DELETE FROM {schema}.alert_claims WHERE dag_id = %s AND run_id = %s AND channel = %s",
-                             schema=schema), (alert.dag_id, alert.run_id, channel))
+        run_sql_file(conn, "alerts/release_channel.sql",
+                     {"dag_id": alert.dag_id, "run_id": alert.run_id, "channel": channel}, schema=schema)
 
     _with_warehouse(release)
 
 
 def _mark_sent(alert_id: int, channels: list[str]) -> None:
     def update(conn: Any, schema: str) -> None:
-        from saas_ops.db import compose
+        from saas_ops.db import run_sql_file
 
-        conn.execute(compose("UPDATE {schema}.alert_log SET channels_sent = %s, held = %s WHERE alert_id = %s",
-                             schema=schema), (channels, not channels, alert_id))
+        run_sql_file(conn, "alerts/mark_sent.sql", {"channels": channels, "held": not channels, "alert_id": alert_id},
+                     schema=schema)
 
     _with_warehouse(update)

@@ -27,8 +27,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BACKUP_MAX_SHRINK": (0.5, "a good backup smaller than this fraction of the previous good one is an alert"),
     "DRILL_MAX_AGE_DAYS": (8, "the newest passed restore drill must be younger than this"),
     "BACKUP_FORMAT": ("custom", "pg_dump format: custom (streamed while written) or directory (parallel, BACKUP_JOBS)"),
-    "BACKUP_COMPRESSION": ("1", "pg_dump --compress: -Z1 dumped about 2x faster than the default level for nearly "
-                                "the same size (README, Backups)"),
+    "BACKUP_COMPRESSION": ("1", "pg_dump --compress: -Z1 dumps faster than the default level for nearly the same "
+                                "size (README, Backups)"),
     "BACKUP_JOBS": (2, "parallel jobs of a directory-format pg_dump and of pg_restore in a drill"),
     "BACKUP_KEEP_DAILY": (7, "retention: keep the newest backup of each of this many latest days"),
     "BACKUP_KEEP_WEEKLY": (4, "retention: ... of each of this many latest ISO weeks"),
@@ -89,6 +89,11 @@ def setting(name: str) -> Any:
         except ValueError:
             raise ValueError(f"Variable {name}={raw!r} is not a {type(default).__name__}") from None
     return raw
+
+
+def core_features() -> list[str]:
+    """The CORE_FEATURES setting as a list of event names."""
+    return [f.strip() for f in setting("CORE_FEATURES").split(",") if f.strip()]
 
 
 def schema_name(name: str) -> str:

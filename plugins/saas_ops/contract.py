@@ -136,3 +136,15 @@ def optional_columns(absent_optional: dict[str, list[str]]) -> dict[str, dict[st
 def source_columns(conn: psycopg.Connection, schema: str) -> dict[str, dict[str, sql.Composable]]:
     """optional_columns() of saas_db as it is now (the contract is checked again: a view may have changed)."""
     return optional_columns(check_source(conn, schema)["absent_optional_columns"])
+
+
+def customer_names(customer_ids: list[str]) -> dict[str, str]:
+    """customer_id -> name from saas_db, for the accounts an alert names."""
+    from saas_ops import config, db
+
+    if not customer_ids:
+        return {}
+    with db.source() as src:
+        rows = db.fetch_sql_file(src, "contract/customer_names.sql", {"customer_ids": customer_ids},
+                                 schema=config.schema_name("SOURCE_SCHEMA"))
+    return dict(rows)

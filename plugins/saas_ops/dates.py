@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 
-def closing_day(context: Any) -> dt.date:
-    """Day D a run brings its outputs up to: the UTC date of its logical date minus one day.
+def day_closed(context: Any) -> dt.date:
+    """The day a run brings its outputs up to: the UTC date of its logical date minus one day.
 
     A run without a logical date (asset-triggered) uses its ``run_after``. Never ``data_interval_start``:
     in Airflow 3 a cron schedule's data interval is a single instant.

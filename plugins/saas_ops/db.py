@@ -163,7 +163,7 @@ def copy_query_rows(src: psycopg.Connection, dst: psycopg.Connection, query_file
     target table.
 
     When both are the same database reached as the same role, the rows go straight from the query into the
-    target inside the server (at 1M customers, 3.1M subscription periods in 7.5 s instead of 11-13 s)."""
+    target inside the server, without the round trip through the client."""
     from psycopg import ClientCursor, sql
 
     query = compose(read_sql(query_file), **identifiers)

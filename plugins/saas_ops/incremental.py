@@ -1,15 +1,20 @@
-"""The days a run rebuilds, the watermarks that remember how far each output is complete, and the frame of a
-build (its session settings, a full refresh's truncation and index rebuild).
+"""The incremental runner of saas_mrr and saas_engagement: the days a run rebuilds, the watermarks that
+remember how far each output is complete, the frame of a build, and the three tasks every such DAG has:
 
-saas_engagement rebuilds the window [S, E] plan_window gives: S is the day after the watermark (the earliest
-source day on the first run or with `full_refresh`), or earlier when late days are read again; E is D, or the
-watermark when an older interval is rerun. saas_mrr decides its days itself (mrr.build) and reports them as a
-Window for its bridge check.
+1. **build** (`build`): the capability's build rebuilds its window of days in one warehouse transaction and
+   returns a summary; the runner prints it and sends the build's own alerts (rows left out, restatements);
+2. **check and advance** (`check_and_advance`): the capability's check SQL over the written days; any problem
+   fails the run and the watermark stays, so the next run writes those days again; else the watermark moves;
+3. **alert** (`alert_new_days`): the business alerts of the days no earlier run had verified (a first build
+   alerts on its last ALERT_LOOKBACK_DAYS only, not on years of history).
+
+A capability declares an `Incremental` (its outputs, build, check and alerts); its DAG's tasks call these.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,15 +23,59 @@ if TYPE_CHECKING:
 
     import psycopg
 
+    from saas_ops.alerts import Alert
+
+ALERT_LOOKBACK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a run of an incremental DAG is asked for: the day it closes and its DAG params."""
+
+    day: dt.date
+    full_refresh: bool
+    run_id: str
+    output_schema: str
+    source_schema: str
+    params: dict[str, Any]
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any]) -> Run:
+        from saas_ops import config
+        from saas_ops.dates import day_closed
+
+        return cls(day_closed(context), bool(context["params"].get("full_refresh")), context["run_id"],
+                   config.schema_name("OUTPUT_SCHEMA"), config.schema_name("SOURCE_SCHEMA"), dict(context["params"]))
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """A capability's incremental outputs, as the runner needs them."""
+
+    dag_id: str
+    outputs: tuple[str, ...]  # their watermark moves together, after the check
+    build: Callable[[Run], dict[str, Any]]  # returns a summary with "window" (Window.to_xcom) and "days"
+    check_sql: str  # one row (a message) per inconsistent day of the window
+    check_name: str  # what the check proves, e.g. "MRR bridge": it holds, or does not hold on N days
+    build_alerts: Callable[[dict[str, Any], Run], list[Alert]]
+    day_alerts: Callable[[psycopg.Connection, dt.date, dt.date, str], list[Alert]]  # (wh, first, day, schema)
+
+    def problems(self, wh: psycopg.Connection, schema: str, window: Window) -> list[str]:
+        return problems(wh, self.check_sql, schema, window)
+
+    def advance(self, wh: psycopg.Connection, schema: str, day: dt.date, run_id: str) -> None:
+        advance_watermark(wh, schema, self.outputs, self.dag_id, day, run_id)
+
 
 @dataclass(frozen=True)
 class Window:
-    """The days a run rebuilds: [start, end]; `start` is None when there is nothing to build. `read_from`: where
-    it reads the source from, when it also reads earlier days again for late rows (their figures are rebuilt
-    only if those rows changed them)."""
+    """The days a run rebuilds: [start, day]. `day` is the run's day, or the watermark when an older interval
+    is rerun (the days after it are rebuilt too, so they stay consistent); `start` is None when there is nothing
+    to build. `read_from`: where it reads the source from, when it also reads earlier days again for late rows
+    (their figures are rebuilt only if those rows changed them)."""
 
     start: dt.date | None
-    end: dt.date
+    day: dt.date
     first_new_day: dt.date | None  # first day no earlier run had verified (revenue alerts start there)
     full_refresh: bool
     read_from: dt.date | None = None
@@ -34,43 +83,41 @@ class Window:
     def params(self, **extra: Any) -> dict[str, Any]:
         assert self.start is not None
         midnight = lambda day: dt.datetime.combine(day, dt.time(), dt.UTC)  # noqa: E731
-        return {"s_day": self.start, "e_day": self.end, "s_start": midnight(self.read_from or self.start),
-                "e_next": midnight(self.end + dt.timedelta(days=1)), "full_refresh": self.full_refresh, **extra}
+        return {"from_day": self.start, "day": self.day, "read_start": midnight(self.read_from or self.start),
+                "day_end": midnight(self.day + dt.timedelta(days=1)), "full_refresh": self.full_refresh, **extra}
 
     def to_xcom(self) -> dict[str, Any]:
-        return {"start": self.start and self.start.isoformat(), "end": self.end.isoformat(),
+        return {"start": self.start and self.start.isoformat(), "day": self.day.isoformat(),
                 "first_new_day": self.first_new_day and self.first_new_day.isoformat(),
                 "full_refresh": self.full_refresh}
 
     @classmethod
     def from_xcom(cls, data: dict[str, Any]) -> Window:
-        day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
-        return cls(day(data["start"]), dt.date.fromisoformat(data["end"]), day(data["first_new_day"]),
-                   data["full_refresh"])
+        date_or_none = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
+        return cls(date_or_none(data["start"]), dt.date.fromisoformat(data["day"]),
+                   date_or_none(data["first_new_day"]), data["full_refresh"])
 
 
-def plan_window(watermark: dt.date | None, earliest: dt.date | None, closing_day: dt.date,
+def plan_window(watermark: dt.date | None, earliest: dt.date | None, day: dt.date,
                 full_refresh: bool, *, reread_days: int = 0, rebuild_from: dt.date | None = None,
                 first_built_day: dt.date | None = None) -> Window:
-    """Which days a run for `closing_day` rebuilds (see the module docstring): an incremental run from the day
-    after the watermark, or from `rebuild_from` when given; it also reads again the `reread_days` days before
-    the closing day (late source rows). Never before the first day built (`first_built_day`): that takes a full
-    refresh."""
+    """Which days a run for `day` rebuilds: an incremental run from the day after the watermark, or from
+    `rebuild_from` when given; it also reads again the `reread_days` days before `day` (late source rows).
+    Never before the first day built (`first_built_day`): that takes a full refresh."""
     if full_refresh or watermark is None:
-        start = earliest if earliest is not None and earliest <= closing_day else None
-        return Window(start, closing_day, start, True)
+        start = earliest if earliest is not None and earliest <= day else None
+        return Window(start, day, start, True)
     # A rerun of an older interval rebuilds from its day through the watermark: identical when the source
     # did not change, consistent when it did.
-    start = min(watermark + dt.timedelta(days=1), closing_day, rebuild_from or closing_day)
-    read_from = min(start, closing_day - dt.timedelta(days=reread_days))
+    start = min(watermark + dt.timedelta(days=1), day, rebuild_from or day)
+    read_from = min(start, day - dt.timedelta(days=reread_days))
     if first_built_day is not None:
         start, read_from = max(start, first_built_day), max(read_from, first_built_day)
-    end = max(closing_day, watermark)
-    first_new = watermark + dt.timedelta(days=1) if closing_day > watermark else None
-    return Window(start, end, first_new, False, read_from if read_from < start else None)
+    first_new = watermark + dt.timedelta(days=1) if day > watermark else None
+    return Window(start, max(day, watermark), first_new, False, read_from if read_from < start else None)
 
 
-def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
+def plan_for(day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
              watermark_output: str, earliest_day_sql: str, reread_days: int = 0,
              rebuild_from: dt.date | None = None) -> Window:
     """The window of a run: reads the watermark, the first day built (and the earliest source day when it
@@ -85,9 +132,9 @@ def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, so
     if full_refresh or watermark is None:
         with db.source() as src:
             earliest = db.fetch_sql_file(src, earliest_day_sql, schema=source_schema)[0][0]
-    window = plan_window(watermark, earliest, closing_day, full_refresh, reread_days=reread_days,
+    window = plan_window(watermark, earliest, day, full_refresh, reread_days=reread_days,
                          rebuild_from=rebuild_from, first_built_day=first_built)
-    print(f"watermark {watermark}; rebuilding {window.start} .. {window.end}"
+    print(f"watermark {watermark}; rebuilding {window.start} .. {window.day}"
           + (f", reading again from {window.read_from}" if window.read_from else "")
           + (" (full refresh)" if window.full_refresh else ""))
     return window
@@ -102,7 +149,7 @@ def begin_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables:
     millions of rows) and returns the statements that recreate them, for end_build: building an index once
     from the loaded table costs a fraction of updating it row by row. TRUNCATE already holds the tables
     exclusively until the transaction ends, and a failed build rolls the drop back with the rest."""
-    from saas_ops.db import compose
+    from saas_ops.db import compose, fetch_sql_file
 
     prepare_session(wh)
     if not full_refresh:
@@ -112,8 +159,8 @@ def begin_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables:
     bulk_tables = [t for t in bulk_tables if t in tables]
     if not bulk_tables:
         return []
-    indexes = wh.execute(INDEXES_SQL, ([compose("{schema}.{table}", schema=schema, table=t).as_string(wh)
-                                        for t in bulk_tables],)).fetchall()
+    indexes = fetch_sql_file(wh, "incremental/indexes_of_tables.sql", {
+        "tables": [compose("{schema}.{table}", schema=schema, table=t).as_string(wh) for t in bulk_tables]})
     for drop, _ in indexes:
         wh.execute(drop)
     return [create for _, create in indexes]
@@ -124,21 +171,6 @@ def prepare_session(conn: psycopg.Connection) -> None:
     reader holding the tables fails the run rather than hangs it)."""
     conn.execute("SET work_mem = '256MB'")
     conn.execute("SET lock_timeout = '10min'")
-
-
-# Each index of the tables, as the statement that drops it and the one that recreates it (a primary key or
-# unique constraint as such, so that its name and ON CONFLICT keep working). %% is format()'s %.
-INDEXES_SQL = """
-SELECT CASE WHEN c.conname IS NULL THEN format('DROP INDEX %%s', i.indexrelid::regclass)
-            ELSE format('ALTER TABLE %%s DROP CONSTRAINT %%I', i.indrelid::regclass, c.conname) END,
-       CASE WHEN c.conname IS NULL THEN pg_get_indexdef(i.indexrelid)
-            ELSE format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', i.indrelid::regclass, c.conname,
-                        pg_get_constraintdef(c.oid)) END
-FROM pg_index i
-LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')
-WHERE i.indrelid = ANY (%s::regclass[])
-ORDER BY i.indexrelid
-"""
 
 
 def end_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables: tuple[str, ...],
@@ -173,11 +205,63 @@ def read_watermark(conn: psycopg.Connection, schema: str, output: str) -> dt.dat
 
 def advance_watermark(conn: psycopg.Connection, schema: str, outputs: tuple[str, ...], dag_id: str, day: dt.date,
                       run_id: str) -> None:
-    from saas_ops.db import compose
+    from saas_ops.db import run_sql_file
 
-    for output in outputs:
-        conn.execute(compose(
-            "INSERT INTO {schema}.watermarks (output, dag_id, watermark_day, run_id, updated_at) "
-            "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (output) DO UPDATE SET dag_id = excluded.dag_id, "
-            "watermark_day = excluded.watermark_day, run_id = excluded.run_id, updated_at = now()",
-            schema=schema), (output, dag_id, day, run_id))
+    run_sql_file(conn, "incremental/watermarks_advanced.sql",
+                 {"outputs": list(outputs), "dag_id": dag_id, "day": day, "run_id": run_id}, schema=schema)
+
+
+# --------------------------------------------------------------------------------------- the runner's tasks
+
+
+def build(spec: Incremental, context: dict[str, Any]) -> dict[str, Any]:
+    """Task 1: the capability's build for the run's day, then its build alerts."""
+    from saas_ops import alerts
+
+    run = Run.from_context(context)
+    summary = spec.build(run)
+    window = Window.from_xcom(summary["window"])
+    print(f"read {summary.get('rows_read')}; wrote {summary['days']} day(s): {window.start} .. {window.day}"
+          + (" (full refresh)" if window.full_refresh else ""))
+    for alert in spec.build_alerts(summary, run):
+        print(alert.title)
+        alerts.dispatch(alert)
+    return summary
+
+
+def check_and_advance(spec: Incremental, summary: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Task 2: fails the run when a written day breaks the check (the watermark stays, so the next run writes
+    those days again); otherwise moves the watermark of every output to the window's day."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    window = Window.from_xcom(summary["window"])
+    with db.warehouse() as wh:
+        found = spec.problems(wh, schema, window)
+        if found:
+            raise AirflowFailException(
+                f"{spec.check_name} does not hold on {len(found)} day(s)/month(s); the watermark stays (the next "
+                f"run writes those days again); if it persists, trigger {spec.dag_id} with full_refresh:\n"
+                + "\n".join(found))
+        spec.advance(wh, schema, window.day, run_id)
+    print(f"{spec.check_name} holds for every day and month of {window.start} .. {window.day}; "
+          f"watermark {window.day}")
+    return summary
+
+
+def alert_new_days(spec: Incremental, summary: dict[str, Any]) -> list[str]:
+    """Task 3: the capability's business alerts for the days no earlier run verified, each sent once."""
+    from saas_ops import alerts, config, db
+
+    window = Window.from_xcom(summary["window"])
+    if window.start is None:
+        return []
+    first = max(window.first_new_day or window.day, window.day - dt.timedelta(days=ALERT_LOOKBACK_DAYS - 1))
+    with db.warehouse() as wh:
+        found = spec.day_alerts(wh, first, window.day, config.schema_name("OUTPUT_SCHEMA"))
+    for alert in found:
+        alerts.dispatch(alert)
+    print(f"{len(found)} alert(s) for {first} .. {window.day}")
+    return [alert.title for alert in found]

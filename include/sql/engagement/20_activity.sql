@@ -7,16 +7,16 @@ SELECT %(run_id)s, 'events_contract', coalesce(event_id, 'null'), %(dag_id)s, 'e
 FROM eng_bad_events
 ON CONFLICT DO NOTHING;
 
-DELETE FROM {schema}.user_activity_daily WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+DELETE FROM {schema}.user_activity_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.user_activity_daily (day, customer_id, user_id, events, last_event_at)
 SELECT day, customer_id, user_id, sum(events), max(last_event_at)
 FROM eng_raw_activity
-WHERE day >= %(s_day)s::date  -- days read again for late events that did not change are kept as stored
+WHERE day >= %(from_day)s::date  -- days read again for late events that did not change are kept as stored
 GROUP BY day, customer_id, user_id;
 
-DELETE FROM {schema}.account_feature_daily WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+DELETE FROM {schema}.account_feature_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.account_feature_daily (day, customer_id, feature, events)
 SELECT day, customer_id, feature, sum(events)
 FROM eng_raw_activity
-WHERE feature IS NOT NULL AND day >= %(s_day)s::date
+WHERE feature IS NOT NULL AND day >= %(from_day)s::date
 GROUP BY day, customer_id, feature;

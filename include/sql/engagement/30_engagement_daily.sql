@@ -9,10 +9,10 @@ SELECT user_id, day,
        lag(day) OVER w AS previous_day,
        coalesce(lead(day) OVER w, 'infinity'::date) AS next_day
 FROM (SELECT DISTINCT user_id, day FROM {schema}.user_activity_daily
-      WHERE day BETWEEN %(s_day)s::date - 60 AND %(e_day)s::date) d
+      WHERE day BETWEEN %(from_day)s::date - 60 AND %(day)s::date) d
 WINDOW w AS (PARTITION BY user_id ORDER BY day);
 
-DELETE FROM {schema}.engagement_daily WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+DELETE FROM {schema}.engagement_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.engagement_daily (day, dau, wau, mau, stickiness, new_users, returning_users,
                                        resurrected_users, dormant_users)
 WITH steps AS (
@@ -28,7 +28,7 @@ WITH steps AS (
 ), running AS (
     SELECT d.day::date AS day,
            sum(coalesce(s.wau, 0)) AS wau, sum(coalesce(s.mau, 0)) AS mau, sum(coalesce(s.dormant, 0)) AS dormant
-    FROM generate_series(%(s_day)s::date - 60, %(e_day)s::date, interval '1 day') d(day)
+    FROM generate_series(%(from_day)s::date - 60, %(day)s::date, interval '1 day') d(day)
     LEFT JOIN (SELECT day, sum(wau) AS wau, sum(mau) AS mau, sum(dormant) AS dormant FROM steps GROUP BY day) s
         ON s.day = d.day::date
     GROUP BY d.day
@@ -41,9 +41,9 @@ WITH steps AS (
            count(*) FILTER (WHERE u.previous_day < u.day - 30
                                OR (u.previous_day IS NULL AND EXISTS (
                                    SELECT 1 FROM {schema}.user_activity_daily o
-                                   WHERE o.user_id = u.user_id AND o.day < %(s_day)s::date - 60))) AS resurrected_users
+                                   WHERE o.user_id = u.user_id AND o.day < %(from_day)s::date - 60))) AS resurrected_users
     FROM eng_user_days u
-    WHERE u.day BETWEEN %(s_day)s::date AND %(e_day)s::date
+    WHERE u.day BETWEEN %(from_day)s::date AND %(day)s::date
     GROUP BY u.day
 )
 SELECT t.day, coalesce(l.dau, 0), t.wau, t.mau, round(coalesce(l.dau, 0)::numeric / nullif(t.mau, 0), 6),
@@ -51,4 +51,4 @@ SELECT t.day, coalesce(l.dau, 0), t.wau, t.mau, round(coalesce(l.dau, 0)::numeri
        coalesce(l.resurrected_users, 0), t.dormant
 FROM totals t
 LEFT JOIN lifecycle l USING (day)
-WHERE t.day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+WHERE t.day BETWEEN %(from_day)s::date AND %(day)s::date;

@@ -10,7 +10,7 @@ WITH user_days AS (
     SELECT customer_id, day, events, last_event_at,
            coalesce(lead(day) OVER (PARTITION BY customer_id, user_id ORDER BY day), 'infinity'::date) AS next_day
     FROM {schema}.user_activity_daily
-    WHERE day BETWEEN %(s_day)s::date - 30 AND %(e_day)s::date
+    WHERE day BETWEEN %(from_day)s::date - 30 AND %(day)s::date
 ), account_days AS (
     SELECT customer_id, day, sum(events) AS events, max(last_event_at) AS last_event_at,
            coalesce(lead(day) OVER (PARTITION BY customer_id ORDER BY day), 'infinity'::date) AS next_day
@@ -20,7 +20,7 @@ WITH user_days AS (
     SELECT customer_id, day,
            coalesce(lead(day) OVER (PARTITION BY customer_id, feature ORDER BY day), 'infinity'::date) AS next_day
     FROM {schema}.account_feature_daily
-    WHERE day BETWEEN %(s_day)s::date - 30 AND %(e_day)s::date
+    WHERE day BETWEEN %(from_day)s::date - 30 AND %(day)s::date
 )
 SELECT customer_id, day, events, events, 0, 0, 0, last_event_at FROM account_days
 UNION ALL SELECT customer_id, day + 7, -events, 0, 0, 0, 0, NULL FROM account_days
@@ -33,10 +33,10 @@ UNION ALL SELECT customer_id, least(day + 30, next_day), 0, 0, 0, 0, -1, NULL FR
 UNION ALL
 SELECT a.customer_id, d.day::date, 0, 0, 0, 0, 0, NULL
 FROM account_days a
-CROSS JOIN generate_series(greatest(a.day + 1, %(s_day)s::date), least(a.day + 29, a.next_day - 1, %(e_day)s::date),
+CROSS JOIN generate_series(greatest(a.day + 1, %(from_day)s::date), least(a.day + 29, a.next_day - 1, %(day)s::date),
                            interval '1 day') d(day);
 
-DELETE FROM {schema}.account_engagement_daily WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+DELETE FROM {schema}.account_engagement_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.account_engagement_daily (day, customer_id, active_users_7d, active_users_30d, events_7d,
                                                events_30d, features_used_30d, last_active_at, events_trend,
                                                active_users_trend)
@@ -51,4 +51,4 @@ FROM (
     GROUP BY customer_id, day
     WINDOW w AS (PARTITION BY customer_id ORDER BY day)
 ) t
-WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date AND users_30d > 0;
+WHERE day BETWEEN %(from_day)s::date AND %(day)s::date AND users_30d > 0;

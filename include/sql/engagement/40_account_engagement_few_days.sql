@@ -4,11 +4,11 @@
 -- each account used in the 30 days up to each day) also serves 50_feature_adoption_few_days.sql.
 CREATE TEMP TABLE eng_account_features ON COMMIT DROP AS
 SELECT d.day::date AS day, f.customer_id, f.feature
-FROM generate_series(%(s_day)s::date, %(e_day)s::date, interval '1 day') d(day)
+FROM generate_series(%(from_day)s::date, %(day)s::date, interval '1 day') d(day)
 JOIN {schema}.account_feature_daily f ON f.day BETWEEN d.day::date - 29 AND d.day::date
 GROUP BY 1, 2, 3;
 
-DELETE FROM {schema}.account_engagement_daily WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date;
+DELETE FROM {schema}.account_engagement_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.account_engagement_daily (day, customer_id, active_users_7d, active_users_30d, events_7d,
                                                events_30d, features_used_30d, last_active_at, events_trend,
                                                active_users_trend)
@@ -21,7 +21,7 @@ FROM (
            count(DISTINCT u.user_id) AS users_30d,
            coalesce(sum(u.events) FILTER (WHERE u.day > d.day::date - 7), 0) AS events_7d,
            sum(u.events) AS events_30d, max(u.last_event_at) AS last_active_at
-    FROM generate_series(%(s_day)s::date, %(e_day)s::date, interval '1 day') d(day)
+    FROM generate_series(%(from_day)s::date, %(day)s::date, interval '1 day') d(day)
     JOIN {schema}.user_activity_daily u ON u.day BETWEEN d.day::date - 29 AND d.day::date
     GROUP BY 1, 2
 ) a

@@ -2,14 +2,14 @@
 -- `months_since` months later (the current month: so far). The run rewrites the months its window
 -- touches, and refreshes every cohort's size and rate (users can be added with an earlier created_at).
 DELETE FROM {schema}.retention_cohorts
-WHERE (cohort_month + make_interval(months => months_since))::date >= date_trunc('month', %(s_day)s::date);
+WHERE (cohort_month + make_interval(months => months_since))::date >= date_trunc('month', %(from_day)s::date);
 INSERT INTO {schema}.retention_cohorts (cohort_month, months_since, cohort_size, retained, retention_rate)
 SELECT u.cohort_month,
        ((extract(year FROM a.month) - extract(year FROM u.cohort_month)) * 12
         + extract(month FROM a.month) - extract(month FROM u.cohort_month))::integer,
        0, count(*), NULL
 FROM (SELECT DISTINCT user_id, date_trunc('month', day)::date AS month FROM {schema}.user_activity_daily
-      WHERE day >= date_trunc('month', %(s_day)s::date) AND day <= %(e_day)s::date) a
+      WHERE day >= date_trunc('month', %(from_day)s::date) AND day <= %(day)s::date) a
 JOIN eng_users u USING (user_id)
 WHERE a.month >= u.cohort_month
 GROUP BY 1, 2;
@@ -17,9 +17,9 @@ GROUP BY 1, 2;
 -- Every cohort has a row for each month from its signup through E's, even with nobody retained.
 INSERT INTO {schema}.retention_cohorts (cohort_month, months_since, cohort_size, retained, retention_rate)
 SELECT c.cohort_month, m.months_since, 0, 0, NULL
-FROM (SELECT DISTINCT cohort_month FROM eng_users WHERE cohort_month <= %(e_day)s::date) c
-CROSS JOIN LATERAL generate_series(0, ((extract(year FROM %(e_day)s::date) - extract(year FROM c.cohort_month)) * 12
-                                       + extract(month FROM %(e_day)s::date) - extract(month FROM c.cohort_month))::integer
+FROM (SELECT DISTINCT cohort_month FROM eng_users WHERE cohort_month <= %(day)s::date) c
+CROSS JOIN LATERAL generate_series(0, ((extract(year FROM %(day)s::date) - extract(year FROM c.cohort_month)) * 12
+                                       + extract(month FROM %(day)s::date) - extract(month FROM c.cohort_month))::integer
                                   ) m(months_since)
 ON CONFLICT (cohort_month, months_since) DO NOTHING;
 

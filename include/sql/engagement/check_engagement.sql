@@ -11,17 +11,17 @@ FROM (
            END AS reason
     FROM {schema}.engagement_daily d
     LEFT JOIN (SELECT day, count(DISTINCT user_id) AS users FROM {schema}.user_activity_daily
-               WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date GROUP BY day) u USING (day)
-    WHERE d.day BETWEEN %(s_day)s::date AND %(e_day)s::date
+               WHERE day BETWEEN %(from_day)s::date AND %(day)s::date GROUP BY day) u USING (day)
+    WHERE d.day BETWEEN %(from_day)s::date AND %(day)s::date
     UNION ALL
-    SELECT g.day::date, 'no row' FROM generate_series(%(s_day)s::date, %(e_day)s::date, interval '1 day') g(day)
+    SELECT g.day::date, 'no row' FROM generate_series(%(from_day)s::date, %(day)s::date, interval '1 day') g(day)
     WHERE NOT EXISTS (SELECT 1 FROM {schema}.engagement_daily e WHERE e.day = g.day::date)
 ) p
 WHERE reason IS NOT NULL
 UNION ALL
 SELECT 'account_engagement_daily ' || day || ' ' || customer_id || ': 7-day figures exceed the 30-day ones'
 FROM {schema}.account_engagement_daily
-WHERE day BETWEEN %(s_day)s::date AND %(e_day)s::date
+WHERE day BETWEEN %(from_day)s::date AND %(day)s::date
   AND (active_users_7d > active_users_30d OR events_7d > events_30d OR active_users_30d < 1)
 ORDER BY 1
 LIMIT 50

@@ -3,6 +3,6 @@
 -- database keeps event_id unique (data_quality/key_is_unique.sql).
 SELECT event_id::text
 FROM {schema}.events
-WHERE NOT %(key_is_unique)s AND occurred_at >= %(s_start)s AND occurred_at < %(e_next)s AND event_id IS NOT NULL
+WHERE NOT %(key_is_unique)s AND occurred_at >= %(read_start)s AND occurred_at < %(day_end)s AND event_id IS NOT NULL
 GROUP BY event_id
 HAVING count(*) > 1

@@ -3,7 +3,7 @@
 SELECT d.day, d.dau, round(avg(w.dau), 1) AS weekday_mean
 FROM {schema}.engagement_daily d
 JOIN {schema}.engagement_daily w ON w.day IN (d.day - 7, d.day - 14, d.day - 21, d.day - 28)
-WHERE d.day BETWEEN %(alert_from)s::date AND %(e_day)s::date
+WHERE d.day BETWEEN %(alert_from)s::date AND %(day)s::date
 GROUP BY d.day, d.dau
 HAVING count(*) = 4 AND d.dau < %(drop_threshold)s * avg(w.dau)
 ORDER BY d.day

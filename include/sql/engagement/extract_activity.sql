@@ -8,7 +8,7 @@ SELECT (e.occurred_at AT TIME ZONE 'UTC')::date AS day, e.customer_id, e.user_id
 FROM {schema}.events e
 JOIN {schema}.users u ON u.user_id = e.user_id
 JOIN {schema}.customers c ON c.customer_id = e.customer_id
-WHERE e.occurred_at >= %(s_start)s AND e.occurred_at < %(e_next)s AND e.event_name IS NOT NULL
+WHERE e.occurred_at >= %(read_start)s AND e.occurred_at < %(day_end)s AND e.event_name IS NOT NULL
   AND e.event_id::text <> ALL(%(duplicated_event_ids)s::text[])
   AND u.user_id <> ALL(%(quarantined_user_ids)s::text[])
   AND c.customer_id <> ALL(%(quarantined_customer_ids)s::text[])

@@ -16,7 +16,7 @@ FROM (
     FROM {schema}.events e
     LEFT JOIN {schema}.users u ON u.user_id = e.user_id
     LEFT JOIN {schema}.customers c ON c.customer_id = e.customer_id
-    WHERE ((e.occurred_at >= %(s_start)s AND e.occurred_at < %(e_next)s) OR e.occurred_at > %(now)s
+    WHERE ((e.occurred_at >= %(read_start)s AND e.occurred_at < %(day_end)s) OR e.occurred_at > %(now)s
            OR e.occurred_at IS NULL)
       AND (e.occurred_at IS NULL OR e.event_name IS NULL OR e.occurred_at > %(now)s OR u.user_id IS NULL
            OR c.customer_id IS NULL OR e.event_id::text = ANY(%(duplicated_event_ids)s::text[]))

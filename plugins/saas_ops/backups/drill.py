@@ -65,16 +65,15 @@ def compare_contents(expected: dict[str, Any], actual: dict[str, Any]) -> list[C
 
 
 def _resolve(wh: Any, schema: str, backup_id: str) -> tuple:
-    from saas_ops.db import compose
+    from saas_ops.db import fetch_sql_file
 
-    query = ("SELECT backup_id, started_at, bytes, sha256, format, tables, objects "
-             "FROM {schema}.backups WHERE status = 'succeeded' AND deleted_at IS NULL")
-    if backup_id in ("", "latest"):
-        row = wh.execute(compose(query + " ORDER BY started_at DESC LIMIT 1", schema=schema)).fetchone()
+    latest = backup_id in ("", "latest")
+    rows = fetch_sql_file(wh, "backups/good_backup.sql", {"backup_id": None if latest else backup_id}, schema=schema)
+    row = rows[0] if rows else None
+    if latest:
         if row is None:
             raise BackupError("there is no good backup to restore: run db_backup first")
     else:
-        row = wh.execute(compose(query + " AND backup_id = %s", schema=schema), (backup_id,)).fetchone()
         if row is None:
             raise BadFormValue(f"backup {backup_id!r} is not a good backup with its files (see saas_ops.backups: "
                                "it is unknown, failed, is still running, or retention deleted it)")
@@ -109,11 +108,8 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
     target_id, target = restore_target_conninfo(target_conn_id)
     with db.warehouse() as wh:
         backup_id, backup_started, size, sha256, fmt, tables, objects = _resolve(wh, schema, backup_id)
-        wh.execute(db.compose(
-            "INSERT INTO {schema}.restore_drills (drill_id, backup_id, started_at, status) "
-            "VALUES (%s, %s, %s, 'running') ON CONFLICT (drill_id) DO UPDATE SET backup_id = excluded.backup_id, "
-            "started_at = excluded.started_at, finished_at = NULL, status = 'running', checks = NULL, error = NULL",
-            schema=schema), (drill_id, backup_id, started))
+        db.run_sql_file(wh, "backups/drill_started.sql",
+                        {"drill_id": drill_id, "backup_id": backup_id, "started_at": started}, schema=schema)
     scratch = f"saas_ops_drill_{started:%Y%m%d%H%M%S}_{secrets.token_hex(3)}"
     record: dict[str, Any] = {"drill_id": drill_id, "backup_id": backup_id, "target": target_id,
                               "scratch_database": scratch, "kept_database": keep_database,
@@ -172,15 +168,10 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
     failed = [c for c in checks if not c.ok]
     status = "passed" if error is None and not failed else "failed"
     with db.warehouse() as wh:
-        wh.execute(db.compose(
-            "UPDATE {schema}.restore_drills SET finished_at = now(), status = %(status)s, checks = %(checks)s, "
-            "rto_seconds = %(rto_seconds)s, rpo_seconds = %(rpo_seconds)s, download_seconds = %(download_seconds)s, "
-            "restore_seconds = %(restore_seconds)s, verify_seconds = %(verify_seconds)s, target = %(target)s, "
-            "scratch_database = %(scratch_database)s, kept_database = %(kept_database)s, error = %(error)s "
-            "WHERE drill_id = %(drill_id)s", schema=schema),
+        db.run_sql_file(wh, "backups/drill_finished.sql",
             {"rto_seconds": None, "download_seconds": None, "restore_seconds": None, "verify_seconds": None,
              **record, "status": status, "error": error,
-             "checks": json.dumps([c.as_json() for c in checks], default=str)})
+             "checks": json.dumps([c.as_json() for c in checks], default=str)}, schema=schema)
     record.update(status=status, checks=len(checks), failed=[c.as_json() for c in failed], error=error)
     if status == "failed":
         reasons = [error] if error else []

@@ -44,12 +44,12 @@ def database_contents(conn: Any) -> dict[str, Any]:
     from saas_ops.db import fetch_sql_file
 
     tables = {}
-    for schema, table, by_values in fetch_sql_file(conn, "backup/contents_tables.sql"):
-        rows, checksum = fetch_sql_file(conn, "backup/table_checksum.sql", {"by_values": by_values},
+    for schema, table, by_values in fetch_sql_file(conn, "backups/contents_tables.sql"):
+        rows, checksum = fetch_sql_file(conn, "backups/table_checksum.sql", {"by_values": by_values},
                                         schema=schema, table=table)[0]
         tables[f"{schema}.{table}"] = {"rows": rows, "checksum": checksum}
     objects: dict[str, Any] = {"sequences": {}, "indexes": [], "constraints": []}
-    for kind, name, value in fetch_sql_file(conn, "backup/contents_objects.sql"):
+    for kind, name, value in fetch_sql_file(conn, "backups/contents_objects.sql"):
         if kind == "sequences":
             objects[kind][name] = value
         else:
@@ -117,35 +117,28 @@ def take_backup(backup_id: str, options: BackupOptions) -> dict[str, Any]:
     folder = f"{PREFIX}/{backup_id}"
     fail_stale_backups(store, dt.timedelta(hours=config.setting("BACKUP_STALE_HOURS")))
     with db.warehouse() as wh:
-        row = wh.execute(db.compose("SELECT status, manifest_uri FROM {schema}.backups WHERE backup_id = %s",
-                                    schema=schema), (backup_id,)).fetchone()
+        rows = db.fetch_sql_file(wh, "backups/backup_status.sql", {"backup_id": backup_id}, schema=schema)
+        row = rows[0] if rows else None
         if row and row[0] == "succeeded":
             print(f"backup {backup_id} already succeeded ({row[1]}); not taken again")
             return {"backup_id": backup_id, "status": "succeeded", "reused": True}
         if row:  # a try that was killed may have left a partial file
             _discard(store, folder)
-        wh.execute(db.compose(
-            "INSERT INTO {schema}.backups (backup_id, started_at, status, format, compression) "
-            "VALUES (%s, now(), 'running', %s, %s) ON CONFLICT (backup_id) DO UPDATE SET started_at = now(), "
-            "finished_at = NULL, status = 'running', error = NULL, format = excluded.format, "
-            "compression = excluded.compression", schema=schema), (backup_id, options.format, options.compression))
+        db.run_sql_file(wh, "backups/backup_started.sql", {"backup_id": backup_id, "format": options.format,
+                                                           "compression": options.compression}, schema=schema)
 
     try:
         manifest = _dump_to_storage(store, backup_id, options)
     except BaseException as exc:
         _discard(store, folder)
         with db.warehouse() as wh:
-            wh.execute(db.compose("UPDATE {schema}.backups SET status = 'failed', finished_at = now(), error = %s "
-                                  "WHERE backup_id = %s", schema=schema), (str(exc)[:2000], backup_id))
+            db.run_sql_file(wh, "backups/backup_failed.sql", {"error": str(exc)[:2000], "backup_id": backup_id},
+                            schema=schema)
         raise
     with db.warehouse() as wh:
-        wh.execute(db.compose(
-            "UPDATE {schema}.backups SET status = 'succeeded', started_at = %(started_at)s, "
-            "finished_at = %(finished_at)s, uri = %(uri)s, bytes = %(bytes)s, sha256 = %(sha256)s, "
-            "server_version = %(server_version)s, tables = %(tables)s, objects = %(objects)s, "
-            "database = %(database)s, manifest_uri = %(manifest_uri)s, pg_dump_version = %(pg_dump_version)s, "
-            "dump_seconds = %(dump_seconds)s, error = NULL WHERE backup_id = %(backup_id)s", schema=schema),
-            {**manifest, "tables": json.dumps(manifest["tables"]), "objects": json.dumps(manifest["objects"])})
+        db.run_sql_file(wh, "backups/backup_succeeded.sql", {
+            **manifest, "tables": json.dumps(manifest["tables"]), "objects": json.dumps(manifest["objects"])},
+            schema=schema)
     return manifest
 
 
@@ -158,8 +151,7 @@ def _dump_to_storage(store: Any, backup_id: str, options: BackupOptions) -> dict
     conninfo, env = libpq_env(db.conninfo(db.SOURCE_CONN_ID))
     with db.connect(db.SOURCE_CONN_ID, autocommit=True) as snap:
         snap.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        # The checksums run beside pg_dump, which keeps nearly two cores busy: parallel workers would
-        # only add their overhead (757 MB database: 3.0 CPU-s with them, 2.7 without; pg_dump -Z1 6.4).
+        # The checksums run beside pg_dump, which keeps the cores busy: parallel workers only add overhead.
         snap.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         snapshot = snap.execute("SELECT pg_export_snapshot()").fetchone()[0]
         server_version = snap.execute("SHOW server_version").fetchone()[0]
@@ -235,12 +227,7 @@ def fail_stale_backups(store: Any, older_than: dt.timedelta) -> list[str]:
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
-        stale = wh.execute(db.compose(
-            "UPDATE {schema}.backups SET status = 'failed', finished_at = now(), error = 'still running ' || "
-            "date_trunc('minute', now() - started_at) || ' after it started: its task was killed or lost (marked "
-            "failed by the next db_backup or ops_watchdog; its partial files were removed)' "
-            "WHERE status = 'running' AND started_at < now() - %s RETURNING backup_id", schema=schema),
-            (older_than,)).fetchall()
+        stale = db.fetch_sql_file(wh, "backups/fail_stale_backups.sql", {"older_than": older_than}, schema=schema)
     for (backup_id,) in stale:
         _discard(store, f"{PREFIX}/{backup_id}")
         print(f"backup {backup_id} was still running after {older_than}: marked failed, its files removed")
@@ -315,11 +302,8 @@ def apply_retention(retention: Retention) -> dict[str, list[str]]:
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
-        good = wh.execute(db.compose("SELECT backup_id, started_at FROM {schema}.backups "
-                                     "WHERE status = 'succeeded' AND deleted_at IS NULL", schema=schema)).fetchall()
-        proven = wh.execute(db.compose(
-            "SELECT max(b.started_at) FROM {schema}.backups b JOIN {schema}.restore_drills d USING (backup_id) "
-            "WHERE d.status = 'passed'", schema=schema)).fetchone()[0]
+        good = db.fetch_sql_file(wh, "backups/good_backups.sql", schema=schema)
+        proven = db.fetch_sql_file(wh, "backups/newest_proven_backup.sql", schema=schema)[0][0]
     keep = retention.keep(good)
     expired = sorted(b for b, at in good if b not in keep and proven is not None and at < proven)
     held = sorted(b for b, at in good if b not in keep and b not in expired)
@@ -327,8 +311,7 @@ def apply_retention(retention: Retention) -> dict[str, list[str]]:
     for backup_id in expired:
         store.delete(store.list_keys(f"{PREFIX}/{backup_id}/"))
         with db.warehouse() as wh:
-            wh.execute(db.compose("UPDATE {schema}.backups SET deleted_at = now() WHERE backup_id = %s",
-                                  schema=schema), (backup_id,))
+            db.run_sql_file(wh, "backups/backup_deleted.sql", {"backup_id": backup_id}, schema=schema)
     return {"kept": sorted(keep), "deleted": expired, "held_until_a_newer_drill_passes": held}
 
 
@@ -358,10 +341,8 @@ def check_backup(backup: dict[str, Any], **context: Any) -> list[str]:
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
-        rows = wh.execute(db.compose(
-            "SELECT backup_id, bytes, tables FROM {schema}.backups WHERE status = 'succeeded' "
-            "AND started_at <= (SELECT started_at FROM {schema}.backups WHERE backup_id = %s) "
-            "ORDER BY started_at DESC LIMIT 2", schema=schema), (backup["backup_id"],)).fetchall()
+        rows = db.fetch_sql_file(wh, "backups/backup_and_previous.sql", {"backup_id": backup["backup_id"]},
+                                 schema=schema)
     good = [{"backup_id": r[0], "bytes": r[1], "tables": r[2]} for r in rows]
     found = anomalies(good[0], good[1] if len(good) > 1 else None, config.setting("BACKUP_MAX_SHRINK"))
     for line in found:

@@ -13,9 +13,25 @@ if TYPE_CHECKING:
     import psycopg
 
 DAG_ID = "reengagement_campaigns"
-# Every campaign, in the default priority order: when several apply to one user, the first one wins.
-CAMPAIGNS = ("failed_payment", "trial_ending", "high_risk", "win_back", "inactive_90", "inactive_60", "inactive_30",
-             "low_adoption")
+# Every campaign, in the default priority order (when several apply to one user, the first one wins): the SQL
+# of its audience and the parameters that campaign adds to it.
+AUDIENCES: dict[str, tuple[str, dict[str, Any]]] = {
+    "failed_payment": ("campaigns/audience_failed_payment.sql", {}),
+    "trial_ending": ("campaigns/audience_trial_ending.sql", {}),
+    "high_risk": ("campaigns/audience_high_risk.sql", {}),
+    "win_back": ("campaigns/audience_win_back.sql", {}),
+    "inactive_90": ("campaigns/audience_inactive.sql", {"days": 90}),
+    "inactive_60": ("campaigns/audience_inactive.sql", {"days": 60}),
+    "inactive_30": ("campaigns/audience_inactive.sql", {"days": 30}),
+    "low_adoption": ("campaigns/audience_low_adoption.sql", {}),
+}
+CAMPAIGNS = tuple(AUDIENCES)
+# What the audiences read from saas_db: (extract, the temp table it fills, the source table whose optional
+# columns it reads).
+SOURCE_EXTRACTS = (("campaigns/extract_account_owners.sql", "camp_customers (customer_id, name, created_at, "
+                    "account_owner_name)", "customers"),
+                   ("campaigns/extract_trials.sql", "camp_trials", "subscription_periods"),
+                   ("campaigns/extract_dunning.sql", "camp_dunning", "payment_attempts"))
 QUARANTINED = ("customers", "users", "invoices", "payment_attempts")  # keyed tables the extracts read
 
 
@@ -44,11 +60,8 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
         params.update(quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema, output_schema=schema,
                                          run_id=run_id, dag_id=DAG_ID))
         db.run_sql_file(wh, "campaigns/10_raw_tables.sql")
-        for query, target, table in (("extract_customers.sql", "camp_customers (customer_id, name, created_at, "
-                                      "account_owner_name)", "customers"),
-                                     ("extract_trials.sql", "camp_trials", "subscription_periods"),
-                                     ("extract_dunning.sql", "camp_dunning", "payment_attempts")):
-            db.copy_query_rows(src, wh, f"campaigns/{query}", target, params, schema=source_schema, **columns[table])
+        for query_file, target, table in SOURCE_EXTRACTS:
+            db.copy_query_rows(src, wh, query_file, target, params, schema=source_schema, **columns[table])
         db.run_sql_file(wh, "campaigns/20_live_accounts.sql", params, schema=schema)
 
         found: dict[str, int] = {}
@@ -60,17 +73,14 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
             if campaign == "high_risk":
                 db.run_sql(wh, db.compose("CREATE TEMP TABLE camp_entered_high ON COMMIT DROP AS\n"
                                           + db.read_sql("churn/entered_high_band.sql"), schema=schema), {"day": day})
-            audience = "inactive" if campaign.startswith("inactive_") else campaign
+            audience_file, audience_params = AUDIENCES[campaign]
             insert = db.compose("INSERT INTO camp_candidates (campaign, customer_id, user_id, period_key, facts)\n"
-                                "SELECT %(campaign)s, a.* FROM (\n" + db.read_sql(f"campaigns/audience_{audience}.sql")
-                                + "\n) a", schema=schema)
-            days = int(campaign.rsplit("_", 1)[-1]) if audience == "inactive" else None
-            found[campaign] = db.run_sql(wh, insert, {**params, "campaign": campaign, "days": days})
+                                "SELECT %(campaign)s, a.* FROM (\n" + db.read_sql(audience_file) + "\n) a",
+                                schema=schema)
+            found[campaign] = db.run_sql(wh, insert, {**params, "campaign": campaign, "days": None,
+                                                      **audience_params})
 
-        user_ids, customer_ids = wh.execute(
-            "SELECT coalesce(array_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '{}'), "
-            "coalesce(array_agg(DISTINCT customer_id) FILTER (WHERE user_id IS NULL), '{}') "
-            "FROM camp_candidates").fetchone()
+        user_ids, customer_ids = db.fetch_sql_file(wh, "campaigns/candidate_users.sql")[0]
         db.copy_query_rows(src, wh, "campaigns/extract_users.sql", "camp_users (user_id, customer_id, email, name, "
                            "created_at, email_opt_out)", {**params, "user_ids": user_ids,
                                                           "customer_ids": customer_ids},
@@ -78,8 +88,7 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
         recipients.check_recipients(wh, schema)
         wh.execute("ANALYZE camp_users; ANALYZE camp_candidates")
         db.run_sql_file(wh, "campaigns/30_queue.sql", params, schema=schema)
-        rows = wh.execute(db.compose("SELECT campaign, status, count(*) FROM {schema}.email_sends WHERE day = %s "
-                                     "GROUP BY 1, 2", schema=schema), (day,)).fetchall()
+        rows = db.fetch_sql_file(wh, "campaigns/queued_by_status.sql", {"day": day}, schema=schema)
         left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=DAG_ID)
     by_campaign: dict[str, dict[str, int]] = {}
     for campaign, status, n in rows:

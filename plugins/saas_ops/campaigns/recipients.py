@@ -22,23 +22,22 @@ def check_recipients(wh: psycopg.Connection, schema: str) -> None:
     accounts, by the rules of untrusted.py: an address or name that may not go into an email, or an address on
     the suppression list, is the reason that recipient's email is suppressed."""
     from saas_ops import untrusted
+    from saas_ops.db import fetch_sql_file, run_sql_file
 
     users = wh.execute("SELECT user_id, email, name FROM camp_users").fetchall()
     addresses = {uid: untrusted.normal_address(email) for uid, email, _ in users}
     suppressed = suppression_reasons(wh, schema, [address for address, _ in addresses.values() if address])
     user_rows = [(uid, addresses[uid][0], recipient_problem(addresses[uid], name, suppressed))
                  for uid, _, name in users]
-    wh.execute("UPDATE camp_users u SET address = v.address, unusable = v.unusable "
-               "FROM unnest(%s::text[], %s::text[], %s::text[]) AS v(user_id, address, unusable) "
-               "WHERE u.user_id = v.user_id", [list(column) for column in zip(*user_rows, strict=True)] or [[]] * 3)
-    accounts = wh.execute("SELECT customer_id, name, account_owner_name FROM camp_customers "
-                          "WHERE customer_id IN (SELECT customer_id FROM camp_candidates)").fetchall()
+    user_ids, normal, unusable = [list(column) for column in zip(*user_rows, strict=True)] or [[]] * 3
+    run_sql_file(wh, "campaigns/recipients_checked.sql", {"user_ids": user_ids, "addresses": normal,
+                                                          "unusable": unusable})
+    accounts = fetch_sql_file(wh, "campaigns/candidate_accounts.sql")
     bad = [(cid, untrusted.text_problem(name, "customers.name")
             or untrusted.text_problem(owner, "customers.account_owner_name")) for cid, name, owner in accounts]
     bad = [row for row in bad if row[1]]
-    wh.execute("UPDATE camp_customers c SET unusable = v.unusable FROM unnest(%s::text[], %s::text[]) "
-               "AS v(customer_id, unusable) WHERE c.customer_id = v.customer_id",
-               [list(column) for column in zip(*bad, strict=True)] or [[]] * 2)
+    customer_ids, why = [list(column) for column in zip(*bad, strict=True)] or [[]] * 2
+    run_sql_file(wh, "campaigns/accounts_checked.sql", {"customer_ids": customer_ids, "unusable": why})
 
 
 def recipient_problem(address: tuple[str | None, str | None], name: str | None, suppressed: dict[str, str]
@@ -57,11 +56,9 @@ def suppression_reasons(wh: psycopg.Connection, schema: str, addresses: list[str
     """Normal address -> reason, for those of `addresses` (normal forms) on email_suppressions. Rows a person
     added in another form (a capital, a space) are read too and compared in the normal form."""
     from saas_ops import untrusted
-    from saas_ops.db import compose
+    from saas_ops.db import fetch_sql_file
 
-    rows = wh.execute(compose("SELECT email, reason FROM {schema}.email_suppressions WHERE email = ANY(%s) "
-                              "OR email !~ '^[a-z0-9._%%+-]+@[a-z0-9.-]+$' ORDER BY email", schema=schema),
-                      (addresses,)).fetchall()
+    rows = fetch_sql_file(wh, "campaigns/suppressed_addresses.sql", {"addresses": addresses}, schema=schema)
     wanted, out = set(addresses), {}
     for email, reason in rows:
         normal, _ = untrusted.normal_address(email)
@@ -120,17 +117,14 @@ def unsubscribe(user_id: str, *, schema: str, source_schema: str) -> bool:
     """Puts the user's address on the suppression list (reason `unsubscribed`); False when saas_db does not
     know the user. Idempotent."""
     from saas_ops import db, untrusted
-    from saas_ops.db import compose
 
     with db.source() as src:  # every address of the user: more than one row may hold its user_id
-        emails = [email for (email,) in src.execute(compose(
-            "SELECT email FROM {schema}.users WHERE user_id = %s AND email IS NOT NULL", schema=source_schema),
-            (user_id,)).fetchall()]
+        emails = [email for (email,) in db.fetch_sql_file(src, "campaigns/extract_user_addresses.sql",
+                                                           {"user_id": user_id}, schema=source_schema)]
     addresses = sorted({normal for normal, _ in map(untrusted.normal_address, emails) if normal})
     if not addresses:
         return False
     with db.warehouse() as wh:
         for address in addresses:
-            wh.execute(compose("INSERT INTO {schema}.email_suppressions (email, reason) VALUES (%s, 'unsubscribed') "
-                               "ON CONFLICT (email) DO NOTHING", schema=schema), (address,))
+            db.run_sql_file(wh, "campaigns/unsubscribed.sql", {"email": address}, schema=schema)
     return True

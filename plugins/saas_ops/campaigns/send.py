@@ -73,15 +73,11 @@ def send_pending(day: dt.date, outbox: Outbox) -> dict[str, Any]:
     problems: list[str] = []
     pacer = _Pacer(outbox.requests_per_second)
     with db.warehouse(autocommit=True) as wh, db.source() as src:
-        counts["expired"] = _execute(wh, outbox, """
-            UPDATE {schema}.email_sends SET status = 'failed', attempts = greatest(attempts, %(max)s),
-                   error = 'expired: not sent within ' || %(days)s || ' days of its day (' || day || ')'
-            WHERE status IN ('queued', 'failed') AND batch_key IS NULL AND day < %(day)s::date - %(days)s""",
-                                     {"max": MAX_ATTEMPTS, "days": EXPIRES_AFTER_DAYS, "day": day})
-        for batch_key, first_attempt in _fetch(wh, outbox, """
-                SELECT batch_key, min(first_attempt_at) FROM {schema}.email_sends
-                WHERE status = 'queued' AND batch_key IS NOT NULL GROUP BY batch_key ORDER BY 2, 1""", {}):
-            rows = _rows(wh, outbox, "batch_key = %(batch_key)s AND status = 'queued'", {"batch_key": batch_key})
+        counts["expired"] = db.run_sql_file(wh, "campaigns/outbox_expired.sql", {
+            "max": MAX_ATTEMPTS, "days": EXPIRES_AFTER_DAYS, "day": day}, schema=outbox.schema)
+        for batch_key, first_attempt in db.fetch_sql_file(wh, "campaigns/outbox_batches_in_flight.sql",
+                                                          schema=outbox.schema):
+            rows = _rows(wh, outbox, "campaigns/outbox_batch.sql", {"batch_key": batch_key})
             if started - first_attempt > KEY_FORGOTTEN_AFTER:
                 counts["unknown"] += _finish_unknown(wh, outbox, rows, f"first sent at {first_attempt:%Y-%m-%d %H:%M} "
                                                      "UTC and Resend has forgotten its key since")
@@ -89,9 +85,8 @@ def send_pending(day: dt.date, outbox: Outbox) -> dict[str, Any]:
             if not _send_batch(wh, src, outbox, rows, batch_key, pacer, counts, problems, resume=True):
                 break
         else:
-            while rows := _rows(wh, outbox, "batch_key IS NULL AND (status = 'queued' OR (status = 'failed' AND "
-                                "attempts < %(max)s AND last_attempt_at < %(started)s))",
-                                {"max": MAX_ATTEMPTS, "started": started}, limit=BATCH_SIZE):
+            while rows := _rows(wh, outbox, "campaigns/outbox_due.sql",
+                                {"max": MAX_ATTEMPTS, "started": started, "limit": BATCH_SIZE}):
                 if not _send_batch(wh, src, outbox, rows, None, pacer, counts, problems, resume=False):
                     break
     return {"day": day.isoformat(), "mode": "dry_run" if outbox.dry_run else "resend", **counts,
@@ -107,27 +102,11 @@ class _Row:
     day: dt.date
 
 
-def _execute(wh: psycopg.Connection, outbox: Outbox, statement: str, params: dict[str, Any]) -> int:
-    from saas_ops.db import compose
-
-    with wh.cursor() as cur:
-        cur.execute(compose(statement, schema=outbox.schema), params)
-        return cur.rowcount
-
-
-def _fetch(wh: psycopg.Connection, outbox: Outbox, statement: str, params: dict[str, Any]) -> list[tuple]:
-    from saas_ops.db import compose
-
-    return wh.execute(compose(statement, schema=outbox.schema), params).fetchall()
-
-
-def _rows(wh: psycopg.Connection, outbox: Outbox, where: str, params: dict[str, Any], limit: int | None = None
-          ) -> list[_Row]:
+def _rows(wh: psycopg.Connection, outbox: Outbox, sql_file: str, params: dict[str, Any]) -> list[_Row]:
     """Outbox rows in idempotency-key order: the order a batch's emails are sent in, every time."""
-    rows = _fetch(wh, outbox, f"""
-        SELECT idempotency_key, campaign, user_id, variables, day FROM {{schema}}.email_sends
-        WHERE {where} ORDER BY idempotency_key {'LIMIT %(limit)s' if limit else ''}""", {**params, "limit": limit})
-    return [_Row(*row) for row in rows]
+    from saas_ops.db import fetch_sql_file
+
+    return [_Row(*row) for row in fetch_sql_file(wh, sql_file, params, schema=outbox.schema)]
 
 
 def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox, rows: list[_Row]
@@ -136,12 +115,11 @@ def _recipients(src: psycopg.Connection, wh: psycopg.Connection, outbox: Outbox,
     suppression since the email was queued still stops it, and so does a name frozen in the row's variables
     that may not go into an email (a row queued before the check existed)."""
     from saas_ops import untrusted
-    from saas_ops.db import compose
+    from saas_ops.db import fetch_sql_file
 
-    users = dict((uid, (email, opt_out)) for uid, email, opt_out in src.execute(compose(
-        "SELECT user_id, min(email), bool_or(coalesce(email_opt_out, false)) FROM {schema}.users "
-        "WHERE user_id = ANY(%s) GROUP BY user_id HAVING count(*) = 1",  # several rows: which address is unknown
-        schema=outbox.source_schema), ([r.user_id for r in rows],)).fetchall())
+    users = {uid: (email, opt_out) for uid, email, opt_out in fetch_sql_file(
+        src, "campaigns/extract_recipients.sql", {"user_ids": [r.user_id for r in rows]},
+        schema=outbox.source_schema)}
     addresses = {uid: untrusted.normal_address(email) for uid, (email, _) in users.items()}
     suppressed = suppression_reasons(wh, outbox.schema, [a for a, _ in addresses.values() if a])
     out: dict[str, tuple[str | None, str | None]] = {}
@@ -185,6 +163,8 @@ def _send_batch(wh: psycopg.Connection, src: psycopg.Connection, outbox: Outbox,
     queued under its key, and sending stops (the task fails; its retry resends that batch first)."""
     import jinja2
 
+    from saas_ops.db import run_sql_file
+
     recipients = _recipients(src, wh, outbox, rows)
     emails: list[tuple[_Row, dict[str, Any], bytes | None]] = []
     for row in rows:
@@ -206,9 +186,8 @@ def _send_batch(wh: psycopg.Connection, src: psycopg.Connection, outbox: Outbox,
     keys = [row.key for row, _, _ in emails]
     if batch_key is None:
         batch_key = "saas-ops-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:48]
-        _execute(wh, outbox, """UPDATE {schema}.email_sends SET batch_key = %(batch)s, attempts = attempts + 1,
-                 first_attempt_at = now(), last_attempt_at = now() WHERE idempotency_key = ANY(%(keys)s)""",
-                 {"batch": batch_key, "keys": keys})
+        run_sql_file(wh, "campaigns/outbox_batch_started.sql", {"batch": batch_key, "keys": keys},
+                     schema=outbox.schema)
     counts["batches"] += 1
     if outbox.dry_run:
         for row, email, eml in emails:
@@ -265,17 +244,11 @@ def _record(wh: psycopg.Connection, outbox: Outbox, outcomes: list[tuple[str, st
             attempts: int | None = None) -> int:
     """Records (key, status, error, provider id) per row in one statement. A failed row leaves its batch (it
     is retried in a new batch, under a new key)."""
+    from saas_ops.db import run_sql_file
+
     keys, statuses, errors, ids = (list(column) for column in zip(*outcomes, strict=True)) if outcomes else ([],) * 4
-    return _execute(wh, outbox, """
-        UPDATE {schema}.email_sends e SET status = o.status, error = o.error,
-               provider_message_id = coalesce(o.provider_id, e.provider_message_id),
-               sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE e.sent_at END,
-               batch_key = CASE WHEN o.status = 'failed' THEN NULL ELSE e.batch_key END,
-               attempts = greatest(e.attempts, coalesce(%(attempts)s, e.attempts)), last_attempt_at = now()
-        FROM unnest(%(keys)s::text[], %(statuses)s::text[], %(errors)s::text[], %(ids)s::text[])
-             AS o(key, status, error, provider_id)
-        WHERE e.idempotency_key = o.key""",
-                    {"keys": keys, "statuses": statuses, "errors": errors, "ids": ids, "attempts": attempts})
+    return run_sql_file(wh, "campaigns/outbox_outcomes.sql", {
+        "keys": keys, "statuses": statuses, "errors": errors, "ids": ids, "attempts": attempts}, schema=outbox.schema)
 
 
 def _finish_unknown(wh: psycopg.Connection, outbox: Outbox, rows: list[_Row], why: str) -> int:

@@ -40,14 +40,14 @@ from saas_ops.campaigns.send import MAX_ATTEMPTS
 def plan_emails(**context: Any) -> dict[str, Any]:
     """Finds each switched-on campaign's audience for the closing day and queues its emails."""
     from saas_ops import alerts, config, quality
-    from saas_ops.dates import closing_day
+    from saas_ops.dates import day_closed
 
     campaigns = [c.strip() for c in config.setting("CAMPAIGNS").split(",") if c.strip()]
-    settings = {"core_features": [f.strip() for f in config.setting("CORE_FEATURES").split(",") if f.strip()],
+    settings = {"core_features": config.core_features(),
                 "min_features": config.setting("LOW_ADOPTION_MIN_FEATURES"),
                 "suspend_days": config.setting("DUNNING_SUSPEND_DAYS"),
                 "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"), "run_cap": config.setting("EMAIL_MAX_PER_RUN")}
-    result = plan(closing_day(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
+    result = plan(day_closed(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
                   source_schema=config.schema_name("SOURCE_SCHEMA"), campaigns=campaigns, settings=settings)
     print(f"campaigns on, by priority: {', '.join(campaigns) or 'none (Variable CAMPAIGNS is empty)'}")
     for campaign in campaigns:
@@ -94,18 +94,12 @@ def campaign_alerts(sent: dict[str, Any]) -> list[str]:
     """Slack: a line per account owner whose high-risk account got a check-in in their name, and a warning
     when emails failed (they are retried on the next run)."""
     from saas_ops import alerts, config, db
-    from saas_ops.db import compose
 
     schema, currency = config.schema_name("OUTPUT_SCHEMA"), config.setting("REPORTING_CURRENCY")
     day = sent["day"]
     with db.warehouse() as wh:
-        check_ins = wh.execute(compose(
-            "SELECT coalesce(variables->>'owner_name', '(no account owner)'), variables->>'account_name', "
-            "customer_id, (variables->>'mrr_cents')::bigint, (variables->>'churn_probability')::float, status "
-            "FROM {schema}.email_sends WHERE campaign = 'high_risk' AND day = %s AND status IN ('sent', 'dry_run') "
-            "ORDER BY 1, 4 DESC, 3", schema=schema), (day,)).fetchall()
-        failed = wh.execute(compose("SELECT campaign, count(*), min(error) FROM {schema}.email_sends WHERE day = %s "
-                                    "AND status = 'failed' GROUP BY 1 ORDER BY 1", schema=schema), (day,)).fetchall()
+        check_ins = db.fetch_sql_file(wh, "campaigns/check_ins_sent.sql", {"day": day}, schema=schema)
+        failed = db.fetch_sql_file(wh, "campaigns/failed_emails.sql", {"day": day}, schema=schema)
     titles = []
     if check_ins:
         lines = [f"• {owner}: {account} ({cid}), {alerts.money(mrr, currency)} MRR, {p:.0%} churn risk: check-in "

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import psycopg
 
 # (extract, the temp table it fills, the source table whose optional columns it reads)
-SOURCE_EXTRACTS = (("churn/extract_customers.sql", "churn_src_customers", "customers"),
+SOURCE_EXTRACTS = (("churn/extract_signup_times.sql", "churn_src_customers", "customers"),
                    ("churn/extract_periods.sql", "churn_src_periods", "subscription_periods"),
                    ("churn/extract_payments.sql", "churn_src_payments", "payment_attempts"),
                    ("churn/extract_invoices.sql", "churn_src_invoices", "invoices"),

@@ -35,7 +35,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
         if have is None or have < day:
             raise NotReady(f"churn scores for {day} need {name} through {day}; it is at {have}. Run {name} first.")
     model = load_artifact(record, schema)
-    core = len(config.setting("CORE_FEATURES").split(","))
+    core = len(config.core_features())
     with db.source() as src, db.warehouse() as wh:
         t = day + dt.timedelta(days=1)
         build_features(src, wh, [t], schema=schema, source_schema=source_schema,

@@ -18,9 +18,9 @@ def train_churn_model(**context: Any) -> dict[str, Any]:
     """Trains on weekly point-in-time observations, evaluates on the latest weeks, and promotes the model
     only when it beats the champion on the same dates by CHURN_PROMOTION_MARGIN."""
     from saas_ops import config
-    from saas_ops.dates import closing_day
+    from saas_ops.dates import day_closed
 
-    result = train_model(closing_day(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
+    result = train_model(day_closed(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
                          source_schema=config.schema_name("SOURCE_SCHEMA"))
     announce_left_out(result.get("left_out", {}), dag_id=TRAIN_DAG_ID, run_id=context["run_id"])
     if not result["retrained"]:
@@ -44,9 +44,9 @@ def score_churn(**context: Any) -> dict[str, Any]:
     nothing, says so, and still publishes the day: the campaigns that follow do not need scores (only their
     high_risk campaign does, and it waits for the first model)."""
     from saas_ops import config
-    from saas_ops.dates import closing_day
+    from saas_ops.dates import day_closed
 
-    summary = score_accounts(closing_day(context), schema=config.schema_name("OUTPUT_SCHEMA"),
+    summary = score_accounts(day_closed(context), schema=config.schema_name("OUTPUT_SCHEMA"),
                              source_schema=config.schema_name("SOURCE_SCHEMA"),
                              reporting_currency=config.setting("REPORTING_CURRENCY"), run_id=context["run_id"])
     announce_left_out(summary.get("left_out", {}), dag_id=SCORE_DAG_ID, run_id=context["run_id"])
@@ -61,7 +61,7 @@ def score_churn(**context: Any) -> dict[str, Any]:
 @task
 def churn_risk_alerts(summary: dict[str, Any]) -> list[str]:
     """One Slack digest of the accounts that entered the high band on the day, by MRR at risk."""
-    from saas_ops import alerts, config, db
+    from saas_ops import alerts, config, contract, db
 
     if "skipped" in summary:
         return []
@@ -72,7 +72,7 @@ def churn_risk_alerts(summary: dict[str, Any]) -> list[str]:
     if not entered:
         print(f"no account entered the high risk band on {day}")
         return []
-    names = _customer_names([row[0] for row in entered])
+    names = contract.customer_names([row[0] for row in entered])
     total = sum(row[1] for row in entered)
     lines = [f"• {names.get(cid, cid)} ({cid}): {alerts.money(mrr, currency)} MRR, {p:.0%} churn risk, health "
              f"{health}: " + "; ".join(d["text"] for d in drivers) for cid, mrr, p, health, drivers in entered[:15]]
@@ -95,13 +95,3 @@ def announce_left_out(counts: dict[str, int], *, dag_id: str, run_id: str) -> No
     if alert:
         print(alert.title)
         alerts.dispatch(alert)
-
-
-def _customer_names(customer_ids: list[str]) -> dict[str, str]:
-    from saas_ops import config, db
-    from saas_ops.db import compose
-
-    with db.source() as src:
-        rows = src.execute(compose("SELECT customer_id, name FROM {schema}.customers WHERE customer_id = ANY(%s)",
-                                   schema=config.schema_name("SOURCE_SCHEMA")), (customer_ids,)).fetchall()
-    return dict(rows)

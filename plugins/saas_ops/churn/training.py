@@ -66,11 +66,10 @@ def load_artifact(record: ModelRecord, schema: str) -> TrainedModel:
 
 
 def champion_record(wh: psycopg.Connection, schema: str) -> ModelRecord | None:
-    from saas_ops.db import compose
+    from saas_ops.db import fetch_sql_file
 
-    row = wh.execute(compose("SELECT model_version, artifact_uri, artifact_sha256, sklearn_version "
-                             "FROM {schema}.churn_models WHERE is_champion", schema=schema)).fetchone()
-    return ModelRecord(*row) if row else None
+    rows = fetch_sql_file(wh, "churn/champion.sql", schema=schema)
+    return ModelRecord(*rows[0]) if rows else None
 
 
 def observation_dates(label_until: dt.date, *, horizon: int, months: int) -> list[dt.date]:
@@ -106,7 +105,7 @@ def decide(candidate_auc: float, champion_auc: float | None, single_signal_auc: 
                    f"evaluation dates; promotion needs +{margin}")
 
 
-def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema: str) -> dict[str, Any]:
+def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -> dict[str, Any]:
     """Builds the training set, trains, evaluates, decides champion/challenger and records the model."""
     import sklearn
     from threadpoolctl import threadpool_limits
@@ -117,7 +116,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
 
     horizon, months = config.setting("CHURN_HORIZON_DAYS"), config.setting("CHURN_TRAINING_MONTHS")
     eval_weeks, margin = config.setting("CHURN_EVAL_WEEKS"), config.setting("CHURN_PROMOTION_MARGIN")
-    version = f"churn-{closing_day:%Y%m%d}"
+    version = f"churn-{day:%Y%m%d}"
     with db.source() as src, db.warehouse() as wh:
         existing = wh.execute(compose("SELECT status, decision FROM {schema}.churn_models WHERE model_version = %s",
                                       schema=schema), (version,)).fetchone()
@@ -126,7 +125,7 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
         mrr_day, engagement_day = watermarks(wh, schema)
         if mrr_day is None or engagement_day is None:
             raise NotReady("churn_train needs saas_mrr and saas_engagement to have run (no watermark yet)")
-        label_until = min(mrr_day, engagement_day, closing_day)
+        label_until = min(mrr_day, engagement_day, day)
         dates = observation_dates(label_until, horizon=horizon, months=months)
         training_dates, evaluation_dates = split_dates(dates, eval_weeks=eval_weeks, horizon=horizon)
         if len(training_dates) < 4:
@@ -161,17 +160,13 @@ def train_model(closing_day: dt.date, *, run_id: str, schema: str, source_schema
                                   decision=decision)
     record = save_artifact(model, schema, version, card)
     with db.warehouse() as wh:
-        if promote:
-            wh.execute(compose("UPDATE {schema}.churn_models SET is_champion = false, status = 'retired' "
-                               "WHERE is_champion", schema=schema))
-        wh.execute(compose(
-            "INSERT INTO {schema}.churn_models (model_version, trained_at, training_window, metrics, artifact_uri, "
-            "is_champion, status, decision, evaluation_window, horizon_days, artifact_sha256, sklearn_version, "
-            "card_uri) VALUES (%s, now(), daterange(%s, %s, '[]'), %s, %s, %s, %s, %s, daterange(%s, %s, '[]'), %s, "
-            "%s, %s, %s)", schema=schema),
-            (version, training_dates[0], training_dates[-1], json.dumps(metrics), record.artifact_uri, promote,
-             "champion" if promote else "challenger", decision, evaluation_dates[0], evaluation_dates[-1], horizon,
-             record.sha256, record.sklearn_version, record.artifact_uri.replace("model.pkl", "model_card.md")))
+        db.run_sql_file(wh, "churn/model_trained.sql", {
+            "model_version": version, "training_from": training_dates[0], "training_to": training_dates[-1],
+            "metrics": json.dumps(metrics), "artifact_uri": record.artifact_uri, "promote": promote,
+            "status": "champion" if promote else "challenger", "decision": decision,
+            "evaluation_from": evaluation_dates[0], "evaluation_to": evaluation_dates[-1], "horizon_days": horizon,
+            "artifact_sha256": record.sha256, "sklearn_version": record.sklearn_version,
+            "card_uri": record.artifact_uri.replace("model.pkl", "model_card.md")}, schema=schema)
     return {"model_version": version, "status": "champion" if promote else "challenger", "decision": decision,
             "retrained": True, "run_id": run_id, "left_out": left_out,
             "metrics": {k: metrics[k] for k in ("chosen", "auc", "pr_auc", "lift_top_decile", "brier", "base_rate",

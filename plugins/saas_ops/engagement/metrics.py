@@ -24,27 +24,24 @@ if TYPE_CHECKING:
 DAG_ID = "saas_engagement"
 OUTPUTS = ("engagement_daily", "account_engagement_daily", "retention_cohorts", "feature_adoption")
 STATE_TABLES = ("user_activity_daily", "account_feature_daily")
-BUILD_STEPS = ("engagement/20_activity.sql", "engagement/30_engagement_daily.sql",
-               "engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql",
-               "engagement/60_retention_cohorts.sql")
-# Up to this many days, per-account figures are aggregated day by day rather than as running sums (the same
-# figures; measured at 100k users, a one-day run takes 4 s this way against 26 s with running sums).
+# The build in run order. A step with two files: the first for a window of up to FEW_DAYS days (aggregated day
+# by day), the second for longer ones (running sums); the same figures either way.
+BUILD_STEPS: tuple[str | tuple[str, str], ...] = (
+    "engagement/20_activity.sql",
+    "engagement/30_engagement_daily.sql",
+    ("engagement/40_account_engagement_few_days.sql", "engagement/40_account_engagement.sql"),
+    ("engagement/50_feature_adoption_few_days.sql", "engagement/50_feature_adoption.sql"),
+    "engagement/60_retention_cohorts.sql",
+)
 FEW_DAYS = 7
-ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only
 QUARANTINED = ("customers", "users")  # keyed tables the extracts read besides events
 
 
-def core_features() -> list[str]:
-    from saas_ops import config
-
-    return [f.strip() for f in config.setting("CORE_FEATURES").split(",") if f.strip()]
-
-
-def plan_for(closing_day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
+def plan_for(day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
              late_days: int = 0, rebuild_from: dt.date | None = None) -> Window:
     """The run's window: from the watermark, and also the `late_days` days before the closing day (their
     events are read again: late ones are counted), or from `rebuild_from`."""
-    return incremental.plan_for(closing_day, full_refresh, output_schema=output_schema, source_schema=source_schema,
+    return incremental.plan_for(day, full_refresh, output_schema=output_schema, source_schema=source_schema,
                             watermark_output="engagement_daily", earliest_day_sql="engagement/earliest_day.sql",
                             reread_days=late_days, rebuild_from=rebuild_from)
 
@@ -92,22 +89,64 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             changed = db.fetch_sql_file(wh, "engagement/first_changed_day.sql",
                                         {**params, "read_from": window.read_from}, schema=output_schema)[0][0]
             window = dataclasses.replace(window, start=min(changed or window.start, window.start), read_from=None)
-            params["s_day"] = window.start
+            params["from_day"] = window.start
             summary["window"] = window.to_xcom()
-        few_days = (window.end - window.start).days + 1 <= FEW_DAYS
+        few_days = (window.day - window.start).days + 1 <= FEW_DAYS
         for step in BUILD_STEPS:
-            if few_days and step in ("engagement/40_account_engagement.sql", "engagement/50_feature_adoption.sql"):
-                step = step.replace(".sql", "_few_days.sql")
+            if isinstance(step, tuple):
+                step = step[0] if few_days else step[1]
             db.run_sql_file(wh, step, params, schema=output_schema)
         incremental.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["left_out"] = quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID)
-        summary["days"] = (window.end - window.start).days + 1
+        summary["days"] = (window.day - window.start).days + 1
     return summary
 
 
-def consistency_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
-    return incremental.problems(conn, "engagement/check_engagement.sql", schema, window)
+def build_for(run: incremental.Run) -> dict[str, Any]:
+    """The run's window (from the watermark, the ENGAGEMENT_LATE_DAYS before its day, or `rebuild_from`), built."""
+    from saas_ops import config
+
+    rebuild_from = run.params.get("rebuild_from")
+    window = plan_for(run.day, run.full_refresh, output_schema=run.output_schema, source_schema=run.source_schema,
+                      late_days=config.setting("ENGAGEMENT_LATE_DAYS"),
+                      rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
+    summary = build(window, run_id=run.run_id, output_schema=run.output_schema, source_schema=run.source_schema,
+                    features=config.core_features())
+    if summary.get("events_index") is False:
+        print(f"WARNING: {run.source_schema}.events has no index starting with occurred_at; every run scans the "
+              f"whole table. Create one: CREATE INDEX ON {run.source_schema}.events (occurred_at);")
+    return summary
+
+
+def build_alerts(summary: dict[str, Any], run: incremental.Run) -> list[Any]:
+    """Events no earlier run reported as breaking the contract (late days are read again: announced once)."""
+    from saas_ops import quality
+
+    alert = quality.alert(summary.get("left_out", {}), dag_id=DAG_ID, run_id=run.run_id, schema=run.output_schema,
+                          left_out_of="engagement")
+    return [alert] if alert else []
+
+
+def day_alerts(wh: psycopg.Connection, first: dt.date, day: dt.date, schema: str) -> list[Any]:
+    """A day whose DAU fell below DAU_DROP_ALERT × the mean of the same weekday over the four weeks before."""
+    from saas_ops import alerts, config, db
+
+    threshold = config.setting("DAU_DROP_ALERT")
+    days = db.fetch_sql_file(wh, "engagement/engagement_alerts.sql",
+                             {"alert_from": first, "day": day, "drop_threshold": threshold}, schema=schema)
+    return [alerts.Alert(
+        kind="business", severity="P2", dag_id=DAG_ID, run_id=f"engagement:{alert_day}",
+        title=f"{DAG_ID}: DAU {dau:,} on {alert_day} ({alert_day:%A}) is {dau / mean:.0%} of the same weekday's "
+              f"4-week mean {mean:,.0f}",
+        details=[f"• threshold: below {threshold:.0%} of that mean",
+                 f"• see: SELECT * FROM {schema}.engagement_daily WHERE day >= '{alert_day - dt.timedelta(days=28)}'"])
+        for alert_day, dau, mean in days]
+
+
+ENGAGEMENT = incremental.Incremental(
+    dag_id=DAG_ID, outputs=OUTPUTS, build=build_for, check_sql="engagement/check_engagement.sql",
+    check_name="engagement figures' invariants", build_alerts=build_alerts, day_alerts=day_alerts)
 
 
 # --------------------------------------------------------------------------------------- tasks
@@ -116,72 +155,19 @@ def consistency_problems(conn: psycopg.Connection, schema: str, window: Window) 
 @task
 def build_engagement(**context: Any) -> dict[str, Any]:
     """Brings engagement_daily, account_engagement_daily, feature_adoption and retention_cohorts up to date
-    through the run's closing day, reading only the window's events."""
-    from saas_ops import alerts, config, quality
-    from saas_ops.dates import closing_day
-
-    schema, source_schema = config.schema_name("OUTPUT_SCHEMA"), config.schema_name("SOURCE_SCHEMA")
-    rebuild_from = context["params"].get("rebuild_from")
-    window = plan_for(closing_day(context), bool(context["params"].get("full_refresh")), output_schema=schema,
-                      source_schema=source_schema, late_days=config.setting("ENGAGEMENT_LATE_DAYS"),
-                      rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
-    summary = build(window, run_id=context["run_id"], output_schema=schema, source_schema=source_schema,
-                    features=core_features())
-    print(f"read {summary.get('rows_read')}; rebuilt {summary['days']} day(s)")
-    if summary.get("events_index") is False:
-        print(f"WARNING: {source_schema}.events has no index starting with occurred_at; every run scans the whole "
-              f"table. Create one: CREATE INDEX ON {source_schema}.events (occurred_at);")
-    alert = quality.alert(summary.get("left_out", {}), dag_id=DAG_ID, run_id=context["run_id"], schema=schema,
-                          left_out_of="engagement")
-    if alert:  # rows no earlier run reported: late days are read again, their bad events announced once
-        print(alert.title)
-        alerts.dispatch(alert)
-    return summary
+    through the run's day, reading only the window's events."""
+    return incremental.build(ENGAGEMENT, context)
 
 
 @task(retries=0, outlets=[assets.ENGAGEMENT])
 def check_engagement(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Fails the run when a written day is inconsistent (DAU > WAU > MAU, lifecycle ≠ DAU, ...); otherwise
     moves the watermark and publishes the asset."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from saas_ops import config, db
-
-    schema = config.schema_name("OUTPUT_SCHEMA")
-    window = Window.from_xcom(summary["window"])
-    with db.warehouse() as wh:
-        problems = consistency_problems(wh, schema, window)
-        if problems:
-            raise AirflowFailException(f"engagement figures inconsistent on {len(problems)} day(s); the watermark "
-                                       "stays, so the next run rebuilds them:\n" + "\n".join(problems))
-        incremental.advance_watermark(wh, schema, OUTPUTS, DAG_ID, window.end, context["run_id"])
-    print(f"figures consistent for {window.start} .. {window.end}; watermark {window.end}")
-    return summary
+    return incremental.check_and_advance(ENGAGEMENT, summary, context["run_id"])
 
 
 @task
 def engagement_alerts(summary: dict[str, Any]) -> list[str]:
     """Slack when a day's DAU fell below DAU_DROP_ALERT × the mean of the same weekday over the four weeks
     before. One message per day, however often the run repeats."""
-    from saas_ops import alerts, config, db
-
-    window = Window.from_xcom(summary["window"])
-    if window.start is None:
-        return []
-    first = max(window.first_new_day or window.end, window.end - dt.timedelta(days=ALERT_LOOKBACK_DAYS - 1))
-    schema, threshold = config.schema_name("OUTPUT_SCHEMA"), config.setting("DAU_DROP_ALERT")
-    messages = []
-    with db.warehouse() as wh:
-        days = db.fetch_sql_file(wh, "engagement/engagement_alerts.sql",
-                                 {"alert_from": first, "e_day": window.end, "drop_threshold": threshold}, schema=schema)
-    for day, dau, mean in days:
-        alert = alerts.Alert(
-            kind="business", severity="P2", dag_id=DAG_ID, run_id=f"engagement:{day}",
-            title=f"{DAG_ID}: DAU {dau:,} on {day} ({day:%A}) is {dau / mean:.0%} of the same weekday's "
-                  f"4-week mean {mean:,.0f}",
-            details=[f"• threshold: below {threshold:.0%} of that mean",
-                     f"• see: SELECT * FROM {schema}.engagement_daily WHERE day >= '{day - dt.timedelta(days=28)}'"])
-        alerts.dispatch(alert)
-        messages.append(alert.title)
-    print(f"{len(messages)} engagement alert(s) for {first} .. {window.end}")
-    return messages
+    return incremental.alert_new_days(ENGAGEMENT, summary)

@@ -26,18 +26,15 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
             month: str | None = None) -> dict[str, Any]:
     """Everything the view shows, as plain JSON-able values (money in cents). `month` (YYYY-MM) picks the
     waterfall's month; the newest by default."""
-    from saas_ops.db import compose
+    from saas_ops.db import fetch_sql_file
 
-    def q(sql: str, *params: Any) -> list[tuple]:
-        return conn.execute(compose(sql, schema=schema), params or None).fetchall()
+    def q(sql_file: str, **params: Any) -> list[tuple]:
+        return fetch_sql_file(conn, sql_file, params, schema=schema)
 
     month_keys = ("month", "mrr", "arr", "paying", "arpa", "new", "expansion", "contraction", "churn", "reactivation",
                   "net_new", "logo_churn_rate", "gross_mrr_churn_rate", "nrr", "grr")
     months = [dict(zip(month_keys, row, strict=True))
-              for row in q("SELECT to_char(month, 'YYYY-MM'), mrr_cents, arr_cents, paying_customers, arpa_cents, "
-                           "new_cents, expansion_cents, contraction_cents, churn_cents, reactivation_cents, "
-                           "net_new_cents, logo_churn_rate::float, gross_mrr_churn_rate::float, nrr::float, grr::float "
-                           "FROM {schema}.mrr_monthly ORDER BY month")]
+              for row in q("report/mrr_monthly.sql")]
     revenue = None
     if months:
         chosen = next((m for m in months if m["month"] == month), months[-1])
@@ -45,40 +42,28 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
         revenue = {"months": months, "selected": chosen["month"], "start_mrr": before["mrr"] if before else 0}
 
     days = [dict(zip(("day", "dau", "wau", "mau", "stickiness"), (d.isoformat(), *rest), strict=True))
-            for d, *rest in q("SELECT day, dau, wau, mau, stickiness::float FROM {schema}.engagement_daily "
-                              "WHERE day > (SELECT max(day) FROM {schema}.engagement_daily) - 180 ORDER BY day")]
+            for d, *rest in q("report/engagement_daily.sql")]
     engagement = None
     if days:
         cohorts: dict[str, dict[str, Any]] = {}
-        for cohort, _, size, rate in q(
-                "SELECT to_char(cohort_month, 'YYYY-MM'), months_since, cohort_size, retention_rate::float "
-                "FROM {schema}.retention_cohorts WHERE cohort_month > (SELECT max(cohort_month) FROM "
-                "{schema}.retention_cohorts) - interval '12 months' ORDER BY 1, 2"):
+        for cohort, _, size, rate in q("report/retention_cohorts.sql"):
             cohorts.setdefault(cohort, {"cohort": cohort, "size": size, "rates": []})["rates"].append(rate)
-        adoption = [{"feature": f, "accounts": n, "rate": r} for f, n, r in q(
-            "SELECT feature, accounts_30d, adoption_rate::float FROM {schema}.feature_adoption WHERE day = "
-            "(SELECT max(day) FROM {schema}.feature_adoption) ORDER BY accounts_30d DESC, feature")]
+        adoption = [{"feature": f, "accounts": n, "rate": r} for f, n, r in q("report/feature_adoption.sql")]
         engagement = {"days": days, "cohorts": list(cohorts.values()), "adoption": adoption}
 
     churn = None
-    model = q("SELECT model_version, metrics FROM {schema}.churn_models WHERE is_champion")
+    model = q("report/champion_model.sql")
     if model:
-        version, m = model[0]
-        scored = q("SELECT max(day) FROM {schema}.churn_scores")[0][0]
+        version, m, scored = model[0]
         churn = {"model": {"version": version, "chosen": m.get("chosen"), "auc": m.get("auc"),
                            "pr_auc": m.get("pr_auc"), "lift_top_decile": m.get("lift_top_decile"),
                            "brier": m.get("brier"), "base_rate": m.get("base_rate")},
-                 "day": scored and scored.isoformat(), "bands": dict(q(
-                     "SELECT risk_band, count(*) FROM {schema}.churn_scores WHERE day = %s GROUP BY 1", scored)),
+                 "day": scored and scored.isoformat(), "bands": dict(q("report/churn_bands.sql", day=scored)),
                  "riskiest": [{"customer_id": c, "mrr": mrr, "at_risk": round(mrr * p), "probability": p,
                                "health": h, "drivers": [d["text"] for d in drivers]}
-                              for c, mrr, p, h, drivers in q(
-                                  "SELECT customer_id, mrr_cents, churn_probability, health_score, top_drivers "
-                                  "FROM {schema}.churn_scores WHERE day = %s AND risk_band = 'high' "
-                                  "ORDER BY mrr_cents * churn_probability DESC, customer_id LIMIT 10", scored)]}
+                              for c, mrr, p, h, drivers in q("report/riskiest_accounts.sql", day=scored)]}
 
-    campaign_rows = q("SELECT day, campaign, status, count(*) FROM {schema}.email_sends WHERE day > "
-                      "(SELECT max(day) FROM {schema}.email_sends) - 14 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+    campaign_rows = q("report/email_sends.sql")
     campaigns = None
     if campaign_rows:
         per_day: dict[tuple[str, str], dict[str, int]] = {}
@@ -90,21 +75,19 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
         campaigns = {"days": [{"day": d, "campaign": c, **counts} for (d, c), counts in per_day.items()],
                      "totals": totals, "last_day": campaign_rows[-1][0].isoformat()}
 
-    backups_rows = q("SELECT backup_id, started_at, bytes, status, dump_seconds FROM {schema}.backups "
-                     "WHERE started_at > now() - interval '60 days' ORDER BY started_at")
-    drills_rows = q("SELECT drill_id, backup_id, started_at, status, rto_seconds, checks FROM {schema}.restore_drills "
-                    "ORDER BY started_at DESC LIMIT 20")
+    backups_rows = q("report/backups.sql")
+    drills_rows = q("report/restore_drills.sql")
     backups = None
     if backups_rows or drills_rows:
         from saas_ops.ops import watchdog
 
-        last_passed = q("SELECT max(finished_at) FROM {schema}.restore_drills WHERE status = 'passed'")[0][0]
+        last_passed = drills_rows[0][-1] if drills_rows else None
         backups = {
             "backups": [{"backup_id": b, "started_at": s.isoformat(), "bytes": n, "status": st, "seconds": sec}
                         for b, s, n, st, sec in backups_rows],
             "drills": [{"drill_id": d, "backup_id": b, "started_at": s.isoformat(), "status": st, "rto_seconds": rto,
                         "failed_checks": [c["name"] for c in checks or [] if not c.get("ok")]}
-                       for d, b, s, st, rto, checks in drills_rows],
+                       for d, b, s, st, rto, checks, _ in drills_rows],
             "last_good_backup": next((s.isoformat() for _, s, _, st, _ in reversed(backups_rows)
                                       if st == "succeeded"), None),
             "last_passed_drill": last_passed and last_passed.isoformat(),

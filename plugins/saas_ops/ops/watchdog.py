@@ -81,16 +81,11 @@ def drill_problems(newest_passed: tuple[str, dt.datetime] | None, now: dt.dateti
 
 
 def find_problems(conn: psycopg.Connection, schema: str, now: dt.datetime, limits: Limits) -> list[Problem]:
-    from saas_ops.db import compose
+    from saas_ops.db import fetch_sql_file
 
-    def rows(query: str) -> list[Any]:
-        return conn.execute(compose(query, schema=schema)).fetchall()
-
-    watermarks = rows("SELECT output, dag_id, watermark_day, max_lag_hours FROM {schema}.watermarks ORDER BY output")
-    backups = rows("SELECT backup_id, finished_at, bytes FROM {schema}.backups WHERE status = 'succeeded' "
-                   "ORDER BY finished_at DESC LIMIT 2")
-    drills = rows("SELECT drill_id, finished_at FROM {schema}.restore_drills WHERE status = 'passed' "
-                  "ORDER BY finished_at DESC LIMIT 1")
+    watermarks = fetch_sql_file(conn, "ops/watermarks.sql", schema=schema)
+    backups = fetch_sql_file(conn, "ops/newest_backups.sql", schema=schema)
+    drills = fetch_sql_file(conn, "ops/newest_passed_drill.sql", schema=schema)
     return (stale_watermarks(watermarks, now, limits.max_lag_hours)
             + backup_problems(backups, now, limits)
             + drill_problems(drills[0] if drills else None, now, limits))

@@ -1,12 +1,12 @@
 """saas_mrr: MRR, its movements and the revenue summary (SPEC "Metric definitions"), kept right as the source
 changes.
 
-A run closes day D and brings every output up to date through E = D (or the last day built, when an older
-interval is rerun). It keeps what its figures were built from (the paying periods, each customer's fingerprint,
+A run brings every output up to date through its day (or the last day built, when an older interval is
+rerun). It keeps what its figures were built from (the paying periods, each customer's fingerprint,
 the rates), so that each run finds what changed in saas_db since, anywhere in history: a late row, a
 retroactive end, a correction, a deletion, a late or corrected rate. Every output then moves by exactly that:
 what the stored state said for the restated customers is taken out, what the source says now is put in, and
-the new days are added. One warehouse transaction; a failed run changes nothing. The SQL is include/sql/mrr/,
+the new days are added. One warehouse transaction; a failed run changes nothing. The SQL is include/sql/revenue/,
 run in the order of STEPS.
 
 The watermark moves only after check_bridge.sql found every written day and month consistent; the next run
@@ -33,7 +33,6 @@ STATE_TABLES = ("mrr_paying_periods", "mrr_source_fingerprints", "mrr_source_buc
                 "mrr_customer_first_paid")
 BULK_TABLES = ("customer_mrr_monthly", "customer_mrr_changes", "mrr_customer_first_paid", "mrr_paying_periods",
                "mrr_source_fingerprints")  # a full refresh builds their indexes after loading them
-ALERT_LOOKBACK_DAYS = 7  # a first build alerts on its last week only, not on years of history
 TOP_ACCOUNTS = 5
 
 
@@ -44,7 +43,7 @@ def read_fingerprints(src: psycopg.Connection, wh: psycopg.Connection, params: d
     """saas_db: each bucket's fingerprint, and the first day any period starts (where the series begins)."""
     from saas_ops.db import copy_query_rows
 
-    copy_query_rows(src, wh, "mrr/extract_fingerprint_buckets.sql", "mrr_source_buckets_now (bucket, fingerprint, "
+    copy_query_rows(src, wh, "revenue/extract_fingerprint_buckets.sql", "mrr_source_buckets_now (bucket, fingerprint, "
                     "first_day)", params, schema=params["source_schema"])
     params["earliest"] = wh.execute("SELECT min(first_day) FROM mrr_source_buckets_now").fetchone()[0]
 
@@ -55,7 +54,7 @@ def read_bucket_customers(src: psycopg.Connection, wh: psycopg.Connection, param
 
     every = params["last_built"] is None  # a first build or a full refresh: every bucket moved
     buckets = [] if every else [b for (b,) in wh.execute("SELECT bucket FROM mrr_changed_buckets").fetchall()]
-    copy_query_rows(src, wh, "mrr/extract_fingerprints.sql", "mrr_source_fingerprints_now (customer_id, bucket, "
+    copy_query_rows(src, wh, "revenue/extract_fingerprints.sql", "mrr_source_fingerprints_now (customer_id, bucket, "
                     "fingerprint)", {"every_bucket": every, "buckets": buckets}, schema=params["source_schema"])
 
 
@@ -67,16 +66,16 @@ def read_changed_rows(src: psycopg.Connection, wh: psycopg.Connection, params: d
     every = params["last_built"] is None  # a first build or a full refresh: every customer changed
     params["rows_read"] = {
         "subscription_periods": copy_query_rows(
-            src, wh, "mrr/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
+            src, wh, "revenue/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
             "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)",
             {"every_customer": every, "customer_ids": [] if every else changed}, schema=params["source_schema"]),
-        "fx_rates": copy_query_rows(src, wh, "mrr/extract_fx.sql", "mrr_raw_fx (rate_date, currency, "
+        "fx_rates": copy_query_rows(src, wh, "revenue/extract_fx.sql", "mrr_raw_fx (rate_date, currency, "
                                     "rate_to_reporting)", params, schema=params["source_schema"])}
 
 
 def plan_days(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
     """The days this run writes: from the first restated day or the first new day, whichever comes first (and
-    from the first day of the series when rows before it arrived), through E."""
+    from the first day of the series when rows before it arrived), through the run's day."""
     from saas_ops.db import compose
 
     restated_from, restated = wh.execute("SELECT min(from_day), count(*) FROM mrr_restated").fetchone()
@@ -91,7 +90,8 @@ def plan_days(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str,
 
 
 def stored_state(params: dict[str, Any]) -> dict[str, Any]:
-    """60_movements.sql over the state the written figures came from: the restated customers, through W."""
+    """60_movements.sql over the state the written figures came from: the restated customers, through the last
+    day built."""
     return {"sign": -1, "to_day": params["last_built"], "others_from": None}
 
 
@@ -102,32 +102,32 @@ def source_now(params: dict[str, Any]) -> dict[str, Any]:
 
 
 # After the fingerprints are read (build), the build in run order: a read from saas_db, or a SQL file of
-# include/sql/mrr/ (with the parameters a pass of 60_movements.sql adds). All in one warehouse transaction.
+# include/sql/revenue/ (with the parameters a pass of 60_movements.sql adds). All in one warehouse transaction.
 STEPS: tuple[Any, ...] = (
-    "mrr/20_changed_buckets.sql",
+    "revenue/20_changed_buckets.sql",
     read_bucket_customers,
-    "mrr/25_changed_customers.sql",
+    "revenue/25_changed_customers.sql",
     read_changed_rows,
-    "mrr/30_checked_rows.sql",
-    "mrr/40_paying_periods.sql",
-    "mrr/50_restated_customers.sql",
+    "revenue/30_checked_rows.sql",
+    "revenue/40_paying_periods.sql",
+    "revenue/50_restated_customers.sql",
     plan_days,
-    ("mrr/60_movements.sql", stored_state),  # taken out: what the written figures counted
-    "mrr/70_source_state.sql",
-    ("mrr/60_movements.sql", source_now),    # put in: what the source says now
-    "mrr/80_month_rows.sql",
-    "mrr/81_customer_mrr_monthly.sql",
-    "mrr/82_mrr_monthly.sql",
-    "mrr/83_mrr_daily.sql",
-    "mrr/84_customer_mrr_changes.sql",
-    "mrr/85_mrr_customer_first_paid.sql",
-    "mrr/86_data_quality_issues.sql",
+    ("revenue/60_movements.sql", stored_state),  # taken out: what the written figures counted
+    "revenue/70_source_state.sql",
+    ("revenue/60_movements.sql", source_now),    # put in: what the source says now
+    "revenue/80_month_rows.sql",
+    "revenue/81_customer_mrr_monthly.sql",
+    "revenue/82_mrr_monthly.sql",
+    "revenue/83_mrr_daily.sql",
+    "revenue/84_customer_mrr_changes.sql",
+    "revenue/85_mrr_customer_first_paid.sql",
+    "revenue/86_data_quality_issues.sql",
 )
 
 
-def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schema: str, source_schema: str,
+def build(day: dt.date, *, full_refresh: bool, run_id: str, output_schema: str, source_schema: str,
           reporting_currency: str) -> dict[str, Any]:
-    """Brings every output up to date through the closing day (see the module docstring); returns what it did,
+    """Brings every output up to date through the run's day (see the module docstring); returns what it did,
     with the window it wrote for check_mrr_bridge."""
     from saas_ops import db, quality
 
@@ -142,14 +142,14 @@ def build(closing_day: dt.date, *, full_refresh: bool, run_id: str, output_schem
         if last_built is not None and not remembered and not full_refresh:
             print("no stored source state (outputs built by an earlier version of the pack): a full refresh")
         full_refresh = full_refresh or last_built is None or not remembered
-        day = closing_day if full_refresh else max(closing_day, last_built)
+        day = day if full_refresh else max(day, last_built)
         params: dict[str, Any] = {
             "schema": output_schema, "source_schema": source_schema, "run_id": run_id, "dag_id": DAG_ID,
             "reporting": reporting_currency.upper(), "day": day, "last_built": None if full_refresh else last_built,
             "full_refresh": full_refresh}
         dropped_indexes = incremental.begin_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
                                               bulk_tables=BULK_TABLES)
-        db.run_sql_file(wh, "mrr/10_run_tables.sql")
+        db.run_sql_file(wh, "revenue/10_run_tables.sql")
         read_fingerprints(src, wh, params)
         if params["earliest"] is not None and params["earliest"] <= day:  # else no source rows through the day yet
             params["first_new_day"] = params["earliest"] if full_refresh else last_built + dt.timedelta(days=1)
@@ -183,50 +183,28 @@ def restatement(wh: psycopg.Connection, params: dict[str, Any]) -> dict[str, Any
 
     if not params["restated_customers"]:
         return None
-    months = db.fetch_sql_file(wh, "mrr/restated_months.sql", schema=params["schema"])
+    months = db.fetch_sql_file(wh, "revenue/restated_months.sql", schema=params["schema"])
     restated_from = wh.execute("SELECT min(from_day) FROM mrr_restated").fetchone()[0]
     return {"customers": params["restated_customers"], "from_day": restated_from.isoformat(),
             "months": [(month.isoformat(), cents) for month, cents in months]}
 
 
-def bridge_problems(conn: psycopg.Connection, schema: str, window: Window) -> list[str]:
-    return incremental.problems(conn, "mrr/check_bridge.sql", schema, window)
+def build_for(run: incremental.Run) -> dict[str, Any]:
+    from saas_ops import config
+
+    return build(run.day, full_refresh=run.full_refresh, run_id=run.run_id, output_schema=run.output_schema,
+                 source_schema=run.source_schema, reporting_currency=config.setting("REPORTING_CURRENCY"))
 
 
-def advance_watermark(conn: psycopg.Connection, schema: str, day: dt.date, run_id: str) -> None:
-    incremental.advance_watermark(conn, schema, OUTPUTS, DAG_ID, day, run_id)
-
-
-# --------------------------------------------------------------------------------------- tasks
-
-
-@task
-def build_mrr(**context: Any) -> dict[str, Any]:
-    """Brings mrr_daily, customer_mrr_monthly, mrr_monthly and customer_mrr_changes up to date through the run's
-    closing day, restating what changed in saas_db since the figures were written."""
-    from saas_ops import alerts, config
-    from saas_ops.dates import closing_day
-
-    schema, source_schema = config.schema_name("OUTPUT_SCHEMA"), config.schema_name("SOURCE_SCHEMA")
-    summary = build(closing_day(context), full_refresh=bool(context["params"].get("full_refresh")),
-                    run_id=context["run_id"], output_schema=schema, source_schema=source_schema,
-                    reporting_currency=config.setting("REPORTING_CURRENCY"))
-    window = Window.from_xcom(summary["window"])
-    print(f"read {summary['rows_read']}; wrote {summary['days']} day(s): {window.start} .. {window.end}"
-          + (" (full refresh)" if window.full_refresh else ""))
-    for alert in build_alerts(summary, schema=schema, run_id=context["run_id"],
-                              currency=config.setting("REPORTING_CURRENCY")):
-        print(alert.title)
-        alerts.dispatch(alert)
-    return summary
-
-def build_alerts(summary: dict[str, Any], *, schema: str, run_id: str, currency: str) -> list[Any]:
+def build_alerts(summary: dict[str, Any], run: incremental.Run) -> list[Any]:
     """The Slack lines a build sends: source rows that broke the contract (those no earlier run reported), and
     what a restatement changed in the figures already written."""
-    from saas_ops import quality
+    from saas_ops import config, quality
     from saas_ops.alerts import Alert, money
 
-    out = [quality.alert(summary["issues"], dag_id=DAG_ID, run_id=run_id, schema=schema, left_out_of="MRR")]
+    currency = config.setting("REPORTING_CURRENCY")
+    out = [quality.alert(summary["issues"], dag_id=DAG_ID, run_id=run.run_id, schema=run.output_schema,
+                         left_out_of="MRR")]
     restated = summary.get("restated")
     if restated:
         changed = [(month, cents) for month, cents in restated["months"] if cents]
@@ -237,7 +215,7 @@ def build_alerts(summary: dict[str, Any], *, schema: str, run_id: str, currency:
         if changed:
             month, cents = changed[-1]
             title += f": MRR of {month[:7]} {money(cents, currency, signed=True)}"
-        out.append(Alert(kind="data_quality", severity="P3", dag_id=DAG_ID, run_id=f"{run_id}:restated",
+        out.append(Alert(kind="data_quality", severity="P3", dag_id=DAG_ID, run_id=f"{run.run_id}:restated",
                          title=title,
                          details=[f"• MRR of {month[:7]}: {money(cents, currency, signed=True)}"
                                   for month, cents in changed[-12:]]
@@ -246,66 +224,53 @@ def build_alerts(summary: dict[str, Any], *, schema: str, run_id: str, currency:
     return [alert for alert in out if alert]
 
 
+def day_alerts(wh: psycopg.Connection, first: dt.date, day: dt.date, schema: str) -> list[Any]:
+    """A day whose MRR fell more than MRR_DROP_ALERT, or whose churn spiked over CHURN_SPIKE_FACTOR × its 28-day
+    mean, with the accounts behind it."""
+    from saas_ops import config, contract, db
+
+    currency = config.setting("REPORTING_CURRENCY")
+    drop, spike = config.setting("MRR_DROP_ALERT"), config.setting("CHURN_SPIKE_FACTOR")
+    out = []
+    days = db.fetch_sql_file(wh, "revenue/revenue_alerts.sql", {"alert_from": first, "day": day,
+                             "drop_threshold": drop, "spike_factor": spike}, schema=schema)
+    for alert_day, mrr, before, churn, churn_mean, dropped, spiked in days:
+        top = db.fetch_sql_file(wh, "revenue/top_accounts.sql", {"day": alert_day, "limit": TOP_ACCOUNTS},
+                                schema=schema)
+        names = contract.customer_names([row[0] for row in top])
+        out.append(revenue_alert(alert_day, mrr, before, churn, churn_mean, dropped, spiked, top, names,
+                                 currency=currency, drop=drop, spike=spike))
+    return out
+
+
+REVENUE = incremental.Incremental(dag_id=DAG_ID, outputs=OUTPUTS, build=build_for, check_sql="revenue/check_bridge.sql",
+                                  check_name="MRR bridge", build_alerts=build_alerts, day_alerts=day_alerts)
+
+
+# --------------------------------------------------------------------------------------- tasks
+
+
+@task
+def build_mrr(**context: Any) -> dict[str, Any]:
+    """Brings mrr_daily, customer_mrr_monthly, mrr_monthly and customer_mrr_changes up to date through the run's
+    day, restating what changed in saas_db since the figures were written."""
+    return incremental.build(REVENUE, context)
+
+
 @task(retries=0, outlets=[assets.MRR])
 def check_mrr_bridge(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Fails the run when any written day or month breaks the bridge; otherwise moves the watermark."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from saas_ops import config, db
-
-    schema = config.schema_name("OUTPUT_SCHEMA")
-    window = Window.from_xcom(summary["window"])
-    with db.warehouse() as wh:
-        problems = bridge_problems(wh, schema, window)
-        if problems:
-            raise AirflowFailException(f"MRR bridge broken on {len(problems)} day(s)/month(s); the watermark "
-                                       "stays (the next run writes the new days again); if it persists, trigger "
-                                       "saas_mrr with full_refresh:\n" + "\n".join(problems))
-        advance_watermark(wh, schema, window.end, context["run_id"])
-    print(f"bridge holds for every day and month of {window.start} .. {window.end}; watermark {window.end}")
-    return summary
+    return incremental.check_and_advance(REVENUE, summary, context["run_id"])
 
 
 @task
 def revenue_alerts(summary: dict[str, Any]) -> list[str]:
     """Slack when MRR fell more than MRR_DROP_ALERT in a day, or churn spiked over CHURN_SPIKE_FACTOR ×
     its 28-day mean, with the accounts behind it. One message per day, however often the run repeats."""
-    from saas_ops import alerts, config, db
-
-    window = Window.from_xcom(summary["window"])
-    if window.start is None:
-        return []
-    first = max(window.first_new_day or window.end, window.end - dt.timedelta(days=ALERT_LOOKBACK_DAYS - 1))
-    schema, currency = config.schema_name("OUTPUT_SCHEMA"), config.setting("REPORTING_CURRENCY")
-    drop, spike = config.setting("MRR_DROP_ALERT"), config.setting("CHURN_SPIKE_FACTOR")
-    messages = []
-    with db.warehouse() as wh:
-        days = db.fetch_sql_file(wh, "mrr/revenue_alerts.sql", {"alert_from": first, "e_day": window.end,
-                                 "drop_threshold": drop, "spike_factor": spike}, schema=schema)
-        for day, mrr, before, churn, churn_mean, dropped, spiked in days:
-            top = db.fetch_sql_file(wh, "mrr/top_accounts.sql", {"day": day, "limit": TOP_ACCOUNTS}, schema=schema)
-            alert = revenue_alert(day, mrr, before, churn, churn_mean, dropped, spiked, top, account_names(top),
-                                  currency=currency, drop=drop, spike=spike)
-            alerts.dispatch(alert)
-            messages.append(alert.title)
-    print(f"{len(messages)} revenue alert(s) for {first} .. {window.end}")
-    return messages
+    return incremental.alert_new_days(REVENUE, summary)
 
 
 # --------------------------------------------------------------------------------------- helpers
-
-
-def account_names(top: list[tuple]) -> dict[str, str]:
-    """customer_id -> name from saas_db, for the accounts an alert names."""
-    from saas_ops import config, db
-
-    ids = [row[0] for row in top]
-    if not ids:
-        return {}
-    with db.source() as src:
-        rows = src.execute(db.compose("SELECT customer_id, name FROM {schema}.customers WHERE customer_id = ANY(%s)",
-                                      schema=config.schema_name("SOURCE_SCHEMA")), (ids,)).fetchall()
-    return dict(rows)
 
 
 def revenue_alert(day: dt.date, mrr: int, before: int | None, churn: int, churn_mean: Any, dropped: bool,

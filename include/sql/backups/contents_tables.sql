@@ -1,7 +1,7 @@
 -- The tables whose rows a backup vouches for: every ordinary table (partitions included, partitioned
 -- parents excluded: their rows are their partitions') outside the system schemas and extensions, and
 -- whether each of its column types has a default hash operator class (then the checksum hashes the row's
--- values directly, about 2x faster than hashing its text; see table_checksum.sql).
+-- values directly, faster than hashing its text; see table_checksum.sql).
 SELECT n.nspname, c.relname,
        coalesce((SELECT bool_and(EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
                                          WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = a.atttypid))

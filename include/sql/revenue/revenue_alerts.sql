@@ -10,7 +10,7 @@ FROM (
            avg(churn_cents) OVER w AS trailing_churn_mean,
            count(*) OVER w AS trailing_days
     FROM {schema}.mrr_daily
-    WHERE day BETWEEN %(alert_from)s::date - 28 AND %(e_day)s::date
+    WHERE day BETWEEN %(alert_from)s::date - 28 AND %(day)s::date
     WINDOW w AS (ORDER BY day ROWS BETWEEN 28 PRECEDING AND 1 PRECEDING)
 ) d
 WHERE day >= %(alert_from)s::date
