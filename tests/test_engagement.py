@@ -16,7 +16,7 @@ from tests.scenarios import utc
 
 OUTPUT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day, customer_id",
                  "feature_adoption": "day, feature", "retention_cohorts": "cohort_month, months_since"}
-FEATURES = metrics.core_features
+FEATURES = config.core_features
 
 
 def run(day: str, *, full: bool = False, late_days: int = 3, rebuild_from: str | None = None) -> dict:
