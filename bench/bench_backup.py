@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from dev import devdb
+from tests.support.databases import point_airflow_at
 
 CUSTOMERS = int(os.environ.get("BACKUP_BENCH_CUSTOMERS", "60000"))
 
@@ -28,7 +29,7 @@ def main() -> None:
     import psycopg
 
     from dev import demo_data
-    from saas_ops import storage
+    from saas_ops import db, storage
     from saas_ops.backups import drill, dump
 
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_backup_"))
@@ -39,7 +40,9 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             demo_data.load(source, customers=CUSTOMERS, months=24, seed=7, end=dt.date(2026, 11, 22),
                            events_per_active_day=1.2, verbose=False)
-        _point_airflow_at(source, warehouse, folder)
+        point_airflow_at(source, warehouse, folder / "local")
+        with db.warehouse() as wh:
+            db.migrate(wh)
         with psycopg.connect(source, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
@@ -134,19 +137,3 @@ def _checksums_alone(dsn: str) -> None:
         dump.database_contents(conn)
 
 
-def _point_airflow_at(source: str, warehouse: str, folder: Path) -> None:
-    """saas_db, warehouse_db and local storage from the environment (no metadata database needed)."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    def uri(dsn: str) -> str:
-        p = conninfo_to_dict(dsn)
-        return f"postgresql://{p.get('user', 'postgres')}@{p['host']}:{p['port']}/{p['dbname']}"
-
-    os.environ.update({"AIRFLOW_CONN_SAAS_DB": uri(source), "AIRFLOW_CONN_WAREHOUSE_DB": uri(warehouse),
-                       "AIRFLOW_VAR_LOCAL_DIR": str(folder / "local")})
-    os.environ.pop("AIRFLOW_CONN_BACKUP_STORAGE", None)
-    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
-    from saas_ops import db
-
-    with db.warehouse() as wh:
-        db.migrate(wh)

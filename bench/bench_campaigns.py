@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_backup import _point_airflow_at
 from dev import devdb
+from tests.support.databases import point_airflow_at
 
 EMAILS = int(os.environ.get("CAMPAIGN_BENCH_EMAILS", "100000"))
 RATE = 2
@@ -30,7 +30,7 @@ def main() -> None:
     from saas_ops import db
     from saas_ops.campaigns import send
     from saas_ops.db import compose
-    from tests.servers import ResendDouble
+    from tests.support.servers import ResendDouble
 
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_campaigns_"))
     server = devdb.start(folder)
@@ -44,7 +44,9 @@ def main() -> None:
                          "SELECT 'u' || i, 'c' || (i / 3), 'user' || i || '@example.com', 'User ' || i, "
                          "timestamptz '2026-01-01' FROM generate_series(1, %s) i", (EMAILS,))
         with contextlib.redirect_stdout(io.StringIO()):
-            _point_airflow_at(source, warehouse, folder)
+            point_airflow_at(source, warehouse, folder / "local")
+        with db.warehouse() as wh:
+            db.migrate(wh)
         os.environ.update({
             "AIRFLOW_CONN_RESEND_DEFAULT": json.dumps({"conn_type": "generic", "host": resend.url,
                                                        "password": resend.api_key}),

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import psycopg
 
-from bench.bench_mrr import _point_airflow_at
 from dev import devdb
 from saas_ops.db import compose, read_sql
+from tests.support.databases import point_airflow_at
 
 END = dt.date(2026, 11, 22)
 HALF_YEAR_DAYS = 182
@@ -108,7 +108,7 @@ def main() -> None:
     server = devdb.start(folder)
     try:
         dsn = server.create_database("bench_engagement", drop_first=True)
-        _point_airflow_at(dsn)
+        point_airflow_at(dsn)
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(compose(read_sql("contract/app_schema.sql"), schema="app"))
             with psycopg.ClientCursor(conn) as cur:

@@ -29,6 +29,7 @@ from pathlib import Path
 import psycopg
 
 from dev import demo_data, devdb
+from tests.support.databases import point_airflow_at
 
 END = dt.date(2026, 11, 22)
 MONTHS = 36
@@ -98,7 +99,7 @@ def main() -> None:
               f"{'spine s':>8} {'full/spine':>11} {'day/spine':>10} {'restating/spine':>16} {'rows differing':>15}")
         for customers in sizes:
             dsn = server.create_database(f"bench_mrr_{customers}", drop_first=True)
-            _point_airflow_at(dsn)
+            point_airflow_at(dsn)
             counts = demo_data.load(dsn, customers=customers, months=MONTHS, seed=7, end=END,
                                     events_per_active_day=0, verbose=False)
             with psycopg.connect(dsn, autocommit=True) as conn:  # as autovacuum leaves a database in use, and
@@ -121,16 +122,6 @@ def main() -> None:
                   f"{only_spine + only_ours:>9,} of {ours:,}", flush=True)
     finally:
         devdb.discard(folder)
-
-
-def _point_airflow_at(dsn: str) -> None:
-    """saas_db and warehouse_db as Airflow connections from the environment (no metadata database needed)."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    p = conninfo_to_dict(dsn)
-    uri = f"postgresql://{p.get('user', 'postgres')}@{p['host']}:{p['port']}/{p['dbname']}"
-    os.environ["AIRFLOW_CONN_SAAS_DB"] = os.environ["AIRFLOW_CONN_WAREHOUSE_DB"] = uri
-    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="saas_ops_bench_airflow_"))
 
 
 def _run(day: dt.date) -> float:

@@ -3,7 +3,7 @@
 - PostgreSQL: the embedded server (in a temporary folder), or the server of SAAS_OPS_TEST_DSN when set;
 - moto's S3 server, reached through the `backup_storage` connection's endpoint_url;
 - a Slack webhook receiver and a PagerDuty receiver that record every POST;
-- a Resend API double (tests/servers.py);
+- a Resend API double (tests/support/servers.py);
 - Airflow in a temporary AIRFLOW_HOME with a SQLite metadata database; connections as AIRFLOW_CONN_*.
 """
 
@@ -29,7 +29,7 @@ os.environ.update({
     "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
     "AIRFLOW__API__BASE_URL": "http://airflow.test:8080",
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),  # the sessions test_report makes; 64 bytes for SHA-512
+    "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),  # the sessions ops/test_report makes; 64 bytes for SHA-512
     "SAAS_OPS_HOME": str(REPO),
     # Two bundles: the pack's DAGs, and DAGs that exist only for tests (they fail on purpose).
     "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps([
@@ -41,7 +41,8 @@ for path in (str(REPO / "plugins"), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from tests.servers import RecordingWebhook, ResendDouble  # noqa: E402
+from tests.support.databases import airflow_uri, create_database  # noqa: E402
+from tests.support.servers import RecordingWebhook, ResendDouble  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -61,32 +62,12 @@ def pg_server(tmp_path_factory):
         devdb.stop(folder)
 
 
-def _create_database(admin_dsn: str, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return make_conninfo(**{**conninfo_to_dict(admin_dsn), "dbname": name})
-
-
-def _airflow_uri(dsn: str) -> str:
-    """An Airflow connection URI for a libpq DSN."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    p = conninfo_to_dict(dsn)
-    auth = p.get("user", "postgres") + (f":{p['password']}" if p.get("password") else "")
-    return f"postgresql://{auth}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{p['dbname']}"
-
-
 @pytest.fixture(scope="session")
 def databases(pg_server):
     """Fresh source and warehouse databases for the session: {'app': dsn, 'warehouse': dsn}."""
     admin, _ = pg_server
-    return {"app": _create_database(admin, "saas_ops_test_app"),
-            "warehouse": _create_database(admin, "saas_ops_test_warehouse")}
+    return {"app": create_database(admin, "saas_ops_test_app"),
+            "warehouse": create_database(admin, "saas_ops_test_warehouse")}
 
 
 @pytest.fixture(scope="session")
@@ -130,8 +111,8 @@ def airflow_env(databases, s3_server, slack_receiver, pagerduty_receiver, resend
     session's servers. Returns the local-mode folder (outbox, local backups)."""
     local_dir = tmp_path_factory.mktemp("local")
     os.environ.update({
-        "AIRFLOW_CONN_SAAS_DB": _airflow_uri(databases["app"]),
-        "AIRFLOW_CONN_WAREHOUSE_DB": _airflow_uri(databases["warehouse"]),
+        "AIRFLOW_CONN_SAAS_DB": airflow_uri(databases["app"]),
+        "AIRFLOW_CONN_WAREHOUSE_DB": airflow_uri(databases["warehouse"]),
         "AIRFLOW_CONN_BACKUP_STORAGE": json.dumps({
             "conn_type": "aws", "login": "testing", "password": "testing",
             "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"}}),
@@ -193,12 +174,3 @@ def web_server(airflow_env):
     server.should_exit = True
     thread.join(5)
 
-
-def load_dag(dag_file: Path, dag_id: str):
-    """Parses one DAG file as Airflow's DAG processor would and returns the DAG (dag.test() then
-    serializes it from its bundle: dags/ or the tests' fixture DAGs)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(dag_file))
-    assert not bag.import_errors, bag.import_errors
-    return bag.dags[dag_id]

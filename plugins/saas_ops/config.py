@@ -56,7 +56,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                   "to switch it off"),
     "EMAIL_DRY_RUN": (False, "render campaign emails to the outbox folder instead of sending them, even with a "
                              "Resend key"),
-    "EMAIL_MAX_PER_RUN": (500, "at most this many campaign emails queued per closing day (start small)"),
+    "EMAIL_MAX_PER_RUN": (500, "at most this many campaign emails queued per day (start small)"),
     "EMAIL_FREQUENCY_CAP_DAYS": (3, "at most one campaign email per user in this many days"),
     "EMAIL_FROM": ("Customer Success <success@example.com>", "sender of campaign emails (a domain verified in "
                    "Resend); a high-risk check-in keeps the address and takes the account owner's name"),

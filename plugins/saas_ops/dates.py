@@ -1,4 +1,4 @@
-"""The one place that says which day a run closes (SPEC: a run closes day D = logical date − 1 day)."""
+"""The one place that says which day a run closes (SPEC: a run closes the day before its logical date)."""
 
 from __future__ import annotations
 

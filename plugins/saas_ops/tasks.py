@@ -33,4 +33,4 @@ def migrate_outputs() -> list[str]:
 
 
 class NotReady(RuntimeError):
-    """An input the audiences read is not up to the closing day yet (the message says which to run)."""
+    """An input a run reads is not up to the run's day yet (the message says which DAG to run first)."""

@@ -11,7 +11,7 @@ import pytest
 from dev import demo_data
 from saas_ops import contract
 from saas_ops.db import compose
-from tests.conftest import REPO, load_dag
+from tests.support.dag_runs import pack_dag
 
 END = dt.date(2026, 11, 22)
 DATA, VIEWS, OUT = "req_data", "req_views", "req_out"
@@ -46,7 +46,7 @@ def test_every_dag_runs_on_views_without_optional_columns(required_only, monkeyp
     night = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(1), dt.UTC)
     for dag_id in ("db_backup", "saas_mrr", "saas_engagement", "churn_train", "churn_score",
                    "reengagement_campaigns", "db_restore_drill"):
-        run = load_dag(REPO / "dags" / f"{dag_id}.py", dag_id).test(logical_date=night)
+        run = pack_dag(dag_id).test(logical_date=night)
         assert run.state == "success", dag_id
 
     with psycopg.connect(required_only["warehouse"]) as conn:
@@ -62,3 +62,25 @@ def test_every_dag_runs_on_views_without_optional_columns(required_only, monkeyp
             (True, True)
         assert one("SELECT status FROM {o}.backups") == ("succeeded",)
         assert one("SELECT status FROM {o}.restore_drills") == ("passed",)
+
+
+def test_a_missing_required_column_fails_the_dag_before_it_writes(required_only, monkeypatch, receivers):
+    """check_source_contract, the task every DAG that reads saas_db starts with: subscription_periods without
+    amount_cents fails saas_mrr before it builds anything; the alert names the column."""
+    broken = "req_broken"
+    with psycopg.connect(required_only["app"]) as conn:
+        conn.execute(compose("DROP SCHEMA IF EXISTS {b} CASCADE; CREATE SCHEMA {b}", b=broken))
+        for table in set(contract.SOURCE_CONTRACT) - {"subscription_periods"}:
+            conn.execute(compose(f"CREATE VIEW {{b}}.{table} AS SELECT * FROM {{v}}.{table}", b=broken, v=VIEWS))
+        conn.execute(compose("CREATE VIEW {b}.subscription_periods AS SELECT subscription_id, customer_id, "
+                             "plan_id, status, currency, quantity, billing_interval, interval_count, valid_from, "
+                             "valid_to FROM {v}.subscription_periods", b=broken, v=VIEWS))
+    monkeypatch.setenv("AIRFLOW_VAR_SOURCE_SCHEMA", broken)
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", "req_broken_out")
+    run = pack_dag("saas_mrr").test(logical_date=dt.datetime.combine(END + dt.timedelta(days=1), dt.time(2), dt.UTC))
+    assert run.state == "failed"
+    texts = receivers["slack"].texts()
+    assert any("req_broken.subscription_periods.amount_cents: required column is missing" in t for t in texts), texts
+    with psycopg.connect(required_only["warehouse"]) as conn:  # migrate_outputs ran beside the check; nothing more
+        assert conn.execute("SELECT (SELECT count(*) FROM req_broken_out.mrr_daily), "
+                            "(SELECT count(*) FROM req_broken_out.watermarks)").fetchone() == (0, 0)

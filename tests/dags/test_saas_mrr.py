@@ -5,42 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests import scenarios
-from tests.conftest import REPO, load_dag
-from tests.test_mrr import BAD_PERIODS, HAND_FX, HAND_PERIODS, reset_warehouse
-
-
-def at(day: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(2), dt.UTC)
-
-
-def saas_mrr():
-    """A freshly parsed DAG per run: dag.test() replaces the DAG's deadline alerts with their database ids, so
-    a second dag.test() of the same object fails in Airflow 3.3.2 (the scheduler parses anew each time)."""
-    return load_dag(REPO / "dags" / "saas_mrr.py", "saas_mrr")
-
-
-def mrr_asset_events() -> int:
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import func, select
-
-    with create_session() as session:
-        return session.scalar(select(func.count()).select_from(AssetEvent).join(
-            AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.name == "saas_ops.mrr"))
+from tests.support import scenarios
+from tests.support.builds import reset_revenue
+from tests.support.dag_runs import asset_events, logical_date, pack_dag
+from tests.support.revenue_by_hand import BAD_PERIODS, HAND_FX, HAND_PERIODS
 
 
 def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehouse, receivers):
     warehouse.autocommit = True  # the test's reads must not hold locks while a full refresh truncates
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], HAND_PERIODS + BAD_PERIODS, HAND_FX)
-    reset_warehouse(warehouse)
+    reset_revenue(warehouse)
     warehouse.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'saas_mrr'")
     warehouse.commit()
-    events_before = mrr_asset_events()
+    events_before = asset_events("saas_ops.mrr")
 
     # First run (2026-02-01 02:00) closes 01-31 and builds all history.
-    assert saas_mrr().test(logical_date=at("2026-02-01")).state == "success"
+    assert pack_dag("saas_mrr").test(logical_date=logical_date("2026-02-01", 2)).state == "success"
     assert warehouse.execute("SELECT day, mrr_cents, paying_customers FROM saas_ops.mrr_daily "
                              "ORDER BY day DESC LIMIT 1").fetchone() == (dt.date(2026, 1, 31), 68920, 10)
     texts = receivers["slack"].texts()
@@ -52,7 +33,7 @@ def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehous
 
     # Next run closes 02-03: I's cancellation takes 80.00 of 732.53 (10.9%), 224× January's daily churn mean. The
     # source did not change: its bad rows are not read, nor announced, again.
-    assert saas_mrr().test(logical_date=at("2026-02-04")).state == "success"
+    assert pack_dag("saas_mrr").test(logical_date=logical_date("2026-02-04", 2)).state == "success"
     texts = receivers["slack"].texts()
     assert len(texts) == 2, texts
     alert = texts[1]
@@ -69,10 +50,10 @@ def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehous
     # A full refresh by hand rebuilds the same rows, lists the 7 bad rows again for its run, and sends neither the
     # 02-03 alert nor the data-quality line again (no row is new).
     before = warehouse.execute("SELECT * FROM saas_ops.mrr_daily ORDER BY day").fetchall()
-    assert saas_mrr().test(logical_date=at("2026-02-04") + dt.timedelta(hours=5), run_conf={"full_refresh": True}
-                    ).state == "success"
+    assert pack_dag("saas_mrr").test(logical_date=logical_date("2026-02-04", 7),
+                                     run_conf={"full_refresh": True}).state == "success"
     assert warehouse.execute("SELECT * FROM saas_ops.mrr_daily ORDER BY day").fetchall() == before
     assert warehouse.execute("SELECT count(DISTINCT run_id), count(*) FROM saas_ops.data_quality_issues"
                              ).fetchone() == (2, 14)
     assert len(receivers["slack"].texts()) == 2
-    assert mrr_asset_events() - events_before == 3
+    assert asset_events("saas_ops.mrr") - events_before == 3

@@ -18,7 +18,8 @@ import pytest
 
 from dev import airflow_services, demo_data
 from dev.devdb import free_port
-from tests.conftest import REPO, _airflow_uri, _create_database
+from tests.support.dag_runs import REPO
+from tests.support.databases import airflow_uri, create_database
 
 pytestmark = pytest.mark.slow
 TOKEN = "schedulerWebhookTokenThatMustNotLeak"
@@ -30,9 +31,9 @@ def airflow(pg_server, airflow_env, slack_receiver, tmp_path_factory):
     """Airflow running against its own metadata, source and warehouse databases: (API client, home, warehouse)."""
     admin, _ = pg_server
     home = tmp_path_factory.mktemp("scheduler_home")
-    app = _create_database(admin, "saas_ops_sched_app")
-    warehouse = _create_database(admin, "saas_ops_sched_warehouse")
-    metadata = _create_database(admin, "saas_ops_sched_airflow")
+    app = create_database(admin, "saas_ops_sched_app")
+    warehouse = create_database(admin, "saas_ops_sched_warehouse")
+    metadata = create_database(admin, "saas_ops_sched_airflow")
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     demo_data.load(app, customers=300, months=6, seed=3, end=yesterday, verbose=False)
     port = free_port()
@@ -41,7 +42,7 @@ def airflow(pg_server, airflow_env, slack_receiver, tmp_path_factory):
            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
-           "AIRFLOW_CONN_SAAS_DB": _airflow_uri(app), "AIRFLOW_CONN_WAREHOUSE_DB": _airflow_uri(warehouse),
+           "AIRFLOW_CONN_SAAS_DB": airflow_uri(app), "AIRFLOW_CONN_WAREHOUSE_DB": airflow_uri(warehouse),
            "AIRFLOW_CONN_SLACK_ALERTS": json.dumps({"conn_type": "slackwebhook",
                                                     "password": f"{slack_receiver.url}/services/T0/B0/{TOKEN}"}),
            "AIRFLOW_VAR_LOCAL_DIR": str(home / "local")}

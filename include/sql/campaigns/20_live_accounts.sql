@@ -1,4 +1,4 @@
--- Accounts paying (MRR > 0 at the end of the closing day, from customer_mrr_monthly's row of that month) or
+-- Accounts paying (MRR > 0 at the end of the day, from customer_mrr_monthly's row of that month) or
 -- trialing then: the only accounts the activity campaigns write to.
 CREATE TEMP TABLE camp_live_accounts ON COMMIT DROP AS
 SELECT customer_id, min(state) AS state  -- paying before trialing

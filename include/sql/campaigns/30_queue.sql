@@ -6,7 +6,7 @@
 --    gone, the source fixed or the user opted in again, queues the key after all);
 -- 3. of the rest, a user already emailed (queued, sent, dry-run or failed) in the last %(cap_days)s days is
 --    skipped, a user with several candidates gets the one of the highest priority, and at most %(run_cap)s
---    emails are queued per closing day (counting what a previous run of the same day queued, so a rerun adds
+--    emails are queued per day (counting what a previous run of the same day queued, so a rerun adds
 --    nothing). Skipped candidates are not recorded: they come back while their campaign still applies.
 CREATE TEMP TABLE camp_resolved ON COMMIT DROP AS
 WITH first_user AS (

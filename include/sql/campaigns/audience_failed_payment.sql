@@ -1,5 +1,5 @@
 -- failed_payment: dunning for an unpaid invoice with a failed attempt. Steps on day 0, 3 and 7 after the
--- first failure, counted to the sending day (D + 1); a missed run sends the latest step that is due. The
+-- first failure, counted to the sending day (the day + 1); a missed run sends the latest step that is due. The
 -- sequence stops as soon as the invoice is paid (extract_dunning.sql reads only unpaid ones).
 SELECT d.customer_id, NULL::text, d.invoice_id || ':day' || step.n,
        jsonb_build_object(

@@ -1,5 +1,5 @@
 -- inactive_30 / _60 / _90: users of paying or trialing accounts whose last activity was %(days)s days before
--- the closing day D (or up to 6 days earlier, so a missed run catches up). One email per crossing: the key
+-- the day (or up to 6 days earlier, so a missed run catches up). One email per crossing: the key
 -- is the last active day, and the three windows do not overlap.
 WITH last_seen AS (
     SELECT user_id, customer_id, max(day) AS last_day

@@ -1,5 +1,5 @@
--- low_adoption: paying or trialing accounts at least 14 days old on the sending day (D + 1) that used fewer
--- than %(min_features)s core features in the 30 days to D. At most one a month per account (the key is the
+-- low_adoption: paying or trialing accounts at least 14 days old on the sending day (the day + 1) that used fewer
+-- than %(min_features)s core features in the 30 days to the day. At most one a month per account (the key is the
 -- sending month).
 SELECT live.customer_id, NULL::text, to_char(%(send_day)s::date, 'YYYY-MM'),
        jsonb_build_object(

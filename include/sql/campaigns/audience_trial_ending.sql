@@ -1,4 +1,4 @@
--- trial_ending: three emails to a trialing account, on the sending day (D + 1):
+-- trial_ending: three emails to a trialing account, on the sending day (the day + 1):
 --   week_one       7 days after the trial started ("how is it going", with what the team did);
 --   two_days_left  the day before the last day of the trial;
 --   last_day       the last day (the day that holds trial_ends_at, or the day before when it is midnight).

@@ -1,4 +1,4 @@
--- win_back: accounts whose MRR went to 0 30 days before the closing day (or up to 6 days earlier, so a
+-- win_back: accounts whose MRR went to 0 30 days before the day (or up to 6 days earlier, so a
 -- missed run catches up) and that have not come back since, paying or trialing. Keyed by the churn day.
 SELECT c.customer_id, NULL::text, c.day::text,
        jsonb_build_object('churned_on', c.day, 'previous_mrr_cents', c.previous_cents,

@@ -1,4 +1,4 @@
--- Runs on saas_db. Invoices still unpaid at the end of the closing day with a failed payment attempt in the
+-- Runs on saas_db. Invoices still unpaid at the end of the day with a failed payment attempt in the
 -- last two weeks and no successful one: the dunning sequence. `failure_code` is the latest failure's.
 SELECT i.invoice_id::text, i.customer_id, i.currency, i.amount_due_cents - i.amount_paid_cents,
        f.first_failed_at, f.failures, f.failure_code

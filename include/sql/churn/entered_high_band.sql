@@ -5,4 +5,4 @@ LEFT JOIN {schema}.churn_scores prev
        ON prev.customer_id = s.customer_id
       AND prev.day = (SELECT max(day) FROM {schema}.churn_scores WHERE day < %(day)s)
 WHERE s.day = %(day)s AND s.risk_band = 'high' AND prev.risk_band IS DISTINCT FROM 'high'
-ORDER BY s.mrr_cents DESC, s.customer_id
+ORDER BY s.mrr_cents * s.churn_probability DESC, s.customer_id

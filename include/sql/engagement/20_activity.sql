@@ -1,5 +1,5 @@
 -- Report the events that broke the contract, and replace the window's days of the activity state.
--- Parameters: run_id, dag_id, s_day (S), e_day (E).
+-- Parameters: run_id, dag_id, from_day, day.
 DELETE FROM {schema}.data_quality_issues
 WHERE run_id = %(run_id)s AND dag_id = %(dag_id)s AND table_name = 'events';
 INSERT INTO {schema}.data_quality_issues (run_id, "check", row_key, dag_id, table_name, reason)

@@ -1,4 +1,4 @@
--- engagement_daily for [S, E], from the activity of [S-60, E] (SPEC "Active user" and lifecycle).
+-- engagement_daily for [from_day, day], from the activity of [from_day - 60, day] (SPEC "Active user" and lifecycle).
 --
 -- Each user's active days, with the next one, say on which days the user counts: in WAU from an active day
 -- a until a+6 (or the next active day, which starts its own span), in MAU until a+29, dormant from a+30

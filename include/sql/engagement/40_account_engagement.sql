@@ -1,4 +1,4 @@
--- account_engagement_daily for [S, E], from the activity of [S-30, E]: one row per account and day with
+-- account_engagement_daily for [from_day, day], from the activity of [from_day - 30, day]: one row per account and day with
 -- activity in the 30 days up to it (an account without a row that day had none).
 --
 -- As in 30_engagement_daily.sql, every figure is a running sum of steps per account: events enter on their

@@ -1,6 +1,6 @@
--- account_engagement_daily for a window of a few days [S, E] (a daily run): each day's figures aggregated
+-- account_engagement_daily for a window of a few days [from_day, day] (a daily run): each day's figures aggregated
 -- directly from the 30 days up to it. The same figures as 40_account_engagement.sql, whose running sums
--- cost one sort of [S-30, E] and pay off only over longer windows. eng_account_features (which core features
+-- cost one sort of [from_day - 30, day] and pay off only over longer windows. eng_account_features (which core features
 -- each account used in the 30 days up to each day) also serves 50_feature_adoption_few_days.sql.
 CREATE TEMP TABLE eng_account_features ON COMMIT DROP AS
 SELECT d.day::date AS day, f.customer_id, f.feature

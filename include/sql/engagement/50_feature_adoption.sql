@@ -1,4 +1,4 @@
--- feature_adoption for [S, E]: per core feature, the accounts that used it in the 30 days up to the day,
+-- feature_adoption for [from_day, day]: per core feature, the accounts that used it in the 30 days up to the day,
 -- and their share of the accounts active in those 30 days (account_engagement_daily's rows that day).
 DELETE FROM {schema}.feature_adoption WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.feature_adoption (day, feature, accounts_30d, adoption_rate)

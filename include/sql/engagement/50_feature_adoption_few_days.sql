@@ -1,4 +1,4 @@
--- feature_adoption for a window of a few days [S, E], from eng_account_features
+-- feature_adoption for a window of a few days [from_day, day], from eng_account_features
 -- (40_account_engagement_few_days.sql). The same figures as 50_feature_adoption.sql.
 DELETE FROM {schema}.feature_adoption WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.feature_adoption (day, feature, accounts_30d, adoption_rate)

@@ -14,7 +14,7 @@ JOIN eng_users u USING (user_id)
 WHERE a.month >= u.cohort_month
 GROUP BY 1, 2;
 
--- Every cohort has a row for each month from its signup through E's, even with nobody retained.
+-- Every cohort has a row for each month from its signup through the day's, even with nobody retained.
 INSERT INTO {schema}.retention_cohorts (cohort_month, months_since, cohort_size, retained, retention_rate)
 SELECT c.cohort_month, m.months_since, 0, 0, NULL
 FROM (SELECT DISTINCT cohort_month FROM eng_users WHERE cohort_month <= %(day)s::date) c

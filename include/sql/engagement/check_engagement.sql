@@ -1,4 +1,4 @@
--- Every day of [S, E] as stored, checked against the definitions' invariants; one row per problem.
+-- Every day of [from_day, day] as stored, checked against the definitions' invariants; one row per problem.
 SELECT 'engagement_daily ' || day || ': ' || reason
 FROM (
     SELECT d.day,

@@ -1,4 +1,4 @@
--- Days of [alert_from, E] whose DAU fell below drop_threshold × the mean DAU of the same weekday over the
+-- Days of [alert_from, day] whose DAU fell below drop_threshold × the mean DAU of the same weekday over the
 -- four weeks before (all four must exist).
 SELECT d.day, d.dau, round(avg(w.dau), 1) AS weekday_mean
 FROM {schema}.engagement_daily d

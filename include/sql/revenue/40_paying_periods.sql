@@ -1,7 +1,7 @@
 -- The changed customers' paying periods, from the rows 30_checked_rows.sql kept (SPEC "MRR of a subscription
 -- period"): MRR = round(mrr_num * rate / mrr_den) on each day of [first_day, end_day), where mrr_num / mrr_den
 -- is amount x quantity per month (a year / 12, a week x 52 / 12, a day x 365 / 12; / interval_count); 0 while
--- trialing or paused. In force on D iff valid_from < D+1 <= valid_to (UTC days); end_day null: still in force.
+-- trialing or paused. In force on a day d iff valid_from < d+1 <= valid_to (UTC days); end_day null: still in force.
 -- Where two periods of one subscription overlap, the days under both are cut out.
 CREATE TEMP TABLE mrr_new_paying_periods ON COMMIT DROP AS
 WITH rows_in_days AS (

@@ -15,7 +15,7 @@ ALTER TABLE mrr_month_scope ADD PRIMARY KEY (customer_id);
 ANALYZE mrr_month_scope;
 
 -- Their stored rows, from the month before their from month: what the new rows replace (81, 82), and the
--- month end each first new row is compared with. Those rewritten for the closing day's month only (a daily
+-- month end each first new row is compared with. Those rewritten for the day's month only (a daily
 -- run's many) are read by the months of the table's key they reach: that month, and the month before only when
 -- the new days start the month (otherwise its rows carry the month end before as previous_mrr_cents); the
 -- others (a restatement's few), month by month by their key. A full refresh emptied the table.
@@ -53,7 +53,7 @@ CROSS JOIN LATERAL (
 CREATE INDEX ON mrr_month_ends (currency, month_end);
 ANALYZE mrr_month_ends;
 
--- The customers rewritten from an earlier month than the closing day's (a full refresh: everyone), month by
+-- The customers rewritten from an earlier month than the day's (a full refresh: everyone), month by
 -- month. One sort in (customer, month) order serves both windows: the sum of a customer's periods in force at
 -- a month end, then each month against the one before. The month before a customer's from month is read back
 -- as stored: the run does not rewrite it.
@@ -99,8 +99,8 @@ FROM v
 WHERE (month + interval '1 month')::date IS DISTINCT FROM following
   AND (month + interval '1 month')::date <= %(day)s::date;
 
--- The customers rewritten for the closing day's month only (a daily run: everyone whose MRR moved since the
--- day before), by one join: its MRR at the closing day against the month end before, as stored (the row of the
+-- The customers rewritten for the day's month only (a daily run: everyone whose MRR moved since the
+-- day before), by one join: its MRR at the day against the month end before, as stored (the row of the
 -- month before, or the previous_mrr_cents of the month's own row).
 INSERT INTO mrr_month_rows (customer_id, month, mrr_cents, previous_cents, movement)
 SELECT customer_id, from_month, mrr_cents, previous_cents,

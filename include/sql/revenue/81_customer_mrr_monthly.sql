@@ -1,7 +1,7 @@
 -- customer_mrr_monthly: the rows of mrr_month_scope's customers from their from month on are replaced by
 -- mrr_month_rows.
 
--- Deleted, found by the table's key: a restatement's rows of months before the closing day's (few: written again
+-- Deleted, found by the table's key: a restatement's rows of months before the day's (few: written again
 -- below), and any other row no longer there.
 DELETE FROM {schema}.customer_mrr_monthly t
 USING (SELECT o.month, o.customer_id
@@ -20,7 +20,7 @@ FROM mrr_month_rows
 WHERE %(full_refresh)s OR month < date_trunc('month', %(day)s::date)
 ORDER BY month;
 
--- The closing day's month (a daily run's many rows): a row that differs is updated in place (the table keeps
+-- The day's month (a daily run's many rows): a row that differs is updated in place (the table keeps
 -- room on its pages: the update stays on the page and needs no new index entry), a new one inserted.
 MERGE INTO {schema}.customer_mrr_monthly t
 USING (SELECT * FROM mrr_month_rows WHERE NOT %(full_refresh)s AND month = date_trunc('month', %(day)s::date)) n

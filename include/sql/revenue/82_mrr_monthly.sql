@@ -1,6 +1,6 @@
 -- mrr_monthly: each month's sums moved by the customer rows this run rewrote (the stored ones taken out, the new
 -- ones put in: rows that did not change cancel out), then its figures from the sums (SPEC "Rates": over the customers paying at the start of the month; null
--- without any). Every month from the first day written to the closing day has a row, with customers or not;
+-- without any). Every month from the first day written to the day has a row, with customers or not;
 -- none before the first day any subscription period starts.
 DELETE FROM {schema}.mrr_monthly WHERE month < date_trunc('month', %(earliest)s::date);
 INSERT INTO {schema}.mrr_monthly AS t (month, mrr_cents, arr_cents, paying_customers, new_cents, expansion_cents,

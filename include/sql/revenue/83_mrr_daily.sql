@@ -1,4 +1,4 @@
--- mrr_daily for the days [written_from, E]: each day's stored movements (none for a new day) moved by what the
+-- mrr_daily for the days [written_from, day]: each day's stored movements (none for a new day) moved by what the
 -- two passes of 60_movements.sql found (taken out as stored, put in as now); MRR and paying customers carried
 -- forward from the day before written_from. The bridge holds by construction; check_bridge.sql also compares
 -- each month end with mrr_monthly. No day before the first day any subscription period starts.

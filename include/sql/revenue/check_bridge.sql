@@ -1,4 +1,4 @@
--- Every day and month of [S, E] as stored, checked three ways; returns one row per problem (none: good).
+-- Every day and month of [from_day, day] as stored, checked three ways; returns one row per problem (none: good).
 -- 1. daily bridge: mrr(day) = mrr(day before, as stored) + new + reactivation + expansion - contraction - churn
 -- 2. monthly bridge; mrr_monthly = the sum of customer_mrr_monthly, whose movements match their values
 -- 3. the daily path (change points) and the monthly path (periods at month end) agree at each month end

@@ -1,7 +1,7 @@
 """reengagement_campaigns: who gets which email, the outbox `email_sends`, and sending it through Resend
 exactly once.
 
-A run closing day D sends on D + 1, in two steps:
+A run closing a day sends on the day after, in two steps:
 1. **plan** (one warehouse transaction): copies from saas_db what the audiences need, runs the audience SQL of
    every switched-on campaign (include/sql/campaigns/audience_*.sql) and turns the candidates into
    `email_sends` rows (30_queue.sql: recipient, suppression, frequency cap, priority, per-run cap). Each row
@@ -38,7 +38,7 @@ from saas_ops.campaigns.send import MAX_ATTEMPTS
 
 @task
 def plan_emails(**context: Any) -> dict[str, Any]:
-    """Finds each switched-on campaign's audience for the closing day and queues its emails."""
+    """Finds each switched-on campaign's audience for the run's day and queues its emails."""
     from saas_ops import alerts, config, quality
     from saas_ops.dates import day_closed
 

@@ -40,7 +40,7 @@ def train_churn_model(**context: Any) -> dict[str, Any]:
 
 @task(outlets=[assets.CHURN_SCORES])
 def score_churn(**context: Any) -> dict[str, Any]:
-    """Scores every paying account for the closing day with the champion model. With no champion yet it scores
+    """Scores every paying account for the run's day with the champion model. With no champion yet it scores
     nothing, says so, and still publishes the day: the campaigns that follow do not need scores (only their
     high_risk campaign does, and it waits for the first model)."""
     from saas_ops import config

@@ -1,5 +1,5 @@
 """saas_engagement: activity, lifecycle, retention cohorts, feature adoption and per-account signals (SPEC
-"Active user", "Feature"), incremental by day like saas_mrr (see windows.py for the window [S, E]).
+"Active user", "Feature"), incremental by day like saas_mrr (incremental.py: the window [from_day, day]).
 
 `events` is the largest table a SaaS has, so a run reads only its window's events from saas_db, aggregated
 per day, account, user and core feature, into two state tables in the warehouse (user_activity_daily,
@@ -39,7 +39,7 @@ QUARANTINED = ("customers", "users")  # keyed tables the extracts read besides e
 
 def plan_for(day: dt.date, full_refresh: bool, *, output_schema: str, source_schema: str,
              late_days: int = 0, rebuild_from: dt.date | None = None) -> Window:
-    """The run's window: from the watermark, and also the `late_days` days before the closing day (their
+    """The run's window: from the watermark, and also the `late_days` days before the run's day (their
     events are read again: late ones are counted), or from `rebuild_from`."""
     return incremental.plan_for(day, full_refresh, output_schema=output_schema, source_schema=source_schema,
                             watermark_output="engagement_daily", earliest_day_sql="engagement/earliest_day.sql",
@@ -68,9 +68,10 @@ def copy_source_rows(src: psycopg.Connection, wh: psycopg.Connection, source_sch
                                        ("engagement/extract_users.sql", "eng_users"))}
 
 
-def build(window: Window, *, run_id: str, output_schema: str, source_schema: str,
-          features: list[str]) -> dict[str, Any]:
-    """Rebuilds the window's rows of every output in one warehouse transaction; returns what it did."""
+def build(window: Window, *, run_id: str, output_schema: str, source_schema: str, features: list[str],
+          now: dt.datetime | None = None) -> dict[str, Any]:
+    """Rebuilds the window's rows of every output in one warehouse transaction; returns what it did. Events
+    after `now` (the clock by default) are in the future: left out and reported."""
     from saas_ops import db, quality
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
@@ -81,7 +82,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             return summary
         summary["events_index"] = has_events_index(src, source_schema)
         db.run_sql_file(wh, "engagement/10_raw_tables.sql")
-        params = window.params(run_id=run_id, dag_id=DAG_ID, features=features, now=dt.datetime.now(dt.UTC),
+        params = window.params(run_id=run_id, dag_id=DAG_ID, features=features, now=now or dt.datetime.now(dt.UTC),
                                **quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema,
                                                     output_schema=output_schema, run_id=run_id, dag_id=DAG_ID))
         summary["rows_read"] = copy_source_rows(src, wh, source_schema, params)
@@ -146,7 +147,7 @@ def day_alerts(wh: psycopg.Connection, first: dt.date, day: dt.date, schema: str
 
 ENGAGEMENT = incremental.Incremental(
     dag_id=DAG_ID, outputs=OUTPUTS, build=build_for, check_sql="engagement/check_engagement.sql",
-    check_name="engagement figures' invariants", build_alerts=build_alerts, day_alerts=day_alerts)
+    check_name="engagement check", build_alerts=build_alerts, day_alerts=day_alerts)
 
 
 # --------------------------------------------------------------------------------------- tasks

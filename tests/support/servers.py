@@ -100,19 +100,25 @@ class ResendDouble(_Server):
     - `POST /emails` and `POST /emails/batch` (at most 100 emails), Bearer key required;
     - `Idempotency-Key`: the same key and body answer the first response again and deliver nothing new;
       the same key with another body answers 409;
-    - more than `rate_per_second` requests in a second answer 429 with `retry-after`;
+    - more than `rate_per_second` requests in a second answer 429 with `retry-after`, and so do the next
+      `too_many_requests` requests whatever their pace;
     - an invalid email (no from/to/subject, neither html nor text, more than 50 recipients, an address whose
       domain has no dot) answers 422; a batch with `x-batch-validation: permissive` delivers the valid emails
       and lists the others in `errors` (index, message), as Resend does;
-    - `forget_keys()` does what Resend does to a key after 24 hours.
+    - `forget_keys()` does what Resend does to a key after 24 hours;
+    - `hold_after(n)`: the batches after the first n are delivered but not answered until `release()`; `holding`
+      is set when one waits (a test kills the sender then, with a batch in flight).
     `emails` holds every email delivered; `duplicates()` counts emails delivered more than once (by their
     `email_sends_key` tag, else by recipient and subject); `rate_limited` counts the 429 answers.
     """
 
     api_key: str = "re_test_key"
     rate_per_second: float | None = None
+    too_many_requests: int = 0
     rate_limited: int = 0
-    delay: float = 0.0  # seconds between delivering a request's emails and answering it
+    holding: threading.Event = field(default_factory=threading.Event)
+    _answer_batches: int | None = None  # None: answer every batch
+    _released: threading.Event = field(default_factory=threading.Event)
     emails: list[dict] = field(default_factory=list)
     _idempotency: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
     _recent: deque = field(default_factory=deque)
@@ -127,7 +133,17 @@ class ResendDouble(_Server):
             self._idempotency.clear()
             self._recent.clear()
             self.rate_limited = 0
-        self.rate_per_second, self.delay = None, 0.0
+        self.rate_per_second, self.too_many_requests = None, 0
+        self.release()
+
+    def hold_after(self, batches: int) -> None:
+        self._answer_batches = batches
+        self._released.clear()
+
+    def release(self) -> None:
+        self._answer_batches = None
+        self.holding.clear()
+        self._released.set()
 
     def forget_keys(self) -> None:
         with self.lock:
@@ -146,6 +162,11 @@ class ResendDouble(_Server):
         return json.dumps([email.get("to"), email.get("subject")])
 
     def _rate_limited(self) -> bool:
+        with self.lock:
+            if self.too_many_requests > 0:
+                self.too_many_requests -= 1
+                self.rate_limited += 1
+                return True
         if not self.rate_per_second:
             return False
         now = time.monotonic()
@@ -223,5 +244,10 @@ class ResendDouble(_Server):
                 self.emails.append({"id": email_id, "idempotency_key": key, **email})
             if key:
                 self._idempotency[key] = (digest, 200, response)
-        time.sleep(self.delay)
+            held = request.path == "/emails/batch" and self._answer_batches is not None and self._answer_batches <= 0
+            if request.path == "/emails/batch" and self._answer_batches is not None:
+                self._answer_batches -= 1
+        if held:
+            self.holding.set()
+            self._released.wait(120)
         return 200, js, response

@@ -5,6 +5,7 @@ the future (the last test: it edits the demo data)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pandas as pd
 import psycopg
@@ -12,27 +13,14 @@ import pytest
 import sklearn
 
 from dev import demo_data, demo_simulation
-from saas_ops import db, incremental, storage
+from saas_ops import db, storage
 from saas_ops.churn import features, scoring, training
+from saas_ops.churn.tasks import churn_risk_alerts
 from saas_ops.db import compose
-from saas_ops.engagement import metrics
-from saas_ops.revenue import mrr
-from tests.conftest import REPO, load_dag
+from tests.support.builds import build_metrics
+from tests.support.dag_runs import pack_dag
 
 END = dt.date(2026, 11, 22)
-
-
-def build_metrics(end: dt.date, *, output_schema: str = "saas_ops", source_schema: str = "app") -> None:
-    """Full saas_mrr and saas_engagement builds through `end`, as their DAGs' tasks do."""
-    summary = mrr.build(end, full_refresh=True, run_id="test", output_schema=output_schema,
-                        source_schema=source_schema, reporting_currency="USD")
-    window = metrics.plan_for(end, True, output_schema=output_schema, source_schema=source_schema)
-    metrics.build(window, run_id="test", output_schema=output_schema, source_schema=source_schema,
-                     features=demo_simulation.CORE_FEATURES)
-    with db.warehouse() as wh:
-        assert mrr.REVENUE.problems(wh, output_schema, incremental.Window.from_xcom(summary["window"])) == []
-        mrr.REVENUE.advance(wh, output_schema, end, "test")
-        metrics.ENGAGEMENT.advance(wh, output_schema, end, "test")
 
 
 def features_at(t: dt.date, schema: str = "saas_ops", source_schema: str = "app") -> pd.DataFrame:
@@ -72,10 +60,10 @@ WHERE (churn_day IS NULL OR d < churn_day - 28)
 """
 
 
-def test_a_known_answer_is_learned_and_ranked(airflow_env, databases):
+def test_a_known_answer_is_learned_and_ranked(airflow_env, databases, receivers, monkeypatch):
     """The silent accounts are the ones that churn: the model must find that, rank the two accounts that are
-    silent but still paying on 11-22 (k190 cancels on 12-01, k195 on 12-13) above every other, and say that
-    their activity stopped."""
+    silent but still paying on 11-22 (k190 cancels on 12-01, k195 on 12-13) above every other, say that
+    their activity stopped, and open the day's Slack digest with them (Known 190, Known 195)."""
     with psycopg.connect(databases["app"], autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS churn_known CASCADE")
         conn.execute(compose(db.read_sql("contract/app_schema.sql"), schema="churn_known"))
@@ -84,7 +72,7 @@ def test_a_known_answer_is_learned_and_ranked(airflow_env, databases):
     with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS churn_known_out CASCADE")
         db.migrate(conn, "churn_known_out")
-    build_metrics(END, output_schema="churn_known_out", source_schema="churn_known")
+    build_metrics(END, demo_simulation.CORE_FEATURES, output_schema="churn_known_out", source_schema="churn_known")
 
     result = training.train_model(END, run_id="test", schema="churn_known_out", source_schema="churn_known")
     assert result["status"] == "champion", result
@@ -100,6 +88,13 @@ def test_a_known_answer_is_learned_and_ranked(airflow_env, databases):
     for _, _, drivers in top:
         assert any(d["signal"] in ("events_7d", "events_30d", "days_since_last_activity", "active_users_7d",
                                    "active_users_trend", "events_trend") for d in drivers), drivers
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", "churn_known_out")
+    monkeypatch.setenv("AIRFLOW_VAR_SOURCE_SCHEMA", "churn_known")
+    churn_risk_alerts.function({"day": END.isoformat()})
+    digest = receivers["slack"].texts()[-1].splitlines()
+    assert digest[0].startswith(":chart_with_downwards_trend: [P3] churn_score: ") and "entered the high churn-risk " \
+        "band on 2026-11-22" in digest[0]
+    assert [line.split(":")[0] for line in digest[2:4]] == ["• Known 190 (k190)", "• Known 195 (k195)"]
 
 
 # --------------------------------------------------------------------------------------- the demo data
@@ -112,7 +107,7 @@ def demo(airflow_env, databases):
     with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
         db.migrate(conn, "saas_ops")
         conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")
-    build_metrics(END)
+    build_metrics(END, demo_simulation.CORE_FEATURES)
     return databases
 
 
@@ -121,13 +116,41 @@ def stored(version: str, name: str = "model.pkl") -> bytes:
     return storage.open_storage().get_bytes(training.artifact_key("saas_ops", version, name))
 
 
+@pytest.fixture(scope="module")
+def first_training(demo):
+    """The first churn_train on the demo (no model before it): its result; what it left in churn_models (kept in
+    a table of the test's) and in backup_storage, for `champion` to put back before each test."""
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")
+        result = training.train_model(END, run_id="test", schema="saas_ops", source_schema="app")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS churn_test; DROP TABLE IF EXISTS churn_test.first_models; "
+                     "CREATE TABLE churn_test.first_models AS TABLE saas_ops.churn_models")
+    files = {name: stored(result["model_version"], name) for name in ("model.pkl", "model_card.md")}
+    return {"result": result, "files": files}
+
+
+@pytest.fixture
+def champion(demo, first_training):
+    """The demo with the first model as champion and no scores, whatever an earlier test did to them."""
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")
+        conn.execute("DELETE FROM saas_ops.watermarks WHERE output = 'churn_scores'")
+        conn.execute("INSERT INTO saas_ops.churn_models SELECT * FROM churn_test.first_models")
+    version = first_training["result"]["model_version"]
+    for name, data in first_training["files"].items():
+        storage.open_storage().put_bytes(training.artifact_key("saas_ops", version, name), data)
+    return first_training["result"]
+
+
 def test_no_champion_yet_skips_scoring(demo):
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")
     summary = scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
     assert summary == {"day": "2026-11-22", "skipped": "no champion churn model yet: trigger churn_train first"}
 
 
-def test_the_demo_champion_meets_the_quality_bars(demo):
-    result = training.train_model(END, run_id="test", schema="saas_ops", source_schema="app")
+def test_the_demo_champion_meets_the_quality_bars(demo, champion):
+    result = champion
     m = result["metrics"]
     assert result["status"] == "champion" and result["decision"].startswith("promoted: first model"), result
     assert m["auc"] >= 0.80, m
@@ -142,7 +165,7 @@ def test_the_demo_champion_meets_the_quality_bars(demo):
     with psycopg.connect(demo["warehouse"]) as conn:
         row = conn.execute("SELECT is_champion, artifact_sha256, training_window, evaluation_window, metrics "
                            "FROM saas_ops.churn_models WHERE model_version = 'churn-20261122'").fetchone()
-    assert row[0] and row[1] == storage.sha256_hex(stored("churn-20261122"))
+    assert row[0] and row[1] == hashlib.sha256(stored("churn-20261122")).hexdigest()
     assert row[4]["gradient_boosting"]["rows"] == row[4]["logistic"]["rows"] > 1000
     # weekly dates: the last labelled one is 10-24 (+29 days = 11-22); 8 evaluation weeks from 09-05,
     # training up to 30 days before them
@@ -152,7 +175,7 @@ def test_the_demo_champion_meets_the_quality_bars(demo):
     assert "## Calibration (evaluation dates)" in card and f"| {m['chosen'].replace('_', ' ')} | {m['auc']} |" in card
 
 
-def test_scores_every_paying_account_with_bands_health_and_drivers(demo):
+def test_scores_every_paying_account_with_bands_health_and_drivers(demo, champion):
     summary = scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
     with psycopg.connect(demo["warehouse"]) as conn:
         paying = conn.execute("SELECT paying_customers FROM saas_ops.mrr_daily WHERE day = %s", (END,)).fetchone()[0]
@@ -177,7 +200,7 @@ def test_scores_every_paying_account_with_bands_health_and_drivers(demo):
         assert conn.execute("SELECT * FROM saas_ops.churn_scores ORDER BY customer_id").fetchall() == before
 
 
-def test_retraining_on_the_same_data_keeps_the_champion(demo):
+def test_retraining_on_the_same_data_keeps_the_champion(demo, champion):
     again = training.train_model(END + dt.timedelta(days=7), run_id="test", schema="saas_ops", source_schema="app")
     auc = again["metrics"]["auc"]
     assert again["status"] == "challenger", again
@@ -190,7 +213,7 @@ def test_retraining_on_the_same_data_keeps_the_champion(demo):
     assert rerun["retrained"] is False and rerun["status"] == "challenger"
 
 
-def test_an_altered_artifact_is_refused_and_replaced(demo):
+def test_an_altered_artifact_is_refused_and_replaced(demo, champion):
     with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
         conn.execute("UPDATE saas_ops.churn_models SET sklearn_version = '1.0.2' WHERE is_champion")
         with pytest.raises(ValueError, match=r"churn model churn-20261122 was trained with scikit-learn 1\.0\.2, this "
@@ -210,27 +233,27 @@ def test_an_altered_artifact_is_refused_and_replaced(demo):
         "s3://saas-ops/saas-ops/models/churn/saas_ops/churn-20261122/model.pkl has SHA-256")
 
 
-def test_the_dags_train_score_and_send_one_digest(demo, receivers):
+def test_the_dags_train_score_and_send_one_digest(demo, champion, receivers):
     """churn_train for the week (a new version, kept as challenger: same data), then churn_score: the
     digest of accounts entering the high band, sent once across a rerun."""
     with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
         conn.execute("DELETE FROM saas_ops.churn_scores")
         conn.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'churn_score'")
     logical = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(4), dt.UTC)
-    train = load_dag(REPO / "dags" / "churn_train.py", "churn_train")
+    train = pack_dag("churn_train")
     assert train.test(logical_date=logical + dt.timedelta(days=21)).state == "success"
     with psycopg.connect(demo["warehouse"]) as conn:
         assert conn.execute("SELECT status FROM saas_ops.churn_models WHERE model_version = 'churn-20261213'"
                             ).fetchone() == ("challenger",)
     for _ in range(2):
-        score = load_dag(REPO / "dags" / "churn_score.py", "churn_score")
+        score = pack_dag("churn_score")
         assert score.test(logical_date=logical).state == "success"
     texts = receivers["slack"].texts()
     with psycopg.connect(demo["warehouse"]) as conn:
         high, at_risk = conn.execute("SELECT count(*), sum(mrr_cents) FROM saas_ops.churn_scores WHERE day = %s "
                                      "AND risk_band = 'high'", (END,)).fetchone()
         top = conn.execute("SELECT customer_id FROM saas_ops.churn_scores WHERE day = %s AND risk_band = 'high' "
-                           "ORDER BY mrr_cents DESC, customer_id LIMIT 1", (END,)).fetchone()[0]
+                           "ORDER BY mrr_cents * churn_probability DESC, customer_id LIMIT 1", (END,)).fetchone()[0]
     assert len(texts) == 1, texts
     assert (f"churn_score: {high} account(s) entered the high churn-risk band on 2026-11-22, "
             f"{at_risk / 100:,.2f} USD MRR at risk") in texts[0]
@@ -274,38 +297,51 @@ def test_duplicated_tickets_and_attempts_are_left_out_of_the_signals(demo):
 
 def test_features_do_not_see_the_future(demo):
     """Everything that happens from t on (activity, tickets, payments, a cancellation, an invoice paid,
-    a ticket answered) leaves the features at t unchanged; the same kind of change before t moves them."""
+    a ticket answered) leaves the features at t unchanged; the same kind of change before t moves them. On a
+    copy of the demo's source (schema churn_future), so that no other test sees the changes."""
     t = END - dt.timedelta(days=60)
-    before = features_at(t)
+    src, out = "churn_future", "churn_future_out"
+    with psycopg.connect(demo["app"], autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {src} CASCADE; CREATE SCHEMA {src}")
+        for table in ("customers", "users", "subscription_periods", "invoices", "payment_attempts", "events",
+                      "support_tickets", "fx_rates"):
+            conn.execute(f"CREATE TABLE {src}.{table} AS TABLE app.{table}")
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {out} CASCADE")
+        db.migrate(conn, out)
+    build_metrics(END, demo_simulation.CORE_FEATURES, output_schema=out, source_schema=src)
+    before = features_at(t, out, src)
     customer = before.sort_values("mrr_cents", ascending=False)["customer_id"].iloc[0]
     user = None
     with psycopg.connect(demo["app"]) as conn:
-        user = conn.execute("SELECT user_id FROM app.users WHERE customer_id = %s LIMIT 1", (customer,)).fetchone()[0]
+        user = conn.execute(f"SELECT user_id FROM {src}.users WHERE customer_id = %s LIMIT 1",
+                            (customer,)).fetchone()[0]
         after = f"'{t}'::timestamptz + interval '2 hours'"
-        conn.execute(f"INSERT INTO app.events VALUES ('future1', %s, %s, 'report_create', {after}, NULL)",
+        conn.execute(f"INSERT INTO {src}.events VALUES ('future1', %s, %s, 'report_create', {after}, NULL)",
                      (user, customer))
-        conn.execute(f"INSERT INTO app.support_tickets (ticket_id, customer_id, created_at, priority) "
+        conn.execute(f"INSERT INTO {src}.support_tickets (ticket_id, customer_id, created_at, priority) "
                      f"VALUES ('future2', %s, {after}, 'urgent')", (customer,))
-        conn.execute(f"UPDATE app.support_tickets SET first_response_at = {after} "
+        conn.execute(f"UPDATE {src}.support_tickets SET first_response_at = {after} "
                      "WHERE created_at < %s AND (first_response_at IS NULL OR first_response_at >= %s)", (t, t))
-        conn.execute(f"UPDATE app.support_tickets SET resolved_at = {after}, csat = 1 "
+        conn.execute(f"UPDATE {src}.support_tickets SET resolved_at = {after}, csat = 1 "
                      "WHERE created_at < %s AND (resolved_at IS NULL OR resolved_at >= %s)", (t, t))
-        conn.execute(f"INSERT INTO app.payment_attempts (attempt_id, invoice_id, customer_id, attempted_at, status, "
+        conn.execute(f"INSERT INTO {src}.payment_attempts (attempt_id, invoice_id, customer_id, attempted_at, status, "
                      f"amount_cents) SELECT 'future3-' || invoice_id, invoice_id, customer_id, {after}, 'succeeded', "
-                     f"amount_due_cents FROM app.invoices WHERE issued_at < %s AND status <> 'paid'", (t,))
-        conn.execute("DELETE FROM app.subscription_periods WHERE customer_id = %s AND valid_from >= %s", (customer, t))
-        conn.execute("UPDATE app.subscription_periods SET valid_to = %s::timestamptz + interval '5 days' "
+                     f"amount_due_cents FROM {src}.invoices WHERE issued_at < %s AND status <> 'paid'", (t,))
+        conn.execute(f"DELETE FROM {src}.subscription_periods WHERE customer_id = %s AND valid_from >= %s",
+                     (customer, t))
+        conn.execute(f"UPDATE {src}.subscription_periods SET valid_to = %s::timestamptz + interval '5 days' "
                      "WHERE customer_id = %s AND (valid_to IS NULL OR valid_to > %s::timestamptz + interval '5 days')",
                      (t, customer, t))
-    build_metrics(END)
-    unchanged = features_at(t)
+    build_metrics(END, demo_simulation.CORE_FEATURES, output_schema=out, source_schema=src)
+    unchanged = features_at(t, out, src)
     pd.testing.assert_frame_equal(unchanged.drop(columns="churned"), before.drop(columns="churned"))
     assert bool(unchanged.loc[unchanged.customer_id == customer, "churned"].iloc[0]) is True  # the label does look
 
     with psycopg.connect(demo["app"]) as conn:  # the control: the same event a day earlier counts
-        conn.execute("INSERT INTO app.events VALUES ('past1', %s, %s, 'report_create', "
+        conn.execute(f"INSERT INTO {src}.events VALUES ('past1', %s, %s, 'report_create', "
                      "%s::timestamptz - interval '20 hours', NULL)", (user, customer, t))
-    build_metrics(END)
-    moved = features_at(t)
+    build_metrics(END, demo_simulation.CORE_FEATURES, output_schema=out, source_schema=src)
+    moved = features_at(t, out, src)
     row = lambda f: f.loc[f.customer_id == customer].iloc[0]  # noqa: E731
     assert row(moved)["events_7d"] == row(before)["events_7d"] + 1

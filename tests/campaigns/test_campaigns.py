@@ -22,18 +22,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 
 import httpx
 import psycopg
 import pytest
 
+from dev.demo_simulation import CORE_FEATURES
 from saas_ops import db
 from saas_ops.campaigns import audiences, recipients, render, send
 from saas_ops.db import compose
-from tests.conftest import REPO, load_dag
-from tests.test_churn import build_metrics
+from tests.support.builds import build_metrics
+from tests.support.dag_runs import REPO, pack_dag
 
 END = dt.date(2026, 11, 22)
 SRC, OUT = "camp_app", "camp_out"
@@ -151,7 +151,7 @@ def history(airflow_env, databases):
     with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
         conn.execute(compose("DROP SCHEMA IF EXISTS {o} CASCADE", o=OUT))
         db.migrate(conn, OUT)
-    build_metrics(END, output_schema=OUT, source_schema=SRC)
+    build_metrics(END, CORE_FEATURES, output_schema=OUT, source_schema=SRC)
     with psycopg.connect(databases["warehouse"]) as conn:  # churn_score's output for two days (no model here)
         for day, customer, band in ((END - dt.timedelta(days=1), "h", "low"), (END, "h", "high"),
                                     (END - dt.timedelta(days=1), "a", "high"), (END, "a", "high")):
@@ -500,22 +500,19 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
     run again: every email is sent exactly once, the batch in flight resent under its key."""
     resend = receivers["resend"]
     queue_bulk(outbox["warehouse"], BULK)
-    resend.delay = 3.0
+    resend.hold_after(1)  # the first batch is answered; the second is delivered and held
     env = {**os.environ, "AIRFLOW_VAR_RESEND_REQUESTS_PER_SECOND": "20",
            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
     code = ("import datetime as dt; from saas_ops.campaigns import send; "
             f"send.send_pending(dt.date({END.year}, {END.month}, {END.day}), send.outbox_from_settings())")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while len([r for r in resend.requests if r.path == "/emails/batch"]) < 2:
-            assert time.monotonic() < deadline and proc.poll() is None, "the send never reached its second batch"
-            time.sleep(0.05)
+        assert resend.holding.wait(60), "the send never reached its second batch"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    resend.delay = 0.0
+        resend.release()
     assert len(resend.emails) == 200  # two batches delivered; the first marked sent, the second in flight
     with psycopg.connect(outbox["warehouse"]) as conn:
         state = dict(conn.execute(compose(
@@ -523,7 +520,7 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
             "FROM {o}.email_sends WHERE user_id LIKE 'z%%' GROUP BY 1", o=OUT)).fetchall())
     assert state == {"sent": 100, "in flight": 100, "queued": 150}
 
-    run = load_dag(REPO / "dags" / "reengagement_campaigns.py", audiences.DAG_ID).test(
+    run = pack_dag("reengagement_campaigns").test(
         logical_date=dt.datetime.combine(END + dt.timedelta(days=1), dt.time(6), dt.UTC))
     assert run.state == "success"
     assert resend.duplicates() == 0
@@ -541,7 +538,7 @@ def test_a_killed_run_rerun_sends_nothing_twice_and_loses_nothing(outbox, receiv
 
 def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, monkeypatch):
     resend = receivers["resend"]
-    resend.rate_per_second = 1  # the pack is told 5: the double answers 429 and retry-after 1 s
+    resend.too_many_requests = 2  # the first two requests are answered 429, retry-after 1 s
     queue_bulk(outbox["warehouse"], BULK[:250])
     with psycopg.connect(outbox["app"]) as conn:
         conn.execute(compose("UPDATE {s}.users SET email = 'z007@localhost' WHERE user_id = 'z007'", s=SRC))
@@ -553,7 +550,7 @@ def test_429_is_waited_out_and_a_refused_address_fails_alone(outbox, receivers, 
     finally:
         with psycopg.connect(outbox["app"]) as conn:
             conn.execute(compose("UPDATE {s}.users SET email = 'z007@example.com' WHERE user_id = 'z007'", s=SRC))
-    assert resend.rate_limited >= 1
+    assert resend.rate_limited == 2
     assert (result["sent"], result["failed"], result["batches"]) == (249, 1, 3)
     assert resend.duplicates() == 0
     assert [(u, error, attempts) for _, u, _, _, error, _, attempts in after_first] == [

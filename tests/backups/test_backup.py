@@ -4,7 +4,10 @@ partial backup; retention; the drill's form."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import io
 import json
 import threading
 import time
@@ -16,7 +19,8 @@ import pytest
 from dev import demo_data
 from saas_ops import storage
 from saas_ops.backups import drill, dump, pg_tools
-from tests.conftest import REPO, _airflow_uri, _create_database, load_dag
+from tests.support.dag_runs import pack_dag
+from tests.support.databases import airflow_uri, create_database
 
 SOURCE_DB = "saas_ops_test_backup_source"
 
@@ -25,7 +29,7 @@ SOURCE_DB = "saas_ops_test_backup_source"
 def source(pg_server, airflow_env):
     """A small saas_db of its own (the other tests' app database is theirs): 150 demo customers over 4
     months, plus a sequence that has been used and a table with a json column (checksummed by its text)."""
-    dsn = _create_database(pg_server[0], SOURCE_DB)
+    dsn = create_database(pg_server[0], SOURCE_DB)
     demo_data.load(dsn, customers=150, months=4, seed=5, end=dt.date(2026, 11, 22), verbose=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE SEQUENCE app.invoice_numbers START 1000")
@@ -39,7 +43,7 @@ def source(pg_server, airflow_env):
 @pytest.fixture
 def env(source, databases, monkeypatch, receivers):
     """saas_db pointed at the backup source; no backups or drills recorded; storage emptied."""
-    monkeypatch.setenv("AIRFLOW_CONN_SAAS_DB", _airflow_uri(source))
+    monkeypatch.setenv("AIRFLOW_CONN_SAAS_DB", airflow_uri(source))
     with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
         from saas_ops import db
         db.migrate(conn, "saas_ops")
@@ -79,7 +83,7 @@ def a_drill(backup_id: str = "latest", **kw) -> dict:
 
 
 def dag_run(name: str, at: dt.datetime, **conf):
-    dag = load_dag(REPO / "dags" / f"{name}.py", name)
+    dag = pack_dag(name)
     return dag.test(logical_date=at, run_conf=conf or None)
 
 
@@ -99,7 +103,7 @@ def test_a_nightly_backup_restores_and_is_proven_equal(each_storage, env):
     # The stored dump is what the row says, byte for byte, and the manifest beside it says the same.
     store = storage.open_storage()
     dump = store.get_bytes(f"backups/{backup_id}/dump.pgdump")
-    assert (len(dump), storage.sha256_hex(dump)) == (size, sha256)
+    assert (len(dump), hashlib.sha256(dump).hexdigest()) == (size, sha256)
     assert dump[:5] == b"PGDMP"
     if each_storage == "local":  # every row of the application: readable by its owner only, whatever the umask
         root = store.root
@@ -139,8 +143,8 @@ def test_a_nightly_backup_restores_and_is_proven_equal(each_storage, env):
 def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monkeypatch, tmp_path, capsys):
     first = take("2026-11-21T01:00:00")["backup_id"]
     take("2026-11-22T01:00:00")
-    monkeypatch.setenv("AIRFLOW_CONN_RESTORE_TARGET", _airflow_uri(env["source"]))
-    dag = load_dag(REPO / "dags" / "db_restore_drill.py", "db_restore_drill")
+    monkeypatch.setenv("AIRFLOW_CONN_RESTORE_TARGET", airflow_uri(env["source"]))
+    dag = pack_dag("db_restore_drill")
     assert {k: dag.params[k] for k in ("backup_id", "target_conn_id", "keep_database")} == {
         "backup_id": "latest", "target_conn_id": "restore_target", "keep_database": False}
     run = dag.test(logical_date=dt.datetime(2026, 11, 23, 5, tzinfo=dt.UTC),
@@ -156,7 +160,10 @@ def test_the_drill_form_picks_a_backup_a_target_and_keeps_the_database(env, monk
     manifest.write_bytes(storage.open_storage().get_bytes(f"backups/{first}/manifest.json"))
     restored = env["source"].replace(SOURCE_DB, scratch)
     assert drill.main(["verify", str(manifest), restored]) == 0
-    checks = 3 + 2 * len(json.loads(manifest.read_text())["tables"]) + 1
+    with psycopg.connect(env["source"]) as conn:  # the fixture's tables: two checks each (rows, checksum)
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', "
+                              "'information_schema')").fetchone()[0]
+    checks = 3 + 2 * tables + 1  # and the table list, the sequences, the indexes; the constraints
     assert f"{checks} of {checks} checks equal to backup {first}" in capsys.readouterr().out
     with psycopg.connect(restored, autocommit=True) as conn:
         conn.execute("UPDATE app.customers SET name = name || '!' WHERE customer_id = (SELECT min(customer_id) "
@@ -174,7 +181,7 @@ def test_a_directory_format_backup_restores_in_parallel(env, monkeypatch):
     assert (options.format, options.compression, options.jobs) == ("directory", "1", 2)
     taken = dump.take_backup(f"{SOURCE_DB}-dir", options)
     stored = storage.open_storage().get_bytes(f"backups/{SOURCE_DB}-dir/dump.tar")
-    assert stored[257:262] == b"ustar" and (len(stored), storage.sha256_hex(stored)) == (taken["bytes"],
+    assert stored[257:262] == b"ustar" and (len(stored), hashlib.sha256(stored).hexdigest()) == (taken["bytes"],
                                                                                         taken["sha256"])
     record = a_drill()
     assert (record["status"], record["backup_id"], record["failed"]) == ("passed", f"{SOURCE_DB}-dir", [])
@@ -215,7 +222,7 @@ def test_a_flipped_byte_is_caught_before_restoring_and_pages(env, receivers):
     by_name = {c["name"]: c for c in checks}
     assert status == "failed" and "is not the one its manifest describes: not restored" in error
     assert by_name["sha256"]["expected"] == taken["sha256"]
-    assert by_name["sha256"]["actual"] == storage.sha256_hex(bytes(data)) != taken["sha256"]
+    assert by_name["sha256"]["actual"] == hashlib.sha256(bytes(data)).hexdigest() != taken["sha256"]
     assert by_name["bytes"]["ok"]  # same size: only the hash can tell
     assert scratch_databases(env["source"]) == []
     page = receivers["pagerduty"].requests[0].json()
@@ -271,7 +278,17 @@ def test_unreachable_storage_fails_the_backup_and_records_why(env, monkeypatch):
         take()
     status, error = row(env["warehouse"], "SELECT status, error FROM saas_ops.backups")
     assert status == "failed" and "Could not connect to the endpoint URL" in error
-    assert not [p for p in psutil.process_iter(["name"]) if p.info["name"] == "pg_dump"]
+    assert not our_pg_dumps()
+
+
+def our_pg_dumps() -> list[psutil.Process]:
+    """The pg_dump processes this test session started (a backup runs them as its children), never another's."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # one may end while we look
+            if child.name() == "pg_dump":
+                found.append(child)
+    return found
 
 
 def test_pg_dump_killed_midway_leaves_no_backup(env):
@@ -290,7 +307,7 @@ def test_pg_dump_killed_midway_leaves_no_backup(env):
         worker = threading.Thread(target=run)
         worker.start()
         deadline = time.monotonic() + 30
-        while not (dumps := [p for p in psutil.process_iter(["name"]) if p.info["name"] == "pg_dump"]):
+        while not (dumps := our_pg_dumps()):
             assert time.monotonic() < deadline, "pg_dump did not start"
             time.sleep(0.05)
         dumps[0].kill()
@@ -337,7 +354,7 @@ def test_a_killed_backup_is_marked_failed_and_its_partial_file_removed(env, monk
         conn.execute("UPDATE saas_ops.backups SET started_at = now() - interval '8 hours' "
                      "WHERE backup_id = 'still-running'")
         conn.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'ops_watchdog'")
-    run = load_dag(REPO / "dags" / "ops_watchdog.py", "ops_watchdog").test(
+    run = pack_dag("ops_watchdog").test(
         logical_date=dt.datetime.now(dt.UTC).replace(microsecond=0))
     assert run.state == "success"
     assert row(env["warehouse"], "SELECT status FROM saas_ops.backups WHERE backup_id = 'still-running'") == (
@@ -351,7 +368,7 @@ def test_a_wrong_drill_form_value_fails_at_once_without_retries(env, receivers):
     """An unknown backup_id, or a target connection that does not exist, fails the drill on its first try with
     the reason (a retry would find the same); one failure message, no retry line."""
     take("2026-11-22T01:00:00")
-    dag = load_dag(REPO / "dags" / "db_restore_drill.py", "db_restore_drill")
+    dag = pack_dag("db_restore_drill")
     for hour, conf, message in (
             (5, {"backup_id": "no-such-backup"}, "backup 'no-such-backup' is not a good backup with its files"),
             (6, {"target_conn_id": "no_such_conn"}, "target_conn_id 'no_such_conn' is not an Airflow connection")):
@@ -407,15 +424,25 @@ def test_retention_deletes_only_behind_a_passed_drill(env):
 
 
 def test_a_backup_that_shrank_alerts_with_the_table_behind_it(env):
-    """Last: it deletes most of the source's events."""
+    """Most of the source's events are deleted between two backups (and put back afterwards)."""
     assert dag_run("db_backup", dt.datetime(2026, 11, 22, 1, tzinfo=dt.UTC)).state == "success"
+    saved = io.BytesIO()
     with psycopg.connect(env["source"], autocommit=True) as conn:
         before = conn.execute("SELECT count(*) FROM app.events").fetchone()[0]
+        with conn.cursor().copy("COPY app.events TO STDOUT") as copy:
+            for block in copy:
+                saved.write(block)
         conn.execute("DELETE FROM app.events WHERE event_id NOT IN (SELECT event_id FROM app.events "
                      "ORDER BY event_id LIMIT %s)", (before // 10,))
         conn.execute("VACUUM FULL app.events")
-    env["slack"].reset()
-    assert dag_run("db_backup", dt.datetime(2026, 11, 23, 1, tzinfo=dt.UTC)).state == "success"
+    try:
+        env["slack"].reset()
+        assert dag_run("db_backup", dt.datetime(2026, 11, 23, 1, tzinfo=dt.UTC)).state == "success"
+    finally:
+        with psycopg.connect(env["source"]) as conn:
+            conn.execute("TRUNCATE app.events")
+            with conn.cursor().copy("COPY app.events FROM STDIN") as copy:
+                copy.write(saved.getvalue())
     texts = env["slack"].texts()
     assert len(texts) == 1, texts
     assert f"backup {SOURCE_DB}-20261123T010000Z looks wrong next to the previous one" in texts[0]

@@ -9,41 +9,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saas_ops import config, db, incremental, quality
+from saas_ops import config, incremental, quality
 from saas_ops.engagement import metrics
-from tests import scenarios
-from tests.scenarios import utc
-
-OUTPUT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day, customer_id",
-                 "feature_adoption": "day, feature", "retention_cohorts": "cohort_month, months_since"}
-FEATURES = config.core_features
-
-
-def run(day: str, *, full: bool = False, late_days: int = 3, rebuild_from: str | None = None) -> dict:
-    """What saas_engagement's build and check tasks do for a run closing `day` (ENGAGEMENT_LATE_DAYS 3)."""
-    window = metrics.plan_for(dt.date.fromisoformat(day), full, output_schema="saas_ops", source_schema="app",
-                                 late_days=late_days,
-                                 rebuild_from=dt.date.fromisoformat(rebuild_from) if rebuild_from else None)
-    summary = metrics.build(window, run_id=f"test:{day}", output_schema="saas_ops", source_schema="app",
-                               features=config.core_features())
-    with db.warehouse() as wh:
-        assert metrics.ENGAGEMENT.problems(wh, "saas_ops", window) == []
-        metrics.ENGAGEMENT.advance(wh, "saas_ops", window.day, "test")
-    return summary
-
-
-def reset_warehouse(conn: psycopg.Connection) -> None:
-    db.migrate(conn)
-    for table in (*metrics.OUTPUTS, *metrics.STATE_TABLES):
-        conn.execute(f"TRUNCATE saas_ops.{table}")
-    conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_engagement'")
-    conn.execute("DELETE FROM saas_ops.data_quality_issues WHERE dag_id = 'saas_engagement'")
-    conn.commit()
-
-
-def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
-    return {t: conn.execute(f"SELECT * FROM saas_ops.{t} ORDER BY {order}").fetchall()
-            for t, order in OUTPUT_TABLES.items()}
+from tests.support import builds, scenarios
+from tests.support.scenarios import utc
 
 
 def test_window_planning():
@@ -88,7 +57,7 @@ BAD_EVENTS = [  # each would change a figure if it were counted
     ("x1", "zz", "A", "login", utc("2026-01-15", 9)),
     ("x2", "b1", "B", None, utc("2026-01-16", 9)),
     ("x3", "b1", "Q", "login", utc("2026-01-17", 9)),
-    ("x4", "a1", "A", "login", utc("2030-01-01", 9)),
+    ("x4", "a1", "A", "login", utc("2026-06-01", 9)),  # after every run's clock
 ]
 
 
@@ -96,8 +65,30 @@ BAD_EVENTS = [  # each would change a figure if it were counted
 def scenario(airflow_env, databases, warehouse):
     scenarios.reset_source(databases["app"])
     scenarios.load_activity(databases["app"], ["A", "B"], USERS, GOOD_EVENTS + BAD_EVENTS)
-    reset_warehouse(warehouse)
+    builds.reset_engagement(warehouse)
     return warehouse
+
+
+def test_the_check_fails_a_day_written_wrong_and_the_watermark_stays(scenario):
+    """check_engagement, the task that guards the watermark: a day whose DAU is above its WAU (written wrong)
+    fails the run, naming the day; the watermark stays at the day before, so the next run writes it again.
+    On 03-31 nobody is active, and b1's last event (03-01) is more than 30 days back: WAU and MAU are 0."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    builds.run_engagement("2026-03-30")
+    window = metrics.plan_for(dt.date(2026, 3, 31), False, output_schema="saas_ops", source_schema="app")
+    summary = metrics.build(window, run_id="test:wrong", output_schema="saas_ops", source_schema="app",
+                            features=config.core_features(), now=utc("2026-04-01", 12))
+    scenario.execute("UPDATE saas_ops.engagement_daily SET dau = 1 WHERE day = '2026-03-31'")
+    scenario.commit()
+    with pytest.raises(AirflowFailException) as failed:
+        metrics.check_engagement.function(summary, run_id="test:wrong")
+    assert str(failed.value) == (
+        "engagement check does not hold on 1 day(s)/month(s); the watermark stays (the next run writes those days "
+        "again); if it persists, trigger saas_engagement with full_refresh:\n"
+        "engagement_daily 2026-03-31: DAU 1, WAU 0, MAU 0 are not in order")
+    assert scenario.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'engagement_daily'"
+                            ).fetchone() == (dt.date(2026, 3, 30),)
 
 
 def test_activity_and_lifecycle_by_hand(scenario):
@@ -105,7 +96,7 @@ def test_activity_and_lifecycle_by_hand(scenario):
     b1, b2; MAU a1, b1, b2. 02-03: b1 returns (last 01-20); MAU b1, b2; a1 (last seen 01-02) is dormant.
     02-09: a1 resurrects (last seen 01-02, more than 30 days before); b2 (01-10 only) dormant. 03-15:
     nobody active, MAU b1 (03-01), a1 dormant (02-09)."""
-    run("2026-03-31")
+    builds.run_engagement("2026-03-31")
     rows = {r[0].isoformat(): r[1:] for r in scenario.execute(
         "SELECT day, dau, wau, mau, stickiness, new_users, returning_users, resurrected_users, dormant_users "
         "FROM saas_ops.engagement_daily").fetchall()}
@@ -126,7 +117,7 @@ def test_account_signals_feature_adoption_and_cohorts_by_hand(scenario):
     """B on 02-03: users b1, b2 in 30 days, b1 in 7; events 7 in 30 days (2+1+3+1), 3 in 7; features
     api_call and report_create; trend (3/7)/(7/30) = 90/49. A on 01-31: a1's one event of 01-02 only.
     A has no row on 02-03 (nothing in 30 days). Cohorts: December a1 (1 user), January a2, b1, b2 (3)."""
-    run("2026-03-31")
+    builds.run_engagement("2026-03-31")
     signals = {(r[0].isoformat(), r[1]): r[2:] for r in scenario.execute(
         "SELECT day, customer_id, active_users_7d, active_users_30d, events_7d, events_30d, features_used_30d, "
         "last_active_at, events_trend, active_users_trend FROM saas_ops.account_engagement_daily").fetchall()}
@@ -158,24 +149,24 @@ def test_account_signals_feature_adoption_and_cohorts_by_hand(scenario):
 
 
 def test_bad_events_are_reported_and_left_out(scenario):
-    summary = run("2026-03-31")
+    summary = builds.run_engagement("2026-03-31")
     assert summary["bad_events"] == 4
     issues = scenario.execute("SELECT row_key, reason FROM saas_ops.data_quality_issues "
                               "WHERE dag_id = 'saas_engagement' ORDER BY row_key").fetchall()
     assert issues == [("x1", "unknown user_id 'zz'"), ("x2", "event_name is null"),
-                      ("x3", "unknown customer_id 'Q'"), ("x4", "occurred_at 2030-01-01T09:00:00Z is in the future")]
+                      ("x3", "unknown customer_id 'Q'"), ("x4", "occurred_at 2026-06-01T09:00:00Z is in the future")]
 
 
 def test_incremental_runs_and_reruns_equal_a_full_refresh(scenario):
-    run("2026-03-31", full=True)
-    full = snapshot(scenario)
-    reset_warehouse(scenario)
+    builds.run_engagement("2026-03-31", full=True)
+    full = builds.engagement_snapshot(scenario)
+    builds.reset_engagement(scenario)
     for day in ("2026-01-01", "2026-01-02", "2026-01-20", "2026-02-09", "2026-02-10", "2026-03-31"):
-        run(day)
-    assert snapshot(scenario) == full
-    run("2026-03-31")  # the same interval again
-    run("2026-02-01")  # an older interval: rebuilt from it through the watermark
-    assert snapshot(scenario) == full
+        builds.run_engagement(day)
+    assert builds.engagement_snapshot(scenario) == full
+    builds.run_engagement("2026-03-31")  # the same interval again
+    builds.run_engagement("2026-02-01")  # an older interval: rebuilt from it through the watermark
+    assert builds.engagement_snapshot(scenario) == full
 
 
 def test_late_events_are_counted_by_the_next_run(scenario, databases):
@@ -187,7 +178,7 @@ def test_late_events_are_counted_by_the_next_run(scenario, databases):
     - 02-05: b1 (seen 02-03: returning): DAU 1, WAU 3, MAU 3.
     The 01-20 event is older than ENGAGEMENT_LATE_DAYS: counted only once a run rebuilds from 01-20, which then
     equals a full refresh of the same events, row for row."""
-    run("2026-02-05")
+    builds.run_engagement("2026-02-05")
     before = {r[0]: r[1:] for r in scenario.execute(
         "SELECT to_char(day, 'MM-DD'), dau, wau, mau FROM saas_ops.engagement_daily").fetchall()}
     assert (before["02-03"], before["02-04"], before["02-05"]) == ((1, 1, 2), (0, 1, 2), (0, 1, 2))
@@ -195,7 +186,7 @@ def test_late_events_are_counted_by_the_next_run(scenario, databases):
         ("l1", "b2", "B", "login", utc("2026-02-03", 12)), ("l2", "a1", "A", "report_create", utc("2026-02-04", 10)),
         ("l3", "b1", "B", "api_call", utc("2026-02-05", 9)), ("l4", "a2", "A", "login", utc("2026-01-20", 10))])
 
-    run("2026-02-06")
+    builds.run_engagement("2026-02-06")
     rows = {r[0]: r[1:] for r in scenario.execute(
         "SELECT to_char(day, 'MM-DD'), dau, wau, mau, stickiness, new_users, returning_users, resurrected_users, "
         "dormant_users FROM saas_ops.engagement_daily").fetchall()}
@@ -208,13 +199,13 @@ def test_late_events_are_counted_by_the_next_run(scenario, databases):
                                  "saas_ops.account_engagement_daily WHERE day = '2026-02-05' AND customer_id = 'A'")
     assert a_signals.fetchone() == (1, 1, 1)  # a1's report_create of 02-04
 
-    run("2026-02-06", rebuild_from="2026-01-20")
+    builds.run_engagement("2026-02-06", rebuild_from="2026-01-20")
     assert scenario.execute("SELECT dau, new_users FROM saas_ops.engagement_daily WHERE day = '2026-01-20'"
                             ).fetchone() == (2, 1)
-    incremental = snapshot(scenario)
-    reset_warehouse(scenario)
-    run("2026-02-06", full=True)
-    assert snapshot(scenario) == incremental
+    incremental = builds.engagement_snapshot(scenario)
+    builds.reset_engagement(scenario)
+    builds.run_engagement("2026-02-06", full=True)
+    assert builds.engagement_snapshot(scenario) == incremental
 
 
 def test_duplicate_events_and_users_are_left_out_and_reported(airflow_env, databases, warehouse):
@@ -234,8 +225,8 @@ def test_duplicate_events_and_users_are_left_out_and_reported(airflow_env, datab
                              ("e1", "u1", "A", "report_create", utc("2026-01-05", 11)),
                              ("e2", "u3", "B", "login", utc("2026-01-05", 12)),
                              ("e3", "u3", "B", "login", utc("2026-01-05", 13))])
-    reset_warehouse(warehouse)
-    summary = run("2026-01-05")
+    builds.reset_engagement(warehouse)
+    summary = builds.run_engagement("2026-01-05")
     assert warehouse.execute("SELECT dau, new_users FROM saas_ops.engagement_daily WHERE day = '2026-01-05'"
                              ).fetchone() == (1, 1)
     assert warehouse.execute("SELECT customer_id, events_30d FROM saas_ops.account_engagement_daily "

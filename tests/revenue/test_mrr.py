@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-from decimal import Decimal
 
 import psycopg
 import pytest
@@ -14,133 +13,19 @@ import pytest
 from dev import demo_data
 from saas_ops import db, incremental
 from saas_ops.revenue import mrr
-from tests import scenarios
-from tests.conftest import REPO
-from tests.scenarios import period
+from tests.support import builds, scenarios
+from tests.support.dag_runs import REPO
+from tests.support.revenue_by_hand import BAD_PERIODS, HAND_FX, HAND_MONTHS, HAND_MOVEMENTS, HAND_PERIODS
+from tests.support.scenarios import period
 
 PLAYBOOK = REPO / "tests" / "fixtures" / "mrr_playbook"  # a copy of ../shared/fixtures/mrr_playbook
-OUTPUT_TABLES = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
-
-
-def reset_warehouse(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE saas_ops.mrr_daily, saas_ops.customer_mrr_monthly, saas_ops.mrr_monthly, "
-                 "saas_ops.customer_mrr_changes, saas_ops.mrr_customer_first_paid, saas_ops.data_quality_issues, "
-                 "saas_ops.mrr_paying_periods, saas_ops.mrr_source_fingerprints, saas_ops.mrr_fx_rates")
-    conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_mrr'")
-    conn.commit()
-
-
-def run(day: str, *, full: bool = False, run_id: str | None = None) -> dict:
-    """What saas_mrr's build and bridge-check tasks do for a run closing `day`."""
-    summary = mrr.build(dt.date.fromisoformat(day), full_refresh=full, run_id=run_id or f"test:{day}",
-                        output_schema="saas_ops", source_schema="app", reporting_currency="USD")
-    window = incremental.Window.from_xcom(summary["window"])
-    with db.warehouse() as wh:
-        assert mrr.REVENUE.problems(wh, "saas_ops", window) == []
-        mrr.REVENUE.advance(wh, "saas_ops", window.day, run_id or "test")
-    return summary
-
-
-def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
-    order = {"mrr_daily": "day", "customer_mrr_monthly": "month, customer_id", "mrr_monthly": "month",
-             "customer_mrr_changes": "day, customer_id"}
-    return {t: conn.execute(f"SELECT * FROM saas_ops.{t} ORDER BY {order[t]}").fetchall() for t in OUTPUT_TABLES}
-
-
 # --------------------------------------------------------------------------------------- by hand
-
-# Twelve accounts, Jan-Mar 2026, USD unless said. MRR per account (value at the end of each day):
-HAND_PERIODS = [
-    # A: annual plan, 1,200.00 a year from 01-10 -> 100.00 a month
-    period("a", "A", 120000, "2026-01-10", interval="year"),
-    # B: 3 seats x 29.00, then 5 seats from 10:00 on 02-15 (in force at the end of 02-15): 87.00 -> 145.00
-    period("b", "B", 2900, "2026-01-01", "2026-02-15", quantity=3, to_hour=10),
-    period("b", "B", 2900, "2026-02-15", quantity=5, from_hour=10),
-    # C: quarterly, 20% discount already in the amount (237.00 x 0.8 = 189.60 a quarter) -> 63.20 from 01-20
-    period("c", "C", 18960, "2026-01-20", interval_count=3),
-    # D: a trial that converts on 01-19 -> 49.00
-    period("d", "D", 4900, "2026-01-05", "2026-01-19", status="trialing"),
-    period("d", "D", 4900, "2026-01-19"),
-    # E: a trial that lapses: never any MRR
-    period("e", "E", 4900, "2026-01-07", "2026-01-21", status="trialing"),
-    # F: 50.00, paused 02-10 .. 03-10 (same subscription)
-    period("f", "F", 5000, "2026-01-01", "2026-02-10"),
-    period("f", "F", 5000, "2026-02-10", "2026-03-10", status="paused"),
-    period("f", "F", 5000, "2026-03-10"),
-    # G: past_due counts: 30.00 all along
-    period("g", "G", 3000, "2026-01-01", "2026-02-05"),
-    period("g", "G", 3000, "2026-02-05", "2026-02-12", status="past_due"),
-    period("g", "G", 3000, "2026-02-12"),
-    # H: upgrade and downgrade in one month: 100.00, 200.00 from 02-08, 150.00 from 02-20
-    period("h", "H", 10000, "2026-01-01", "2026-02-08"),
-    period("h", "H", 20000, "2026-02-08", "2026-02-20"),
-    period("h", "H", 15000, "2026-02-20"),
-    # I: cancels on 02-03, comes back with a new subscription on 03-15 at 90.00
-    period("i1", "I", 8000, "2026-01-01", "2026-02-03"),
-    period("i2", "I", 9000, "2026-03-15"),
-    # J: two subscriptions: 20.00 monthly, plus 10.00 a week from 02-01 (x 52 / 12 = 43.333 -> 43.33)
-    period("j1", "J", 2000, "2026-01-01"),
-    period("j2", "J", 1000, "2026-02-01", interval="week"),
-    # K: 100.00 EUR a month; EUR is 1.10 USD, then 1.20 from 02-10: 110.00 -> 120.00 USD
-    period("k", "K", 10000, "2026-01-01", currency="EUR"),
-    # L: 0.30 a year = 0.025 a month, rounded once, half away from zero -> 0.03 from 03-01
-    period("l", "L", 30, "2026-03-01", interval="year"),
-    # M: only mid-January (01-05 .. 01-25) and again from 03-05, 10.00: no MRR at any month end before March
-    period("m1", "M", 1000, "2026-01-05", "2026-01-25"),
-    period("m2", "M", 1000, "2026-03-05"),
-]
-HAND_FX = [("2025-12-01", "EUR", "1.10"), ("2026-02-10", "EUR", "1.20")]
-# Rows that break the contract: reported, left out of MRR (customers X1..X6 never get any).
-BAD_PERIODS = [
-    period("x1", "X1", -500, "2026-01-03"),
-    period("x2", "X2", 1000, "2026-01-03", interval="fortnight"),
-    period("x3", "X3", 1000, "2026-01-03", status="canceled"),
-    period("x4", "X4", 1000, "2026-01-15", "2026-01-10"),
-    period("x5", "X5", 1000, "2026-01-01", "2026-02-01"),  # these two overlap on every day they cover
-    period("x5", "X5", 1000, "2026-01-01", "2026-02-01", from_hour=12),
-    period("x6", "X6", 1000, "2026-01-03", currency="JPY"),
-]
-
-# The day's movements, worked out from the table above: (new, expansion, contraction, churn, reactivation,
-# change in paying customers). Every other day: none.
-HAND_MOVEMENTS = {
-    "2026-01-01": (47700, 0, 0, 0, 0, 7),   # B 87 + F 50 + G 30 + H 100 + I 80 + J 20 + K 110 (100 EUR x 1.10)
-    "2026-01-05": (1000, 0, 0, 0, 0, 1),    # M
-    "2026-01-10": (10000, 0, 0, 0, 0, 1),   # A
-    "2026-01-19": (4900, 0, 0, 0, 0, 1),    # D converts
-    "2026-01-20": (6320, 0, 0, 0, 0, 1),    # C
-    "2026-01-25": (0, 0, 0, 1000, 0, -1),   # M leaves
-    "2026-02-01": (0, 4333, 0, 0, 0, 0),    # J's second subscription
-    "2026-02-03": (0, 0, 0, 8000, 0, -1),   # I cancels
-    "2026-02-08": (0, 10000, 0, 0, 0, 0),   # H upgrades
-    "2026-02-10": (0, 1000, 0, 5000, 0, -1),  # K: EUR 1.10 -> 1.20; F pauses
-    "2026-02-15": (0, 5800, 0, 0, 0, 0),    # B adds 2 seats
-    "2026-02-20": (0, 0, 5000, 0, 0, 0),    # H downgrades
-    "2026-03-01": (3, 0, 0, 0, 0, 1),       # L
-    "2026-03-05": (0, 0, 0, 0, 1000, 1),    # M is back (daily series: it paid in January)
-    "2026-03-10": (0, 0, 0, 0, 5000, 1),    # F resumes
-    "2026-03-15": (0, 0, 0, 0, 9000, 1),    # I is back
-}
-# Month ends: 01-31 68,920 (10 paying), 02-28 72,053 (8), 03-31 87,056 (12).
-HAND_MONTHS = [
-    # month, mrr, paying, arpa, new, expansion, contraction, churn, reactivation, net_new,
-    # logo churn, gross MRR churn, nrr, grr
-    ("2026-01-01", 68920, 10, 6892, 68920, 0, 0, 0, 0, 68920, None, None, None, None),
-    # Feb: B +58, H +50, J +43.33, K +10 (rate); F and I churn; 2 of 10 logos; (80 + 50) / 689.20 lost;
-    # NRR = what January's payers pay at the end of February: 720.53 / 689.20. ARPA 720.53 / 8 = 90.06625.
-    ("2026-02-01", 72053, 8, 9007, 0, 16133, 0, 13000, 0, 3133,
-     Decimal("0.200000"), Decimal("0.188624"), Decimal("1.045459"), Decimal("0.811376")),
-    # Mar: L new, M new (no earlier month end with MRR), F and I reactivate. ARPA 870.56 / 12 = 72.5466.
-    ("2026-03-01", 87056, 12, 7255, 1003, 0, 0, 0, 14000, 15003,
-     Decimal("0.000000"), Decimal("0.000000"), Decimal("1.000000"), Decimal("1.000000")),
-]
-
 
 @pytest.fixture
 def hand_scenario(airflow_env, databases, warehouse):
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], HAND_PERIODS + BAD_PERIODS, HAND_FX)
-    reset_warehouse(warehouse)
+    builds.reset_revenue(warehouse)
     return warehouse
 
 
@@ -157,7 +42,7 @@ def expected_daily(first: str, last: str) -> list[tuple]:
 
 
 def test_hand_worked_daily_and_monthly_figures(hand_scenario):
-    summary = run("2026-03-31")
+    summary = builds.run_revenue("2026-03-31")
     wh = hand_scenario
 
     daily = wh.execute("SELECT day, mrr_cents, arr_cents, paying_customers, new_cents, expansion_cents, "
@@ -198,7 +83,7 @@ def test_hand_worked_daily_and_monthly_figures(hand_scenario):
 
 
 def test_rows_that_break_the_contract_are_reported_and_left_out(hand_scenario):
-    summary = run("2026-03-31", run_id="dq-run")
+    summary = builds.run_revenue("2026-03-31", run_id="dq-run")
     issues = hand_scenario.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
                                    "WHERE run_id = 'dq-run' ORDER BY row_key").fetchall()
     assert issues == [
@@ -226,7 +111,7 @@ def test_an_absurd_row_or_rate_is_left_out_and_the_run_goes_on(hand_scenario, da
     too. Both are listed with their key and reason and left out: every figure is the hand-worked one."""
     scenarios.load(databases["app"], [period("z", "Z", 9 * 10**18, "2026-01-03", quantity=1000)],
                    [("2026-03-01", "EUR", "1000000000")])
-    summary = run("2026-03-31", run_id="absurd")
+    summary = builds.run_revenue("2026-03-31", run_id="absurd")
     monthly = hand_scenario.execute("SELECT month, mrr_cents FROM saas_ops.mrr_monthly ORDER BY month").fetchall()
     assert monthly == [(dt.date.fromisoformat(m), mrr) for m, mrr, *_ in HAND_MONTHS]
     issues = hand_scenario.execute("SELECT table_name, row_key, reason FROM saas_ops.data_quality_issues "
@@ -249,33 +134,33 @@ def test_overlaps_and_missing_rates_are_left_out_day_by_day(airflow_env, databas
         period("o", "O", 2000, "2026-01-15", "2026-03-01"),
         period("y", "Y", 10000, "2026-01-01", currency="GBP"),  # GBP's first rate comes on 01-20
     ], [("2026-01-20", "GBP", "1.25")])
-    reset_warehouse(warehouse)
-    run("2026-03-31", full=True)
-    full = snapshot(warehouse)
+    builds.reset_revenue(warehouse)
+    builds.run_revenue("2026-03-31", full=True)
+    full = builds.revenue_snapshot(warehouse)
     daily = dict(warehouse.execute("SELECT to_char(day, 'MM-DD'), mrr_cents FROM saas_ops.mrr_daily").fetchall())
     assert [daily[d] for d in ("01-14", "01-15", "01-19", "01-20", "01-31", "02-01", "02-28", "03-01")] == \
         [1000, 0, 0, 12500, 12500, 14500, 14500, 12500]
 
-    reset_warehouse(warehouse)
+    builds.reset_revenue(warehouse)
     for day in ("2026-01-10", "2026-01-16", "2026-01-21", "2026-02-05", "2026-03-31"):
-        run(day)
-    assert snapshot(warehouse) == full
+        builds.run_revenue(day)
+    assert builds.revenue_snapshot(warehouse) == full
 
 
 def test_incremental_runs_and_reruns_equal_a_full_refresh(hand_scenario):
-    run("2026-03-31", full=True)
-    full = snapshot(hand_scenario)
+    builds.run_revenue("2026-03-31", full=True)
+    full = builds.revenue_snapshot(hand_scenario)
 
-    reset_warehouse(hand_scenario)
+    builds.reset_revenue(hand_scenario)
     # 01-26 is inside January: M, new on 01-05, left on 01-25, so its January row must go again
     for day in ("2026-01-04", "2026-01-05", "2026-01-26", "2026-02-09", "2026-02-10", "2026-02-11", "2026-03-01",
                 "2026-03-31"):
-        run(day)
-    assert snapshot(hand_scenario) == full
+        builds.run_revenue(day)
+    assert builds.revenue_snapshot(hand_scenario) == full
 
-    run("2026-03-31")                       # the same interval again
-    run("2026-02-10")                       # an older interval: rebuilt from it through the watermark
-    assert snapshot(hand_scenario) == full
+    builds.run_revenue("2026-03-31")                       # the same interval again
+    builds.run_revenue("2026-02-10")                       # an older interval: rebuilt from it through the watermark
+    assert builds.revenue_snapshot(hand_scenario) == full
     assert hand_scenario.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'mrr_daily'"
                                  ).fetchone() == (dt.date(2026, 3, 31),)
 
@@ -293,9 +178,9 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
         "mrr_customer_first_paid_day_idx", "mrr_customer_first_paid_month_idx", "mrr_customer_first_paid_pkey",
         "mrr_paying_periods_customer_idx", "mrr_paying_periods_end_day_idx", "mrr_paying_periods_first_day_idx",
         "mrr_source_fingerprints_bucket_idx", "mrr_source_fingerprints_pkey"]
-    run("2026-03-31", full=True)
+    builds.run_revenue("2026-03-31", full=True)
     assert hand_scenario.execute(index_sql, (tables,)).fetchall() == before
-    two_databases = snapshot(hand_scenario)
+    two_databases = builds.revenue_snapshot(hand_scenario)
     assert len(two_databases["customer_mrr_monthly"]) > 10
 
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", os.environ["AIRFLOW_CONN_SAAS_DB"])
@@ -303,8 +188,8 @@ def test_a_full_refresh_keeps_every_index_and_one_database_can_be_both(hand_scen
         db.migrate(app, "saas_ops")
         with db.source() as src, db.warehouse() as wh:
             assert db.same_database(src, wh)
-        run("2026-03-31", full=True)
-        assert snapshot(app) == two_databases
+        builds.run_revenue("2026-03-31", full=True)
+        assert builds.revenue_snapshot(app) == two_databases
         app.execute("DROP SCHEMA saas_ops CASCADE")
         app.commit()
 
@@ -325,8 +210,8 @@ def test_a_build_that_fails_changes_nothing(hand_scenario, databases, monkeypatc
     """mrr.build writes every output and its stored state in one transaction. A fault in any step (here a
     division by zero in place of that file), in a run that would restate history and add new days, leaves every
     output and the stored state as they were and reports nothing; the next run does it all."""
-    run("2026-02-28")
-    before, state = snapshot(hand_scenario), stored_state(hand_scenario)
+    builds.run_revenue("2026-02-28")
+    before, state = builds.revenue_snapshot(hand_scenario), stored_state(hand_scenario)
     hand_scenario.commit()
     with psycopg.connect(databases["app"]) as app:  # a late price correction for B in January
         app.execute("UPDATE app.subscription_periods SET amount_cents = 3000 WHERE subscription_id = 'b' "
@@ -336,17 +221,17 @@ def test_a_build_that_fails_changes_nothing(hand_scenario, databases, monkeypatc
     with pytest.raises(psycopg.errors.DivisionByZero):
         mrr.build(dt.date(2026, 3, 31), full_refresh=False, run_id="test:failing", output_schema="saas_ops",
                   source_schema="app", reporting_currency="USD")
-    assert snapshot(hand_scenario) == before and stored_state(hand_scenario) == state
+    assert builds.revenue_snapshot(hand_scenario) == before and stored_state(hand_scenario) == state
     assert hand_scenario.execute("SELECT count(*) FROM saas_ops.data_quality_issues WHERE run_id = 'test:failing'"
                                  ).fetchone() == (0,)
     hand_scenario.commit()
 
     monkeypatch.undo()
-    summary = run("2026-03-31")
+    summary = builds.run_revenue("2026-03-31")
     assert summary["restated"]["customers"] == 1
     # B paid 3 x 30.00 in January instead of 3 x 29.00: 3.00 more from 01-01 through 02-15
-    assert snapshot(hand_scenario)["mrr_monthly"][0][:2] == (dt.date(2026, 1, 1), 68920 + 300)
-    assert snapshot(hand_scenario)["mrr_monthly"][2][:3] == (dt.date(2026, 3, 1), 87056, 87056 * 12)
+    assert builds.revenue_snapshot(hand_scenario)["mrr_monthly"][0][:2] == (dt.date(2026, 1, 1), 68920 + 300)
+    assert builds.revenue_snapshot(hand_scenario)["mrr_monthly"][2][:3] == (dt.date(2026, 3, 1), 87056, 87056 * 12)
 
 
 def test_a_full_refresh_forgets_what_the_source_no_longer_says(airflow_env, databases, warehouse):
@@ -355,16 +240,16 @@ def test_a_full_refresh_forgets_what_the_source_no_longer_says(airflow_env, data
     the session computing the movements reads that table before the refresh empties it)."""
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], [period("q1", "Q", 1000, "2026-01-01", "2026-02-01")])
-    reset_warehouse(warehouse)
-    run("2026-03-31", full=True)
+    builds.reset_revenue(warehouse)
+    builds.run_revenue("2026-03-31", full=True)
     assert warehouse.execute("SELECT first_paid_day, first_paid_month FROM saas_ops.mrr_customer_first_paid "
                              "WHERE customer_id = 'Q'").fetchone() == (dt.date(2026, 1, 1), dt.date(2026, 1, 1))
     warehouse.commit()
 
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], [period("q2", "Q", 1000, "2026-03-01")])
-    run("2026-03-31", full=True)
-    tables = snapshot(warehouse)
+    builds.run_revenue("2026-03-31", full=True)
+    tables = builds.revenue_snapshot(warehouse)
     assert tables["customer_mrr_changes"] == [(dt.date(2026, 3, 1), "Q", 0, 1000, "new")]
     assert tables["customer_mrr_monthly"] == [(dt.date(2026, 3, 1), "Q", 1000, 0, "new")]
     assert [(row[0], row[1], row[5], row[9]) for row in tables["mrr_monthly"]] == [(dt.date(2026, 3, 1), 1000, 1000, 0)]
@@ -373,7 +258,7 @@ def test_a_full_refresh_forgets_what_the_source_no_longer_says(airflow_env, data
 
 
 def test_the_bridge_check_catches_a_table_that_no_longer_adds_up(hand_scenario):
-    run("2026-03-31")
+    builds.run_revenue("2026-03-31")
     hand_scenario.execute("UPDATE saas_ops.mrr_daily SET expansion_cents = expansion_cents + 1 "
                           "WHERE day = '2026-02-15'")
     hand_scenario.execute("UPDATE saas_ops.customer_mrr_monthly SET mrr_cents = 14600 "
@@ -405,8 +290,8 @@ def test_dbt_mrr_playbook_month_for_month(airflow_env, databases, warehouse):
         expected = list(csv.DictReader(fh))
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], periods)
-    reset_warehouse(warehouse)
-    run("2020-02-29")  # the end of the playbook's last month
+    builds.reset_revenue(warehouse)
+    builds.run_revenue("2020-02-29")  # the end of the playbook's last month
 
     ours = {row[0].isoformat(): row[1:] for row in warehouse.execute(
         "SELECT month, mrr_cents, paying_customers, new_cents, reactivation_cents, expansion_cents, "
@@ -430,18 +315,18 @@ def test_demo_history_bridges_and_builds_incrementally(airflow_env, databases, w
     end = dt.date(2026, 3, 31)
     demo_data.load(databases["app"], customers=400, months=14, seed=11, end=end, events_per_active_day=0,
                    verbose=False)
-    reset_warehouse(warehouse)
-    run(end.isoformat(), full=True)  # run() asserts the bridge check finds nothing
-    full = snapshot(warehouse)
+    builds.reset_revenue(warehouse)
+    builds.run_revenue(end.isoformat(), full=True)  # builds.run_revenue() asserts the bridge check finds nothing
+    full = builds.revenue_snapshot(warehouse)
     month = warehouse.execute("SELECT paying_customers, new_cents, churn_cents, expansion_cents, contraction_cents "
                               "FROM saas_ops.mrr_monthly WHERE month = '2026-03-01'").fetchone()
     assert month[0] > 100 and all(v > 0 for v in month[1:]), month
 
-    reset_warehouse(warehouse)
-    run("2026-01-20", full=True)
-    read = {day: run(day)["rows_read"]["subscription_periods"]
+    builds.reset_revenue(warehouse)
+    builds.run_revenue("2026-01-20", full=True)
+    read = {day: builds.run_revenue(day)["rows_read"]["subscription_periods"]
             for day in ("2026-01-21", "2026-02-01", "2026-02-28", "2026-03-15", "2026-03-31")}
-    assert snapshot(warehouse) == full
+    assert builds.revenue_snapshot(warehouse) == full
     # The source did not change after the first build: a nightly run reads no subscription_periods row again,
     # only each customer's fingerprint.
     assert read == {"2026-01-21": 0, "2026-02-01": 0, "2026-02-28": 0, "2026-03-15": 0, "2026-03-31": 0}
@@ -514,14 +399,14 @@ def test_the_next_run_restates_a_late_or_corrected_source_row(airflow_env, datab
     equal a full refresh of the same source, row for row."""
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], RESTATE_PERIODS, RESTATE_FX)
-    reset_warehouse(warehouse)
-    run("2026-01-10")
+    builds.reset_revenue(warehouse)
+    builds.run_revenue("2026-01-10")
     before = dict(warehouse.execute("SELECT day::text, mrr_cents FROM saas_ops.mrr_daily").fetchall())
     assert before["2026-01-10"] == 24600
     warehouse.commit()
     change(databases["app"])
 
-    summary = run("2026-01-11")
+    summary = builds.run_revenue("2026-01-11")
     days, months, customer_rows = RESTATEMENTS[change]
     daily = {d.isoformat(): row for d, *row in warehouse.execute(
         "SELECT day, new_cents, expansion_cents, churn_cents, mrr_cents FROM saas_ops.mrr_daily").fetchall()}
@@ -536,12 +421,12 @@ def test_the_next_run_restates_a_late_or_corrected_source_row(airflow_env, datab
                              "FROM saas_ops.customer_mrr_monthly WHERE customer_id = %s AND month >= %s "
                              "ORDER BY month LIMIT %s", (customer, customer_rows[0][0], len(customer_rows))).fetchall()
     assert rows == customer_rows
-    nightly = snapshot(warehouse)
+    nightly = builds.revenue_snapshot(warehouse)
     warehouse.commit()
 
-    reset_warehouse(warehouse)
-    run("2026-01-11", full=True)
-    assert snapshot(warehouse) == nightly
+    builds.reset_revenue(warehouse)
+    builds.run_revenue("2026-01-11", full=True)
+    assert builds.revenue_snapshot(warehouse) == nightly
 
 
 def test_a_restatement_says_what_changed_in_one_slack_line():
@@ -549,7 +434,9 @@ def test_a_restatement_says_what_changed_in_one_slack_line():
     summary = {"issues": {"subscription_periods": 2},
                "restated": {"customers": 3, "from_day": "2025-06-12",
                             "months": [("2025-06-01", 0), ("2025-07-01", -1606000), ("2025-11-01", -1606000)]}}
-    slack = [a.title for a in mrr.build_alerts(summary, schema="saas_ops", run_id="r1", currency="USD")]
+    run = incremental.Run(day=dt.date(2025, 11, 30), full_refresh=False, run_id="r1", output_schema="saas_ops",
+                          source_schema="app", params={})
+    slack = [a.title for a in mrr.build_alerts(summary, run)]
     assert slack == ["saas_mrr: 2 source row(s) broke the contract and were left out of MRR (subscription_periods 2)",
                      "saas_mrr: 3 customer(s) restated from 2025-06-12; 2025-06 … 2025-11 changed: MRR of 2025-11 "
                      "-16,060.00 USD"]

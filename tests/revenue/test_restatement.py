@@ -14,7 +14,7 @@ import psycopg
 
 from dev import demo_data
 from dev.demo_simulation import CORE_FEATURES
-from tests import test_engagement, test_mrr
+from tests.support import builds
 
 END = dt.date(2026, 3, 31)
 
@@ -73,29 +73,29 @@ def edit_the_source(dsn: str, seed: int) -> dict[str, int]:
 
 
 def snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
-    return {**test_mrr.snapshot(conn), **test_engagement.snapshot(conn)}
+    return {**builds.revenue_snapshot(conn), **builds.engagement_snapshot(conn)}
 
 
 def test_the_night_after_a_day_of_edits_equals_a_full_refresh(airflow_env, databases, warehouse):
     demo_data.load(databases["app"], customers=400, months=14, seed=11, end=END, verbose=False)
-    test_mrr.reset_warehouse(warehouse)
-    test_engagement.reset_warehouse(warehouse)
+    builds.reset_revenue(warehouse)
+    builds.reset_engagement(warehouse)
     yesterday = (END - dt.timedelta(days=1)).isoformat()
-    test_mrr.run(yesterday)
-    test_engagement.run(yesterday)
+    builds.run_revenue(yesterday)
+    builds.run_engagement(yesterday)
     edit_the_source(databases["app"], seed=3)
 
-    summary = test_mrr.run(END.isoformat())
-    test_engagement.run(END.isoformat())
+    summary = builds.run_revenue(END.isoformat())
+    builds.run_engagement(END.isoformat())
     nightly = snapshot(warehouse)
     warehouse.commit()
     assert summary["restated"]["customers"] >= 12  # the edited customers, and those billed in an edited currency
     assert summary["rows_read"]["subscription_periods"] < 100  # the changed customers' rows only
 
-    test_mrr.reset_warehouse(warehouse)
-    test_engagement.reset_warehouse(warehouse)
-    test_mrr.run(END.isoformat(), full=True)
-    test_engagement.run(END.isoformat(), full=True)
+    builds.reset_revenue(warehouse)
+    builds.reset_engagement(warehouse)
+    builds.run_revenue(END.isoformat(), full=True)
+    builds.run_engagement(END.isoformat(), full=True)
     full = snapshot(warehouse)
     assert {table: len(rows) for table, rows in full.items()} == {table: len(rows) for table, rows in nightly.items()}
     assert full == nightly

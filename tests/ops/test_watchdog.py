@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from saas_ops.ops import watchdog
-from tests.conftest import REPO, load_dag
+from tests.support.dag_runs import pack_dag
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 LIMITS = watchdog.Limits(max_lag_hours=36, backup_max_age_hours=30, backup_min_bytes=1024, backup_max_shrink=0.5,
@@ -46,7 +46,7 @@ def test_the_dag_alerts_once_per_day_for_the_same_problems(warehouse, receivers)
                       "VALUES ('dr-1', 'bk-1', '2026-02-20 03:00Z', '2026-02-20 03:20Z', 'passed')")
     warehouse.commit()
 
-    dag = load_dag(REPO / "dags" / "ops_watchdog.py", "ops_watchdog")
+    dag = pack_dag("ops_watchdog")
     first = dag.test(logical_date=NOW)
     second = dag.test(logical_date=NOW + dt.timedelta(hours=1))
 

@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: the servers, the scenarios, builds and DAG runs."""
