@@ -17,7 +17,7 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts, assets
-from saas_ops.churn.tasks import churn_risk_alerts, score_churn
+from saas_ops.churn.scoring import churn_risk_alerts, score_churn
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 

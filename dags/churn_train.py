@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts
-from saas_ops.churn.tasks import train_churn_model
+from saas_ops.churn.training import train_churn_model
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 

@@ -382,7 +382,7 @@ def test_slack_lines_escape_a_hostile_account_name(outbox, receivers):
     churn digest and the revenue alert: posted as text, never as markup."""
     from saas_ops import alerts
     from saas_ops.campaigns.tasks import campaign_alerts
-    from saas_ops.churn.tasks import churn_risk_alerts
+    from saas_ops.churn.scoring import churn_risk_alerts
     from saas_ops.revenue import mrr
 
     hostile = "<!channel> <https://evil.example|Click me> & co"

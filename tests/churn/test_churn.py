@@ -15,7 +15,7 @@ import sklearn
 from dev import demo_data, demo_simulation
 from saas_ops import db, storage
 from saas_ops.churn import features, scoring, training
-from saas_ops.churn.tasks import churn_risk_alerts
+from saas_ops.churn.scoring import churn_risk_alerts
 from saas_ops.db import compose
 from tests.support.builds import build_metrics
 from tests.support.dag_runs import pack_dag

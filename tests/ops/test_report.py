@@ -94,7 +94,9 @@ def signed_in() -> dict[str, str]:
 
 
 def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
-    data = httpx.get(f"{web_server}/api/figures", cookies=signed_in).json()
+    response = httpx.get(f"{web_server}/api/figures", cookies=signed_in)
+    assert response.status_code == 200, response.text[:300]
+    data = response.json()
     revenue = data["revenue"]
     assert revenue["selected"] == "2026-11" and revenue["start_mrr"] == 1234500
     assert revenue["months"][1] | {} == {
@@ -113,9 +115,9 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     assert backups["problems"] == ["newest passed restore drill d1 finished 240.0 h ago, 192.0 h allowed"]
     assert [b["bytes"] for b in backups["backups"]] == [10000000, 12000000]
     assert backups["drills"][0]["failed_checks"] == ["table app.users rows"]
-    october = httpx.get(f"{web_server}/api/figures?month=2026-10").json()["revenue"]
+    october = httpx.get(f"{web_server}/api/figures?month=2026-10", cookies=signed_in).json()["revenue"]
     assert (october["selected"], october["start_mrr"]) == ("2026-10", 1000000)
-    assert httpx.get(f"{web_server}/api/figures?month=October").status_code == 422
+    assert httpx.get(f"{web_server}/api/figures?month=October", cookies=signed_in).status_code == 422
 
 
 def test_the_page_needs_an_airflow_session(seeded, web_server):

@@ -67,3 +67,14 @@ def watermarks(wh: psycopg.Connection, schema: str) -> tuple[dt.date | None, dt.
 
     return incremental.read_watermark(wh, schema, "customer_mrr_monthly"), \
         incremental.read_watermark(wh, schema, "account_engagement_daily")
+
+
+def announce_left_out(counts: dict[str, int], *, dag_id: str, run_id: str) -> None:
+    """One Slack line for the source rows this run newly found breaking the contract."""
+    from saas_ops import alerts, config, quality
+
+    alert = quality.alert(counts, dag_id=dag_id, run_id=run_id, schema=config.schema_name("OUTPUT_SCHEMA"),
+                          left_out_of="the churn signals")
+    if alert:
+        print(alert.title)
+        alerts.dispatch(alert)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from saas_ops.churn.features import build_features, read_features, watermarks
+from airflow.sdk import task
+
+from saas_ops import assets
+from saas_ops.churn.features import announce_left_out, build_features, read_features, watermarks
 from saas_ops.churn.training import champion_record, load_artifact
 from saas_ops.tasks import NotReady
 
@@ -67,3 +70,54 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     counts = {band: int((bands == band).sum()) for band in ("high", "medium", "low")} if len(records) else {}
     return {"day": day.isoformat(), "model_version": record.version, "accounts": len(records), "bands": counts,
             "left_out": left_out}
+
+
+# --------------------------------------------------------------------------------------- the tasks
+
+
+@task(outlets=[assets.CHURN_SCORES])
+def score_churn(**context: Any) -> dict[str, Any]:
+    """Scores every paying account for the run's day with the champion model. With no champion yet it scores
+    nothing, says so, and still publishes the day: the campaigns that follow do not need scores (only their
+    high_risk campaign does, and it waits for the first model)."""
+    from saas_ops import config
+    from saas_ops.dates import day_closed
+
+    summary = score_accounts(day_closed(context), schema=config.schema_name("OUTPUT_SCHEMA"),
+                             source_schema=config.schema_name("SOURCE_SCHEMA"),
+                             reporting_currency=config.setting("REPORTING_CURRENCY"), run_id=context["run_id"])
+    announce_left_out(summary.get("left_out", {}), dag_id=SCORE_DAG_ID, run_id=context["run_id"])
+    if "skipped" in summary:
+        print(f"NOT SCORED: {summary['skipped']}")
+        return summary
+    print(f"scored {summary['accounts']:,} accounts for {summary['day']} with {summary['model_version']}: "
+          f"{summary['bands']}")
+    return summary
+
+
+@task
+def churn_risk_alerts(summary: dict[str, Any]) -> list[str]:
+    """One Slack digest of the accounts that entered the high band on the day, by MRR at risk."""
+    from saas_ops import alerts, config, contract, db
+
+    if "skipped" in summary:
+        return []
+    schema, currency = config.schema_name("OUTPUT_SCHEMA"), config.setting("REPORTING_CURRENCY")
+    day = dt.date.fromisoformat(summary["day"])
+    with db.warehouse() as wh:
+        entered = db.fetch_sql_file(wh, "churn/entered_high_band.sql", {"day": day}, schema=schema)
+    if not entered:
+        print(f"no account entered the high risk band on {day}")
+        return []
+    names = contract.customer_names([row[0] for row in entered])
+    total = sum(row[1] for row in entered)
+    lines = [f"• {names.get(cid, cid)} ({cid}): {alerts.money(mrr, currency)} MRR, {p:.0%} churn risk, health "
+             f"{health}: " + "; ".join(d["text"] for d in drivers) for cid, mrr, p, health, drivers in entered[:15]]
+    if len(entered) > 15:
+        lines.append(f"• … and {len(entered) - 15} more: SELECT * FROM {schema}.churn_scores WHERE day = '{day}' "
+                     "AND risk_band = 'high'")
+    alert = alerts.Alert(kind="business", severity="P3", dag_id=SCORE_DAG_ID, run_id=f"churn_score:{day}",
+                         title=f"{SCORE_DAG_ID}: {len(entered)} account(s) entered the high churn-risk band on {day}, "
+                               f"{alerts.money(total, currency)} MRR at risk", details=lines)
+    alerts.dispatch(alert)
+    return [alert.title]

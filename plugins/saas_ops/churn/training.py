@@ -9,7 +9,9 @@ import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from saas_ops.churn.features import build_features, read_features, watermarks
+from airflow.sdk import task
+
+from saas_ops.churn.features import announce_left_out, build_features, read_features, watermarks
 from saas_ops.tasks import NotReady
 
 if TYPE_CHECKING:
@@ -174,3 +176,31 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
             "logistic_auc": metrics["logistic"]["auc"], "gradient_boosting_auc": metrics["gradient_boosting"]["auc"],
             "single_signal_auc": metrics["single_signal"]["auc"], "artifact_uri": record.artifact_uri,
             "note": metrics.get("note")}
+
+
+# --------------------------------------------------------------------------------------- the task
+
+
+@task
+def train_churn_model(**context: Any) -> dict[str, Any]:
+    """Trains on weekly point-in-time observations, evaluates on the latest weeks, and promotes the model
+    only when it beats the champion on the same dates by CHURN_PROMOTION_MARGIN."""
+    from saas_ops import config
+    from saas_ops.dates import day_closed
+
+    result = train_model(day_closed(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
+                         source_schema=config.schema_name("SOURCE_SCHEMA"))
+    announce_left_out(result.get("left_out", {}), dag_id=TRAIN_DAG_ID, run_id=context["run_id"])
+    if not result["retrained"]:
+        print(f"{result['model_version']} was already trained for this day ({result['status']}): {result['decision']}")
+        return result
+    m = result["metrics"]
+    print(f"{result['model_version']} ({m['chosen']}): AUC {m['auc']}, PR-AUC {m['pr_auc']}, lift@10% "
+          f"{m['lift_top_decile']}, Brier {m['brier']}, calibration error {m['calibration_error']}, base rate "
+          f"{m['base_rate']}; logistic AUC {result['logistic_auc']}, gradient boosting AUC "
+          f"{result['gradient_boosting_auc']}, single signal AUC {result['single_signal_auc']}")
+    print(result["decision"])
+    if result["note"]:
+        print(f"note: {result['note']}")
+    print(f"artifact: {result['artifact_uri']}")
+    return result
