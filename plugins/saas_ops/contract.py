@@ -103,11 +103,9 @@ def find_problems(found: dict[str, dict[str, str]], schema: str) -> tuple[list[s
 def check_source(conn: psycopg.Connection, schema: str) -> dict:
     """Verifies saas_db against the contract; raises SourceContractError naming each missing or mistyped
     table and column. Returns a summary: tables checked, optional columns absent (read as null)."""
-    rows = conn.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = ANY(%s)",
-        (schema, list(SOURCE_CONTRACT)),
-    ).fetchall()
+    from saas_ops import db
+
+    rows = db.fetch_sql_file(conn, "contract/source_columns.sql", {"schema": schema, "tables": list(SOURCE_CONTRACT)})
     found: dict[str, dict[str, str]] = {}
     for table, column, data_type in rows:
         found.setdefault(table, {})[column] = data_type
