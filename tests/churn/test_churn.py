@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pytest
@@ -142,6 +143,19 @@ def champion(demo, first_training):
     return first_training["result"]
 
 
+def test_bands_go_by_rank_and_equal_probabilities_by_customer_id():
+    """Ten accounts, shares 20% / 30%: the two riskiest are high, the next three medium. c and d tie at 0.5 for
+    the last high place: c wins by customer_id; d opens medium. e and f tie at 0.3 across the medium/low line."""
+    from saas_ops.churn.model import bands_by_rank
+
+    ids = np.array(list("abcdefghij"), dtype=object)
+    p = np.array([0.9, 0.1, 0.5, 0.5, 0.3, 0.3, 0.05, 0.2, 0.4, 0.01])
+    bands = dict(zip(ids, bands_by_rank(p, ids, high_share=0.2, medium_share=0.3), strict=True))
+    assert [k for k, v in bands.items() if v == "high"] == ["a", "c"]
+    assert [k for k, v in bands.items() if v == "medium"] == ["d", "e", "i"]
+    assert [k for k, v in bands.items() if v == "low"] == ["b", "f", "g", "h", "j"]
+
+
 def test_no_champion_yet_skips_scoring(demo):
     with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
         conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")
@@ -181,7 +195,11 @@ def test_scores_every_paying_account_with_bands_health_and_drivers(demo, champio
         paying = conn.execute("SELECT paying_customers FROM saas_ops.mrr_daily WHERE day = %s", (END,)).fetchone()[0]
         assert summary["accounts"] == paying
         bands = dict(conn.execute("SELECT risk_band, count(*) FROM saas_ops.churn_scores GROUP BY 1").fetchall())
-        assert sum(bands.values()) == paying and 0.04 * paying <= bands["high"] <= 0.2 * paying, bands
+        # by rank: the riskiest 10% high, the next 20% medium (CHURN_*_BAND_SHARE's defaults)
+        assert bands == {"high": round(0.1 * paying), "medium": round(0.3 * paying) - round(0.1 * paying),
+                         "low": paying - round(0.3 * paying)}, bands
+        distinct = conn.execute("SELECT count(DISTINCT churn_probability) FROM saas_ops.churn_scores").fetchone()[0]
+        assert distinct >= 0.9 * paying, (distinct, paying)  # a ranking, not a few steps
         health = dict(conn.execute("SELECT risk_band, avg(health_score) FROM saas_ops.churn_scores GROUP BY 1"
                                    ).fetchall())
         assert health["high"] < health["medium"] < health["low"], health

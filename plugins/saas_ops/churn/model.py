@@ -128,8 +128,10 @@ CALIBRATION_SHARE = 0.2  # the latest training dates calibrate the probabilities
 
 
 def _fit_calibrated(pipeline: Any, x: pd.DataFrame, y: np.ndarray, dates: pd.Series) -> Any:
-    """Fits on the earlier training dates and calibrates (isotonic) on the later ones: one fit, and the
-    probabilities are tuned on data the model did not see, closest in time to how it will be used."""
+    """Fits on the earlier training dates and calibrates on the later ones: one fit, and the probabilities are
+    tuned on data the model did not see, closest in time to how it will be used. Sigmoid (Platt) calibration
+    is strictly increasing, so it keeps the model's order: isotonic's steps gave thousands of accounts one
+    probability, and a ranking then fell back to customer_id."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
@@ -137,7 +139,7 @@ def _fit_calibrated(pipeline: Any, x: pd.DataFrame, y: np.ndarray, dates: pd.Ser
     first_calibration = distinct[-max(1, round(len(distinct) * CALIBRATION_SHARE))]
     fit_part = (dates < first_calibration).to_numpy()
     pipeline.fit(x[fit_part], y[fit_part])
-    return CalibratedClassifierCV(FrozenEstimator(pipeline), method="isotonic").fit(x[~fit_part], y[~fit_part])
+    return CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid").fit(x[~fit_part], y[~fit_part])
 
 
 def features_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -173,12 +175,23 @@ def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
             "churned": int(y.sum())}
 
 
+def bands_by_rank(p: np.ndarray, customer_ids: np.ndarray, *, high_share: float, medium_share: float) -> np.ndarray:
+    """The day's bands by rank, so that they hold their shares whatever the probabilities' spread: the riskiest
+    `high_share` of the accounts are high, the next `medium_share` medium (equal probabilities by customer_id)."""
+    order = np.lexsort((customer_ids, -p))
+    high, medium = round(high_share * len(p)), round((high_share + medium_share) * len(p))
+    bands = np.full(len(p), "low", dtype=object)
+    bands[order[:high]] = "high"
+    bands[order[high:medium]] = "medium"
+    return bands
+
+
 @dataclass
 class TrainedModel:
     """What a champion carries into scoring: the calibrated pipeline and what its evaluation decided."""
     kind: str  # gradient_boosting or logistic
     model: Any
-    thresholds: dict[str, float]  # probability at or above which an account is high / medium risk
+    thresholds: dict[str, float]  # on the evaluation weeks, the probability the high / medium bands began at
     health_quantiles: list[float]  # 101 quantiles of evaluation-window probabilities
     effects: dict[str, Effect]  # how each signal moves the score (for drivers)
     trained_with: dict[str, Any] = field(default_factory=dict)
@@ -186,8 +199,6 @@ class TrainedModel:
     def probability(self, x: pd.DataFrame) -> np.ndarray:
         return self.model.predict_proba(x)[:, 1]
 
-    def band(self, p: np.ndarray) -> np.ndarray:
-        return np.where(p >= self.thresholds["high"], "high", np.where(p >= self.thresholds["medium"], "medium", "low"))
 
     def health(self, p: np.ndarray) -> np.ndarray:
         """0-100: the share of evaluation-window accounts that were riskier (100 = safest)."""

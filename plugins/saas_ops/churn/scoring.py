@@ -26,7 +26,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     from threadpoolctl import threadpool_limits
 
     from saas_ops import config, db, incremental, quality
-    from saas_ops.churn.model import describe, features_frame
+    from saas_ops.churn.model import bands_by_rank, describe, features_frame
     from saas_ops.db import compose
 
     with db.warehouse() as wh:
@@ -49,7 +49,9 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
         with threadpool_limits(config.setting("CHURN_THREADS")):
             p = model.probability(x) if len(x) else np.zeros(0)
             drivers = model.drivers(x) if len(x) else []
-        bands, health = model.band(p), model.health(p)
+        bands = bands_by_rank(p, rows["customer_id"].to_numpy(), high_share=config.setting("CHURN_HIGH_BAND_SHARE"),
+                              medium_share=config.setting("CHURN_MEDIUM_BAND_SHARE"))
+        health = model.health(p)
         records = rows.drop(columns=["t", "churned"]).to_dict("records")
         wh.execute(compose("DELETE FROM {schema}.churn_scores WHERE day = %s", schema=schema), (day,))
         with wh.cursor() as cur, cur.copy(compose(
