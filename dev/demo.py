@@ -187,6 +187,8 @@ def _churn(conn: Any, app: str) -> None:
     """The champion churn model's evaluation, and the riskiest accounts of the newest scored day."""
     import psycopg
 
+    from saas_ops.churn.model import driver_line
+
     model = conn.execute("SELECT model_version, metrics, decision FROM saas_ops.churn_models WHERE is_champion"
                          ).fetchone()
     if not model:
@@ -212,7 +214,7 @@ def _churn(conn: Any, app: str) -> None:
           f"{bands.get('medium', 0):,} medium, {bands.get('low', 0):,} low), by MRR at risk:")
     for _, customer_id, mrr, p, health, drivers in riskiest:
         print(f"  {names.get(customer_id, customer_id)[:24]:<25}{mrr / 100:>10,.0f}{p:>6.0%}  health {health:>3}  "
-              + "; ".join(d["text"] for d in drivers))
+              + "; ".join(map(driver_line, drivers)))
 
 
 def _campaigns(conn: Any, home: Path) -> None:

@@ -88,7 +88,8 @@ def test_a_known_answer_is_learned_and_ranked(airflow_env, databases, receivers,
     assert all(band == "high" for _, band, _ in top)
     for _, _, drivers in top:
         assert any(d["signal"] in ("events_7d", "events_30d", "days_since_last_activity", "active_users_7d",
-                                   "active_users_trend", "events_trend") for d in drivers), drivers
+                                   "active_users_trend", "events_trend") and d["action"] == "book a check-in"
+                   for d in drivers), drivers
     monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", "churn_known_out")
     monkeypatch.setenv("AIRFLOW_VAR_SOURCE_SCHEMA", "churn_known")
     churn_risk_alerts.function({"day": END.isoformat()})
@@ -205,6 +206,10 @@ def test_scores_every_paying_account_with_bands_health_and_drivers(demo, champio
         assert health["high"] < health["medium"] < health["low"], health
         drivers = conn.execute("SELECT top_drivers FROM saas_ops.churn_scores WHERE risk_band = 'high'").fetchall()
         assert all(1 <= len(d) <= 3 and all(x["text"] and x["impact"] > 0 for x in d) for (d,) in drivers)
+        # drivers a customer-success person can act on: never the account's profile, always with what to do
+        profile = {"plan_id", "billing_interval", "tenure_days", "mrr_cents", "seats"}
+        assert not {x["signal"] for (d,) in drivers for x in d} & profile
+        assert all(x["action"] for (d,) in drivers for x in d)
         assert conn.execute("SELECT watermark_day, dag_id FROM saas_ops.watermarks WHERE output = 'churn_scores'"
                             ).fetchone() == (END, "churn_score")
         mrr_match = conn.execute("SELECT count(*) FROM saas_ops.churn_scores s JOIN saas_ops.customer_mrr_changes c "

@@ -21,6 +21,31 @@ NUMERIC = ["tenure_days", "mrr_cents", "mrr_change_30d", "mrr_change_90d", "seat
            "overdue_invoices", "tickets_30d", "tickets_90d", "urgent_tickets_90d", "unanswered_tickets", "csat_90d",
            "first_response_hours_90d"]
 SIGNALS = CATEGORICAL + NUMERIC
+# Who the account is: the model weighs these, but a customer-success person cannot change them, so they are
+# never shown as drivers.
+PROFILE = ("plan_id", "billing_interval", "tenure_days", "mrr_cents", "seats")
+_CHECK_IN, _SUPPORT = "book a check-in", "review their open tickets with support"
+# What a customer-success person can act on, with what to do about it.
+ACTIONS = {
+    "days_since_last_activity": _CHECK_IN, "events_7d": _CHECK_IN, "events_30d": _CHECK_IN,
+    "events_trend": _CHECK_IN, "active_users_7d": _CHECK_IN, "active_users_30d": _CHECK_IN,
+    "active_users_trend": _CHECK_IN,
+    "features_used_30d": "offer a walkthrough of the core features they do not use",
+    "seats_change_30d": "ask the admin why seats were removed",
+    "mrr_change_30d": "ask why they moved down a plan", "mrr_change_90d": "ask why they moved down a plan",
+    "past_due": "help them update their payment method", "failed_payments_30d": "help them update their payment method",
+    "failed_payments_90d": "help them update their payment method",
+    "overdue_invoices": "help them settle the overdue invoices",
+    "tickets_30d": _SUPPORT, "tickets_90d": _SUPPORT, "urgent_tickets_90d": _SUPPORT,
+    "unanswered_tickets": "get their waiting tickets answered today", "first_response_hours_90d": _SUPPORT,
+    "csat_90d": "follow up on their low satisfaction",
+}
+assert set(PROFILE) | set(ACTIONS) == set(SIGNALS)
+
+
+def driver_line(driver: dict[str, Any]) -> str:
+    """A driver as one line: what is happening, and what to do about it."""
+    return f"{driver['text']} → {driver['action']}" if driver.get("action") else driver["text"]
 SINGLE_SIGNAL = "days_since_last_activity"  # the baseline a model must beat
 RANDOM_STATE = 7
 
@@ -206,11 +231,11 @@ class TrainedModel:
         return np.clip(np.rint(100 * share_riskier), 0, 100).astype(int)
 
     def drivers(self, x: pd.DataFrame, top: int = 3) -> list[list[tuple[str, float]]]:
-        """Per account, the `top` signals whose value raises its risk most above the average account's:
-        impact = effect(its value) − the signal's average effect over the training accounts, from the model's
-        partial dependence on each signal (a lookup per signal, so a million accounts take seconds). Only
-        signals that raise the risk are listed."""
-        signals = list(self.effects)
+        """Per account, the `top` actionable signals (ACTIONS: not the profile) whose value raises its risk most
+        above the average account's: impact = effect(its value) − the signal's average effect over the training
+        accounts, from the model's partial dependence on each signal (a lookup per signal, so a million accounts
+        take seconds). Only signals that raise the risk are listed."""
+        signals = [s for s in self.effects if s in ACTIONS]
         impact = np.column_stack([self.effects[s].at(x[s]) - self.effects[s].average for s in signals])
         order = np.argsort(-impact, axis=1, kind="stable")[:, :top]
         chosen = np.take_along_axis(impact, order, axis=1)

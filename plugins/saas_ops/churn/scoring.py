@@ -26,7 +26,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     from threadpoolctl import threadpool_limits
 
     from saas_ops import config, db, incremental, quality
-    from saas_ops.churn.model import bands_by_rank, describe, features_frame
+    from saas_ops.churn.model import ACTIONS, bands_by_rank, describe, features_frame
     from saas_ops.db import compose
 
     with db.warehouse() as wh:
@@ -61,7 +61,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
                 signals = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()
                            if k != "customer_id"}
                 top = [{"signal": s, "value": signals[s], "impact": impact,
-                        "text": describe(s, signals[s], signals, reporting_currency, core)}
+                        "text": describe(s, signals[s], signals, reporting_currency, core), "action": ACTIONS[s]}
                        for s, impact in drivers[i]]
                 copy.write_row((day, row["customer_id"], record.version, round(float(p[i]), 6), bands[i], Jsonb(top),
                                 int(health[i]), int(row["mrr_cents"])))
@@ -101,6 +101,7 @@ def score_churn(**context: Any) -> dict[str, Any]:
 def churn_risk_alerts(summary: dict[str, Any]) -> list[str]:
     """One Slack digest of the accounts that entered the high band on the day, by MRR at risk."""
     from saas_ops import alerts, config, contract, db
+    from saas_ops.churn.model import driver_line
 
     if "skipped" in summary:
         return []
@@ -114,7 +115,8 @@ def churn_risk_alerts(summary: dict[str, Any]) -> list[str]:
     names = contract.customer_names([row[0] for row in entered])
     total = sum(row[1] for row in entered)
     lines = [f"• {names.get(cid, cid)} ({cid}): {alerts.money(mrr, currency)} MRR, {p:.0%} churn risk, health "
-             f"{health}: " + "; ".join(d["text"] for d in drivers) for cid, mrr, p, health, drivers in entered[:15]]
+             f"{health}: " + ("; ".join(map(driver_line, drivers)) or "no actionable signal")
+             for cid, mrr, p, health, drivers in entered[:15]]
     if len(entered) > 15:
         lines.append(f"• … and {len(entered) - 15} more: SELECT * FROM {schema}.churn_scores WHERE day = '{day}' "
                      "AND risk_band = 'high'")

@@ -26,6 +26,7 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
             month: str | None = None) -> dict[str, Any]:
     """Everything the view shows, as plain JSON-able values (money in cents). `month` (YYYY-MM) picks the
     waterfall's month; the newest by default."""
+    from saas_ops.churn.model import driver_line
     from saas_ops.db import fetch_sql_file
 
     def q(sql_file: str, **params: Any) -> list[tuple]:
@@ -60,7 +61,7 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
                            "brier": m.get("brier"), "base_rate": m.get("base_rate")},
                  "day": scored and scored.isoformat(), "bands": dict(q("report/churn_bands.sql", day=scored)),
                  "riskiest": [{"customer_id": c, "mrr": mrr, "at_risk": round(mrr * p), "probability": p,
-                               "health": h, "drivers": [d["text"] for d in drivers]}
+                               "health": h, "drivers": [driver_line(d) for d in drivers]}
                               for c, mrr, p, h, drivers in q("report/riskiest_accounts.sql", day=scored)]}
 
     campaign_rows = q("report/email_sends.sql")
