@@ -157,6 +157,17 @@ def test_bands_go_by_rank_and_equal_probabilities_by_customer_id():
     assert [k for k, v in bands.items() if v == "low"] == ["b", "f", "g", "h", "j"]
 
 
+def test_a_driver_says_what_to_do_and_a_missing_value_changes_it():
+    from saas_ops.churn.model import action_for, driver_line
+
+    assert action_for("days_since_last_activity", 12.0) == "book a check-in"
+    assert action_for("mrr_change_30d", -0.25) == "ask why they moved down a plan"
+    assert action_for("mrr_change_30d", float("nan")) == "check that their onboarding is complete"  # a new payer
+    assert driver_line({"text": "no activity for 12 days", "action": "book a check-in"}) == \
+        "no activity for 12 days → book a check-in"
+    assert driver_line({"text": "no activity for 12 days"}) == "no activity for 12 days"  # scored before actions
+
+
 def test_no_champion_yet_skips_scoring(demo):
     with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
         conn.execute("TRUNCATE saas_ops.churn_models, saas_ops.churn_scores")

@@ -41,6 +41,16 @@ ACTIONS = {
     "csat_90d": "follow up on their low satisfaction",
 }
 assert set(PROFILE) | set(ACTIONS) == set(SIGNALS)
+# When the signal has no value, what it means is different: a new payer has no MRR change, nobody rated support.
+ACTIONS_WHEN_MISSING = {"mrr_change_30d": "check that their onboarding is complete",
+                        "mrr_change_90d": "check that their onboarding is complete",
+                        "csat_90d": "ask them how it is going"}
+
+
+def action_for(signal: str, value: Any) -> str:
+    """What to do about an actionable signal with this value."""
+    missing = value is None or (isinstance(value, float) and np.isnan(value))
+    return ACTIONS_WHEN_MISSING.get(signal, ACTIONS[signal]) if missing else ACTIONS[signal]
 
 
 def driver_line(driver: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     from threadpoolctl import threadpool_limits
 
     from saas_ops import config, db, incremental, quality
-    from saas_ops.churn.model import ACTIONS, bands_by_rank, describe, features_frame
+    from saas_ops.churn.model import action_for, bands_by_rank, describe, features_frame
     from saas_ops.db import compose
 
     with db.warehouse() as wh:
@@ -61,7 +61,8 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
                 signals = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()
                            if k != "customer_id"}
                 top = [{"signal": s, "value": signals[s], "impact": impact,
-                        "text": describe(s, signals[s], signals, reporting_currency, core), "action": ACTIONS[s]}
+                        "text": describe(s, signals[s], signals, reporting_currency, core),
+                        "action": action_for(s, signals[s])}
                        for s, impact in drivers[i]]
                 copy.write_row((day, row["customer_id"], record.version, round(float(p[i]), 6), bands[i], Jsonb(top),
                                 int(health[i]), int(row["mrr_cents"])))
