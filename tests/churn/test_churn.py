@@ -158,8 +158,9 @@ def test_bands_go_by_rank_and_equal_probabilities_by_customer_id():
 
 
 def test_a_driver_says_what_to_do_and_a_missing_value_changes_it():
-    from saas_ops.churn.model import action_for, driver_line
+    from saas_ops.churn.model import ACTIONS, PROFILE, SIGNALS, action_for, driver_line
 
+    assert set(PROFILE) | set(ACTIONS) == set(SIGNALS) and not set(PROFILE) & set(ACTIONS)  # every signal is one
     assert action_for("days_since_last_activity", 12.0) == "book a check-in"
     assert action_for("mrr_change_30d", -0.25) == "ask why they moved down a plan"
     assert action_for("mrr_change_30d", float("nan")) == "check that their onboarding is complete"  # a new payer

@@ -21,6 +21,8 @@ NUMERIC = ["tenure_days", "mrr_cents", "mrr_change_30d", "mrr_change_90d", "seat
            "overdue_invoices", "tickets_30d", "tickets_90d", "urgent_tickets_90d", "unanswered_tickets", "csat_90d",
            "first_response_hours_90d"]
 SIGNALS = CATEGORICAL + NUMERIC
+SINGLE_SIGNAL = "days_since_last_activity"  # the baseline a model must beat
+RANDOM_STATE = 7
 # Who the account is: the model weighs these, but a customer-success person cannot change them, so they are
 # never shown as drivers.
 PROFILE = ("plan_id", "billing_interval", "tenure_days", "mrr_cents", "seats")
@@ -40,7 +42,6 @@ ACTIONS = {
     "unanswered_tickets": "get their waiting tickets answered today", "first_response_hours_90d": _SUPPORT,
     "csat_90d": "follow up on their low satisfaction",
 }
-assert set(PROFILE) | set(ACTIONS) == set(SIGNALS)
 # When the signal has no value, what it means is different: a new payer has no MRR change, nobody rated support.
 ACTIONS_WHEN_MISSING = {"mrr_change_30d": "check that their onboarding is complete",
                         "mrr_change_90d": "check that their onboarding is complete",
@@ -56,8 +57,6 @@ def action_for(signal: str, value: Any) -> str:
 def driver_line(driver: dict[str, Any]) -> str:
     """A driver as one line: what is happening, and what to do about it."""
     return f"{driver['text']} → {driver['action']}" if driver.get("action") else driver["text"]
-SINGLE_SIGNAL = "days_since_last_activity"  # the baseline a model must beat
-RANDOM_STATE = 7
 
 
 def _pct(v: float) -> str:
@@ -233,7 +232,6 @@ class TrainedModel:
 
     def probability(self, x: pd.DataFrame) -> np.ndarray:
         return self.model.predict_proba(x)[:, 1]
-
 
     def health(self, p: np.ndarray) -> np.ndarray:
         """0-100: the share of evaluation-window accounts that were riskier (100 = safest)."""
