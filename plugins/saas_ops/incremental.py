@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from saas_ops.alerts import Alert
 
 ALERT_LOOKBACK_DAYS = 7
+# The outputs churn and campaigns read, and the DAG that builds each.
+METRICS = {"customer_mrr_monthly": "saas_mrr", "account_engagement_daily": "saas_engagement"}
+
+
+class NotReady(RuntimeError):
+    """An input a run reads is not up to the run's day yet (the message says which DAG to run first)."""
 
 
 @dataclass(frozen=True)
@@ -265,3 +271,15 @@ def alert_new_days(spec: Incremental, summary: dict[str, Any]) -> list[str]:
         alerts.dispatch(alert)
     print(f"{len(found)} alert(s) for {first} .. {window.day}")
     return [alert.title for alert in found]
+
+
+def metrics_watermarks(wh: psycopg.Connection, schema: str) -> dict[str, dt.date | None]:
+    """How far saas_mrr and saas_engagement are complete: DAG -> the watermark of the output others read."""
+    return {dag: read_watermark(wh, schema, output) for output, dag in METRICS.items()}
+
+
+def require_metrics_through(wh: psycopg.Connection, schema: str, day: dt.date, what: str) -> None:
+    """Raises NotReady unless saas_mrr and saas_engagement are complete through `day` (`what` needs them)."""
+    for dag, have in metrics_watermarks(wh, schema).items():
+        if have is None or have < day:
+            raise NotReady(f"{what} for {day} need {dag} through {day}; it is at {have}. Run {dag} first.")

@@ -31,6 +31,3 @@ def migrate_outputs() -> list[str]:
     print(f"migrations applied: {', '.join(applied) or 'none (schema is current)'}")
     return applied
 
-
-class NotReady(RuntimeError):
-    """An input a run reads is not up to the run's day yet (the message says which DAG to run first)."""

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from saas_ops.tasks import NotReady
-
 if TYPE_CHECKING:
     import psycopg
 
@@ -52,10 +50,7 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
               "run_cap": settings["run_cap"], "priority": list(campaigns)}
     notes: list[str] = []
     with db.source() as src, db.warehouse() as wh:
-        for output, dag in (("customer_mrr_monthly", "saas_mrr"), ("account_engagement_daily", "saas_engagement")):
-            have = incremental.read_watermark(wh, schema, output)
-            if have is None or have < day:
-                raise NotReady(f"campaigns for {day} need {dag} through {day}; it is at {have}. Run {dag} first.")
+        incremental.require_metrics_through(wh, schema, day, "campaigns")
         columns = contract.source_columns(src, source_schema)
         params.update(quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema, output_schema=schema,
                                          run_id=run_id, dag_id=DAG_ID))

@@ -62,13 +62,6 @@ def read_features(wh: psycopg.Connection, where: str = "") -> pd.DataFrame:
     return frame
 
 
-def watermarks(wh: psycopg.Connection, schema: str) -> tuple[dt.date | None, dt.date | None]:
-    from saas_ops import incremental
-
-    return incremental.read_watermark(wh, schema, "customer_mrr_monthly"), \
-        incremental.read_watermark(wh, schema, "account_engagement_daily")
-
-
 def announce_left_out(counts: dict[str, int], *, dag_id: str, run_id: str) -> None:
     """One Slack line for the source rows this run newly found breaking the contract."""
     from saas_ops import alerts, config, quality

@@ -9,9 +9,8 @@ from typing import Any
 from airflow.sdk import task
 
 from saas_ops import assets
-from saas_ops.churn.features import announce_left_out, build_features, read_features, watermarks
+from saas_ops.churn.features import announce_left_out, build_features, read_features
 from saas_ops.churn.training import champion_record, load_artifact
-from saas_ops.tasks import NotReady
 
 SCORE_DAG_ID = "churn_score"
 
@@ -31,12 +30,9 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
 
     with db.warehouse() as wh:
         record = champion_record(wh, schema)
-        mrr_day, engagement_day = watermarks(wh, schema)
-    if record is None:
-        return {"day": day.isoformat(), "skipped": "no champion churn model yet: trigger churn_train first"}
-    for name, have in (("saas_mrr", mrr_day), ("saas_engagement", engagement_day)):
-        if have is None or have < day:
-            raise NotReady(f"churn scores for {day} need {name} through {day}; it is at {have}. Run {name} first.")
+        if record is None:
+            return {"day": day.isoformat(), "skipped": "no champion churn model yet: trigger churn_train first"}
+        incremental.require_metrics_through(wh, schema, day, "churn scores")
     model = load_artifact(record, schema)
     core = len(config.core_features())
     with db.source() as src, db.warehouse() as wh:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import task
 
-from saas_ops.churn.features import announce_left_out, build_features, read_features, watermarks
-from saas_ops.tasks import NotReady
+from saas_ops.churn.features import announce_left_out, build_features, read_features
+from saas_ops.incremental import NotReady, metrics_watermarks
 
 if TYPE_CHECKING:
     import psycopg
@@ -124,10 +124,10 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
                                       schema=schema), (version,)).fetchone()
         if existing:
             return {"model_version": version, "status": existing[0], "decision": existing[1], "retrained": False}
-        mrr_day, engagement_day = watermarks(wh, schema)
-        if mrr_day is None or engagement_day is None:
+        built = metrics_watermarks(wh, schema)
+        if None in built.values():
             raise NotReady("churn_train needs saas_mrr and saas_engagement to have run (no watermark yet)")
-        label_until = min(mrr_day, engagement_day, day)
+        label_until = min(*built.values(), day)
         dates = observation_dates(label_until, horizon=horizon, months=months)
         training_dates, evaluation_dates = split_dates(dates, eval_weeks=eval_weeks, horizon=horizon)
         if len(training_dates) < 4:
