@@ -198,8 +198,9 @@ def _churn(conn: Any, app: str) -> None:
           f"weeks it never saw): AUC {m['auc']:.3f}, PR-AUC {m['pr_auc']:.3f}, top-decile lift "
           f"{m['lift_top_decile']:.1f}x, Brier {m['brier']:.4f}, calibration error {m['calibration_error']:.3f}, "
           f"base rate {m['base_rate']:.1%}")
-    print(f"  logistic baseline AUC {m['logistic']['auc']:.3f}; days since last activity alone AUC "
-          f"{m['single_signal']['auc']:.3f}. {decision}")
+    print(f"  on the same weeks: gradient boosting AUC {m['gradient_boosting']['auc']:.3f}, logistic baseline "
+          f"{m['logistic']['auc']:.3f}, their blend {m['blend']['auc']:.3f}, days since last activity alone "
+          f"{m['single_signal']['auc']:.3f}; the kind was chosen on earlier tuning weeks. {decision}")
     riskiest = conn.execute("SELECT day, customer_id, mrr_cents, churn_probability, health_score, top_drivers "
                             "FROM saas_ops.churn_scores WHERE day = (SELECT max(day) FROM saas_ops.churn_scores) "
                             "AND risk_band = 'high' ORDER BY mrr_cents * churn_probability DESC LIMIT 8").fetchall()

@@ -127,21 +127,48 @@ def describe(signal: str, value: Any, row: dict[str, Any], currency: str = "USD"
 # --------------------------------------------------------------------------------------- training
 
 
-def _gradient_boosting() -> Any:
+# The gradient-boosting settings tried, from cautious to flexible, with and without weighting the rare churned
+# rows up; each stops adding trees when the tuning dates stop improving, and the best on those dates is kept.
+GRADIENT_BOOSTING_GRID = (
+    {"learning_rate": 0.05, "max_leaf_nodes": 7, "min_samples_leaf": 100, "class_weight": None},
+    {"learning_rate": 0.05, "max_leaf_nodes": 7, "min_samples_leaf": 100, "class_weight": "balanced"},
+    {"learning_rate": 0.1, "max_leaf_nodes": 15, "min_samples_leaf": 50, "class_weight": None},
+    {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "class_weight": "balanced"},
+)
+TUNING_SHARE = 0.2  # the latest training dates tune (early stopping, settings, kind) and calibrate
+
+
+def _encoder() -> Any:
     from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OrdinalEncoder
 
-    encode = ColumnTransformer([
+    return ColumnTransformer([
         ("categories", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
                                       encoded_missing_value=np.nan), CATEGORICAL),
         ("numbers", "passthrough", NUMERIC)])
-    model = HistGradientBoostingClassifier(learning_rate=0.08, max_iter=300, max_leaf_nodes=15, min_samples_leaf=50,
-                                           l2_regularization=1.0, categorical_features=[0, 1],
-                                           early_stopping=True, validation_fraction=0.15, n_iter_no_change=20,
-                                           random_state=RANDOM_STATE)
-    return Pipeline([("encode", encode), ("model", model)])
+
+
+def _tuned_gradient_boosting(x: pd.DataFrame, y: np.ndarray, x_tune: pd.DataFrame,
+                             y_tune: np.ndarray) -> tuple[Any, list[dict[str, Any]]]:
+    """Every setting of GRADIENT_BOOSTING_GRID fitted on the earlier dates with early stopping on the tuning
+    dates (time-ordered, not a random slice of the same weeks); returns the best pipeline and each try."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import Pipeline
+
+    encode = _encoder().fit(x)
+    fit_part, tune_part = encode.transform(x), encode.transform(x_tune)
+    tries, best, best_auc = [], None, -1.0
+    for settings in GRADIENT_BOOSTING_GRID:
+        model = HistGradientBoostingClassifier(max_iter=500, l2_regularization=1.0, categorical_features=[0, 1],
+                                               early_stopping=True, n_iter_no_change=20, random_state=RANDOM_STATE,
+                                               **settings)
+        model.fit(fit_part, y, X_val=tune_part, y_val=y_tune)
+        auc = float(roc_auc_score(y_tune, model.predict_proba(tune_part)[:, 1]))
+        tries.append({**settings, "trees": int(model.n_iter_), "tuning_auc": round(auc, 4)})
+        if auc > best_auc:
+            best, best_auc = model, auc
+    return Pipeline([("encode", encode), ("model", best)]), tries
 
 
 def _logistic() -> Any:
@@ -158,22 +185,30 @@ def _logistic() -> Any:
     return Pipeline([("encode", encode), ("model", LogisticRegression(C=0.5, max_iter=2000))])
 
 
-CALIBRATION_SHARE = 0.2  # the latest training dates calibrate the probabilities
-
-
-def _fit_calibrated(pipeline: Any, x: pd.DataFrame, y: np.ndarray, dates: pd.Series) -> Any:
-    """Fits on the earlier training dates and calibrates on the later ones: one fit, and the probabilities are
-    tuned on data the model did not see, closest in time to how it will be used. Sigmoid (Platt) calibration
-    is strictly increasing, so it keeps the model's order: isotonic's steps gave thousands of accounts one
-    probability, and a ranking then fell back to customer_id."""
+def _calibrated(fitted: Any, x_tune: pd.DataFrame, y_tune: np.ndarray) -> Any:
+    """Sigmoid (Platt) calibration on the tuning dates: strictly increasing, so it keeps the model's order
+    (isotonic's steps gave thousands of accounts one probability, and a ranking then fell back to customer_id)."""
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
+    return CalibratedClassifierCV(FrozenEstimator(fitted), method="sigmoid").fit(x_tune, y_tune)
+
+
+@dataclass
+class Blend:
+    """The mean of calibrated models' probabilities: steadier than either when neither wins clearly."""
+    members: list[Any]
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        p = np.mean([m.predict_proba(x)[:, 1] for m in self.members], axis=0)
+        return np.column_stack([1 - p, p])
+
+
+def split_by_date(dates: pd.Series, share: float) -> np.ndarray:
+    """True for the rows before the latest `share` of the distinct dates."""
     distinct = sorted(dates.unique())
-    first_calibration = distinct[-max(1, round(len(distinct) * CALIBRATION_SHARE))]
-    fit_part = (dates < first_calibration).to_numpy()
-    pipeline.fit(x[fit_part], y[fit_part])
-    return CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid").fit(x[~fit_part], y[~fit_part])
+    first_later = distinct[-max(1, round(len(distinct) * share))]
+    return (dates < first_later).to_numpy()
 
 
 def features_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -202,11 +237,21 @@ def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
                           "mean_predicted": round(float(p[mask].mean()), 4),
                           "observed_rate": round(float(y[mask].mean()), 4)})
     ece = sum(r["accounts"] * abs(r["mean_predicted"] - r["observed_rate"]) for r in table) / len(p)
-    return {"auc": round(float(roc_auc_score(y, p)), 4), "pr_auc": round(float(average_precision_score(y, p)), 4),
+    auc, churned = float(roc_auc_score(y, p)), int(y.sum())
+    return {"auc": round(auc, 4), "auc_standard_error": round(auc_standard_error(auc, churned, len(y) - churned), 4),
+            "pr_auc": round(float(average_precision_score(y, p)), 4),
             "lift_top_decile": round(float(y[top].mean() / base_rate), 3) if base_rate else None,
             "brier": round(float(brier_score_loss(y, p)), 5), "base_rate": round(base_rate, 4),
             "calibration_error": round(float(ece), 4), "calibration": table, "rows": int(len(p)),
             "churned": int(y.sum())}
+
+
+def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
+    """Hanley & McNeil (1982): how far an AUC measured on this many churned and kept accounts moves by chance."""
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) \
+        / (positives * negatives)
+    return float(np.sqrt(max(variance, 0.0)))
 
 
 def bands_by_rank(p: np.ndarray, customer_ids: np.ndarray, *, high_share: float, medium_share: float) -> np.ndarray:
@@ -271,8 +316,8 @@ class Effect:
         return np.where(np.isnan(v), self.missing, np.interp(v, self.grid, self.values))
 
 
-def partial_effects(base: Any, x: pd.DataFrame, points: int = 24, sample: int = 1000) -> dict[str, Effect]:
-    """The Effect of every signal, on a sample of `x` (the training rows)."""
+def partial_effects(model: Any, x: pd.DataFrame, points: int = 24, sample: int = 1000) -> dict[str, Effect]:
+    """The Effect of every signal on the log-odds of `model`'s probability, on a sample of `x` (the training rows)."""
     rows = x.sample(n=min(sample, len(x)), random_state=RANDOM_STATE)
     effects = {}
     for signal in SIGNALS:
@@ -285,18 +330,24 @@ def partial_effects(base: Any, x: pd.DataFrame, points: int = 24, sample: int = 
         trial = pd.concat([rows] * (len(grid) + 1), ignore_index=True)
         trial[signal] = ([None] if signal in CATEGORICAL else [np.nan]) * len(rows) + \
             [g for g in grid for _ in range(len(rows))]
-        means = base.decision_function(trial).reshape(len(grid) + 1, len(rows)).mean(axis=1)
+        p = np.clip(model.predict_proba(trial)[:, 1], 1e-9, 1 - 1e-9)
+        means = np.log(p / (1 - p)).reshape(len(grid) + 1, len(rows)).mean(axis=1)
         effect = Effect(signal in CATEGORICAL, grid, [float(m) for m in means[1:]], float(means[0]))
         effect.average = float(effect.at(x[signal]).mean())
         effects[signal] = effect
     return effects
 
 
+KINDS = ("gradient_boosting", "logistic", "blend")  # on equal tuning AUC, the first wins
+
+
 def train(train_rows: pd.DataFrame, eval_rows: pd.DataFrame, *, high_share: float, medium_share: float,
           max_rows: int) -> tuple[TrainedModel, dict[str, Any]]:
-    """Fits the gradient-boosted model and the logistic baseline on the training dates, evaluates both and
-    the single-signal baseline on the held-out dates, and returns the better model with every metric.
-    Beyond `max_rows` account-dates it trains on a uniform sample (the base rate, so calibration, holds)."""
+    """Fits every kind on the earlier training dates and tunes it on the later ones (TUNING_SHARE): gradient
+    boosting (GRADIENT_BOOSTING_GRID with early stopping), the logistic baseline and their blend, each calibrated
+    there; the kind with the best AUC on the tuning dates is the candidate. Every kind and the single-signal
+    baseline are then measured on the evaluation dates, which chose nothing. Beyond `max_rows` account-dates it
+    trains on a uniform sample (the base rate, so calibration, holds)."""
     from sklearn.metrics import roc_auc_score
 
     sampled = len(train_rows) > max_rows
@@ -308,11 +359,19 @@ def train(train_rows: pd.DataFrame, eval_rows: pd.DataFrame, *, high_share: floa
         if x[column].isna().all():
             x[column] = 0.0
     x_eval, y_eval = features_frame(eval_rows), eval_rows["churned"].astype(int).to_numpy()
-    if y.sum() < 10 or y_eval.sum() < 5 or (1 - y).sum() < 10:
-        raise ValueError(f"too few churned accounts to learn from: {int(y.sum())} in training, {int(y_eval.sum())} "
-                         "in evaluation (need 10 and 5)")
-    candidates = {"gradient_boosting": _fit_calibrated(_gradient_boosting(), x, y, train_rows["t"]),
-                  "logistic": _fit_calibrated(_logistic(), x, y, train_rows["t"])}
+    fit_part = split_by_date(train_rows["t"], TUNING_SHARE)
+    x_fit, y_fit, x_tune, y_tune = x[fit_part], y[fit_part], x[~fit_part], y[~fit_part]
+    if y_fit.sum() < 10 or y_tune.sum() < 5 or y_eval.sum() < 5 or (1 - y).sum() < 10:
+        raise ValueError(f"too few churned accounts to learn from: {int(y_fit.sum())} in fitting, {int(y_tune.sum())} "
+                         f"in tuning, {int(y_eval.sum())} in evaluation (need 10, 5 and 5)")
+    boosted, tries = _tuned_gradient_boosting(x_fit, y_fit, x_tune, y_tune)
+    gradient_boosting = _calibrated(boosted, x_tune, y_tune)
+    logistic = _calibrated(_logistic().fit(x_fit, y_fit), x_tune, y_tune)
+    candidates = {"gradient_boosting": gradient_boosting, "logistic": logistic,
+                  "blend": Blend([gradient_boosting, logistic])}
+    tuning_auc = {kind: round(float(roc_auc_score(y_tune, m.predict_proba(x_tune)[:, 1])), 4)
+                  for kind, m in candidates.items()}
+    best = max(KINDS, key=lambda k: (tuning_auc[k], -KINDS.index(k)))
     metrics: dict[str, Any] = {}
     predictions = {}
     for kind, model in candidates.items():
@@ -320,7 +379,9 @@ def train(train_rows: pd.DataFrame, eval_rows: pd.DataFrame, *, high_share: floa
         metrics[kind] = evaluate(y_eval, predictions[kind])
     single = x_eval[SINGLE_SIGNAL].fillna(x_eval[SINGLE_SIGNAL].max()).to_numpy()
     metrics["single_signal"] = {"signal": SINGLE_SIGNAL, "auc": round(float(roc_auc_score(y_eval, single)), 4)}
-    best = max(candidates, key=lambda k: (metrics[k]["auc"], k == "gradient_boosting"))
+    tune_dates = train_rows["t"][~fit_part]
+    metrics["tuning"] = {"from": str(tune_dates.min()), "to": str(tune_dates.max()), "rows": int(len(y_tune)),
+                         "auc": tuning_auc, "gradient_boosting_tries": tries}
     p = predictions[best]
     thresholds = {"high": float(np.quantile(p, 1 - high_share)),
                   "medium": float(np.quantile(p, 1 - high_share - medium_share))}
@@ -328,13 +389,13 @@ def train(train_rows: pd.DataFrame, eval_rows: pd.DataFrame, *, high_share: floa
                    train_sampled=sampled,
                    **{k: metrics[best][k] for k in ("auc", "pr_auc", "lift_top_decile", "brier", "base_rate",
                                                      "calibration_error")})
-    if best == "logistic":
-        metrics["note"] = (f"the logistic baseline (AUC {metrics['logistic']['auc']}) beat gradient boosting "
-                           f"(AUC {metrics['gradient_boosting']['auc']}) on the evaluation dates, so it is the "
+    if best != "gradient_boosting":
+        metrics["note"] = (f"the {best.replace('_', ' ')} (tuning AUC {tuning_auc[best]}) beat gradient boosting "
+                           f"(tuning AUC {tuning_auc['gradient_boosting']}) on the tuning dates, so it is the "
                            "candidate")
     model = TrainedModel(kind=best, model=candidates[best], thresholds=thresholds,
                          health_quantiles=[float(q) for q in np.quantile(p, np.linspace(0, 1, 101))],
-                         effects=partial_effects(candidates[best].calibrated_classifiers_[0].estimator.estimator, x))
+                         effects=partial_effects(candidates[best], x))
     return model, metrics
 
 
@@ -347,14 +408,17 @@ def model_card(version: str, metrics: dict[str, Any], *, training_window: tuple[
              f"- Trained on observation dates {training_window[0]} .. {training_window[1]} "
              f"({metrics['train_rows']:,} account-dates, {metrics['train_churned']:,} churned).",
              f"- Evaluated on the later dates {evaluation_window[0]} .. {evaluation_window[1]}, never trained on.",
-             f"- Model: {chosen.replace('_', ' ')}, fitted on the first 80% of the training dates and calibrated "
-             "(isotonic) on the last 20%.",
+             f"- Model: {chosen.replace('_', ' ')}, chosen on the tuning dates {metrics['tuning']['from']} .. "
+             f"{metrics['tuning']['to']} (the last {TUNING_SHARE:.0%} of the training dates, where every kind was also "
+             "calibrated, sigmoid); the kinds were fitted on the earlier dates.",
              f"- Decision: {decision}", "",
-             "| model | AUC | PR-AUC | lift top 10% | Brier | calibration error |", "|---|---:|---:|---:|---:|---:|"]
-    for kind in ("gradient_boosting", "logistic"):
+             "Evaluation dates:", "", "| model | AUC | PR-AUC | lift top 10% | Brier | calibration error |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for kind in KINDS:
         m = metrics[kind]
-        lines.append(f"| {kind.replace('_', ' ')} | {m['auc']} | {m['pr_auc']} | {m['lift_top_decile']} | "
-                     f"{m['brier']} | {m['calibration_error']} |")
+        name = kind.replace("_", " ") + " (chosen)" * (kind == chosen)
+        lines.append(f"| {name} | {m['auc']} | {m['pr_auc']} | {m['lift_top_decile']} | {m['brier']} | "
+                     f"{m['calibration_error']} |")
     lines += [f"| single signal ({SINGLE_SIGNAL}) | {metrics['single_signal']['auc']} | | | | |", "",
               f"Base rate on the evaluation dates: {metrics['base_rate']:.2%}. Risk bands: high at probability "
               f"≥ {metrics['thresholds']['high']:.3f}, medium at ≥ {metrics['thresholds']['medium']:.3f}.", "",
@@ -362,5 +426,12 @@ def model_card(version: str, metrics: dict[str, Any], *, training_window: tuple[
               "|---|---:|---:|---:|"]
     lines += [f"| {r['bin']} | {r['accounts']:,} | {r['mean_predicted']:.3f} | {r['observed_rate']:.3f} |"
               for r in metrics[chosen]["calibration"]]
+    tuning = metrics["tuning"]
+    lines += ["", "## Tuning dates", "", "AUC: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in
+                                                          tuning["auc"].items()) + ".", "",
+              "| learning rate | leaves | min leaf | class weight | trees | AUC |", "|---:|---:|---:|---|---:|---:|"]
+    lines += [f"| {t['learning_rate']} | {t['max_leaf_nodes']} | {t['min_samples_leaf']} | "
+              f"{t['class_weight'] or 'none'} | {t['trees']} | {t['tuning_auc']} |"
+              for t in tuning["gradient_boosting_tries"]]
     lines += ["", "## Signals", "", ", ".join(SIGNALS), ""]
     return "\n".join(lines)

@@ -90,16 +90,21 @@ def split_dates(dates: list[dt.date], *, eval_weeks: int, horizon: int) -> tuple
 
 
 def decide(candidate_auc: float, champion_auc: float | None, single_signal_auc: float, margin: float,
-           champion_problem: str | None = None) -> tuple[bool, str]:
-    """Whether the candidate becomes champion, and why, in one sentence."""
+           champion_problem: str | None = None, auc_standard_error: float = 0.0) -> tuple[bool, str]:
+    """Whether the candidate becomes champion, and why, in one sentence. A first model must not fall below the
+    single-signal baseline by more than its AUC's standard error: with a handful of churned accounts on the
+    evaluation dates, a smaller gap is noise, and without a champion no account is scored at all."""
     if champion_problem:
         return True, f"promoted: the current champion cannot be used ({champion_problem})"
     if champion_auc is None:
         if candidate_auc > single_signal_auc:
             return True, (f"promoted: first model; AUC {candidate_auc:.4f} beats the single-signal baseline "
                           f"({single_signal_auc:.4f})")
-        return False, (f"kept as challenger: AUC {candidate_auc:.4f} does not beat the single-signal baseline "
-                       f"({single_signal_auc:.4f})")
+        if candidate_auc >= single_signal_auc - auc_standard_error:
+            return True, (f"promoted: first model; AUC {candidate_auc:.4f} is within its standard error "
+                          f"({auc_standard_error:.4f}) of the single-signal baseline ({single_signal_auc:.4f})")
+        return False, (f"kept as challenger: AUC {candidate_auc:.4f} is below the single-signal baseline "
+                       f"({single_signal_auc:.4f}) by more than its standard error ({auc_standard_error:.4f})")
     if candidate_auc >= champion_auc + margin:
         return True, (f"promoted: AUC {candidate_auc:.4f} beats the champion's {champion_auc:.4f} on the same "
                       f"evaluation dates by at least {margin}")
@@ -155,7 +160,8 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
             metrics["champion_on_same_dates"] = {"model_version": champion.version, "auc": round(champion_auc, 4)}
         except Exception as exc:  # noqa: BLE001 (a broken champion is replaced, and the reason recorded)
             problem = str(exc)
-    promote, decision = decide(metrics["auc"], champion_auc, metrics["single_signal"]["auc"], margin, problem)
+    promote, decision = decide(metrics["auc"], champion_auc, metrics["single_signal"]["auc"], margin, problem,
+                               metrics[metrics["chosen"]]["auc_standard_error"])
     model.trained_with = {"model_version": version, "sklearn": sklearn.__version__, "horizon_days": horizon}
     card = model_card(version, metrics, training_window=(training_dates[0], training_dates[-1]),
                                   evaluation_window=(evaluation_dates[0], evaluation_dates[-1]), horizon=horizon,
@@ -171,9 +177,10 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
             "card_uri": record.artifact_uri.replace("model.pkl", "model_card.md")}, schema=schema)
     return {"model_version": version, "status": "champion" if promote else "challenger", "decision": decision,
             "retrained": True, "run_id": run_id, "left_out": left_out,
-            "metrics": {k: metrics[k] for k in ("chosen", "auc", "pr_auc", "lift_top_decile", "brier", "base_rate",
-                                                "calibration_error")},
+            "metrics": {**{k: metrics[k] for k in ("chosen", "auc", "pr_auc", "lift_top_decile", "brier", "base_rate",
+                                                   "calibration_error")}, "tuning_auc": metrics["tuning"]["auc"]},
             "logistic_auc": metrics["logistic"]["auc"], "gradient_boosting_auc": metrics["gradient_boosting"]["auc"],
+            "blend_auc": metrics["blend"]["auc"],
             "single_signal_auc": metrics["single_signal"]["auc"], "artifact_uri": record.artifact_uri,
             "note": metrics.get("note")}
 
@@ -197,8 +204,9 @@ def train_churn_model(**context: Any) -> dict[str, Any]:
     m = result["metrics"]
     print(f"{result['model_version']} ({m['chosen']}): AUC {m['auc']}, PR-AUC {m['pr_auc']}, lift@10% "
           f"{m['lift_top_decile']}, Brier {m['brier']}, calibration error {m['calibration_error']}, base rate "
-          f"{m['base_rate']}; logistic AUC {result['logistic_auc']}, gradient boosting AUC "
-          f"{result['gradient_boosting_auc']}, single signal AUC {result['single_signal_auc']}")
+          f"{m['base_rate']} on the evaluation dates; there gradient boosting AUC {result['gradient_boosting_auc']}, "
+          f"logistic {result['logistic_auc']}, blend {result['blend_auc']}, single signal "
+          f"{result['single_signal_auc']}; chosen on the tuning dates, where AUC was {m['tuning_auc']}")
     print(result["decision"])
     if result["note"]:
         print(f"note: {result['note']}")
