@@ -8,7 +8,13 @@ every account paying at the end of that day gets a churn probability, a risk ban
 riskier), and its three top drivers in words ("no activity for 12 days"). Rows go to
 `saas_ops.churn_scores`, replacing that day's rows.
 
-Then one Slack digest lists the accounts that entered the high band, by MRR at risk. With no champion yet
+Then one Slack digest lists the accounts that entered the high band, by MRR at risk, and the model-health
+check writes `saas_ops.churn_model_health`: the realised AUC, lift and calibration of the scores made
+`CHURN_HORIZON_DAYS` ago (their outcome is now known) with 7- and 30-day trends, and the drift (PSI) of every
+signal and of the score since the champion was trained. A new problem (realised AUC under
+`CHURN_MIN_REALISED_AUC`, PSI over `CHURN_PSI_ALERT` for a top signal or the score) sends one Slack alert (P2)
+recommending a retrain; with `CHURN_AUTO_RETRAIN` on, it also publishes the asset
+`saas_ops.churn_retrain_requested`, which runs `churn_train`. With no champion yet
 the scoring task scores nothing and says so (trigger `churn_train` first), but still publishes the day, so
 `reengagement_campaigns` runs without its `high_risk` campaign.
 """
@@ -17,6 +23,7 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts, assets
+from saas_ops.churn.health import check_model_health, request_retrain, retrain_wanted
 from saas_ops.churn.scoring import churn_risk_alerts, score_churn
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
@@ -26,7 +33,9 @@ from saas_ops.tasks import check_source_contract, migrate_outputs
 def churn_score():
     scores = score_churn()
     [check_source_contract(), migrate_outputs()] >> scores
-    churn_risk_alerts(scores) >> alerts.failure_backstop()
+    health = check_model_health(scores)
+    retrain_wanted(health) >> request_retrain()
+    [churn_risk_alerts(scores), health] >> alerts.failure_backstop()
 
 
 churn_score()

@@ -1,13 +1,17 @@
 """
 ### churn_train: a leak-free churn model that earns its place
 
-Weekly, Sunday 04:00 UTC. Builds a point-in-time training set in SQL: for every account paying at weekly
-observation dates over the last `CHURN_TRAINING_MONTHS` months, 26 signals computed only from data before
-that date (MRR and its change, plan, seats, activity and its trend, core features, failed payments,
-overdue invoices, tickets, CSAT, first-response time) and the label "MRR reaches 0 within
-`CHURN_HORIZON_DAYS` days". It trains a gradient-boosted model and a logistic-regression baseline on the
-earlier dates, calibrates them, and evaluates both (AUC, PR-AUC, lift in the top decile, Brier score,
-calibration) on the latest `CHURN_EVAL_WEEKS` weeks, which it never trained on.
+Weekly, Sunday 04:00 UTC, and whenever churn_score's model-health check asks for it (asset
+`saas_ops.churn_retrain_requested`, published only with `CHURN_AUTO_RETRAIN` on). Builds a point-in-time
+training set in SQL: for every account paying at weekly observation dates over the last
+`CHURN_TRAINING_MONTHS` months, 26 signals computed only from data before that date (MRR and its change,
+plan, seats, activity and its trend, core features, failed payments, overdue invoices, tickets, CSAT,
+first-response time) and the label "MRR reaches 0 within `CHURN_HORIZON_DAYS` days". Three kinds are
+fitted on the earlier training dates and tuned on the later ones (the last fifth): gradient boosting (a
+small grid of settings, each with early stopping on those dates), a logistic-regression baseline, and
+their blend, each calibrated (sigmoid) there; the kind with the best AUC on the tuning dates is the
+candidate. Every kind is then measured (AUC, PR-AUC, lift in the top decile, Brier score, calibration) on
+the latest `CHURN_EVAL_WEEKS` weeks, which neither trained nor chose anything.
 
 The new model becomes **champion** only when it beats the current champion on the same evaluation dates
 by `CHURN_PROMOTION_MARGIN` AUC; otherwise it is kept as a **challenger** and the run says why. The
@@ -16,14 +20,16 @@ holds its metrics, SHA-256 and the decision. A rerun for the same day reuses tha
 """
 
 import pendulum
-from airflow.sdk import dag
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag
 
-from saas_ops import alerts
+from saas_ops import alerts, assets
 from saas_ops.churn.training import train_churn_model
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 
-@dag(schedule="0 4 * * 0", start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False, max_active_runs=1,
+@dag(schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 4 * * 0", timezone="UTC"),
+                                  assets=assets.CHURN_RETRAIN),
+     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False, max_active_runs=1,
      doc_md=__doc__, **alerts.dag_policy(severity="P3", owner="data-science", tags=["churn"]))
 def churn_train():
     [check_source_contract(), migrate_outputs()] >> train_churn_model() >> alerts.failure_backstop()

@@ -51,6 +51,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CHURN_THREADS": (1, "CPU threads for fitting and scoring (OpenMP); more than the worker's idle cores slows it"),
     "CHURN_HIGH_BAND_SHARE": (0.10, "share of accounts (on the evaluation window) in the high risk band"),
     "CHURN_MEDIUM_BAND_SHARE": (0.20, "share of accounts in the medium band, just below the high band"),
+    "CHURN_MIN_REALISED_AUC": (0.65, "model-health alert when the realised AUC of the last 7 closed scored days "
+                                     "falls below this"),
+    "CHURN_PSI_ALERT": (0.25, "model-health alert when a top signal's or the score's population stability index "
+                              "exceeds this"),
+    "CHURN_PSI_TOP_SIGNALS": (5, "how many of the champion's most important signals the drift alert watches"),
+    "CHURN_AUTO_RETRAIN": (False, "trigger churn_train when the model-health check finds a new problem"),
     "CAMPAIGNS": ("failed_payment,trial_ending,high_risk,win_back,inactive_90,inactive_60,inactive_30,low_adoption",
                   "campaigns switched on, in priority order (a user gets the first that applies); leave one out "
                   "to switch it off"),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from saas_ops.alerts import money
+from saas_ops.churn import drift
 
 CATEGORICAL = ["plan_id", "billing_interval"]
 NUMERIC = ["tenure_days", "mrr_cents", "mrr_change_30d", "mrr_change_90d", "seats", "seats_change_30d", "past_due",
@@ -274,6 +275,14 @@ class TrainedModel:
     health_quantiles: list[float]  # 101 quantiles of evaluation-window probabilities
     effects: dict[str, Effect]  # how each signal moves the score (for drivers)
     trained_with: dict[str, Any] = field(default_factory=dict)
+    # drift.reference: the signals of the training rows, the scores of the evaluation dates (out of sample)
+    reference: dict[str, Any] = field(default_factory=dict)
+
+    def importance(self) -> dict[str, float]:
+        """Each signal's share of the model's sensitivity: how far its effect moves the log-odds, end to end."""
+        spread = {s: max(e.values + [e.missing]) - min(e.values + [e.missing]) for s, e in self.effects.items()}
+        total = sum(spread.values()) or 1.0
+        return {s: round(v / total, 4) for s, v in sorted(spread.items(), key=lambda kv: -kv[1])}
 
     def probability(self, x: pd.DataFrame) -> np.ndarray:
         return self.model.predict_proba(x)[:, 1]
@@ -395,7 +404,9 @@ def train(train_rows: pd.DataFrame, eval_rows: pd.DataFrame, *, high_share: floa
                            "candidate")
     model = TrainedModel(kind=best, model=candidates[best], thresholds=thresholds,
                          health_quantiles=[float(q) for q in np.quantile(p, np.linspace(0, 1, 101))],
-                         effects=partial_effects(candidates[best], x))
+                         effects=partial_effects(candidates[best], x),
+                         reference=drift.reference(x, CATEGORICAL, p))
+    metrics["importance"] = model.importance()
     return model, metrics
 
 

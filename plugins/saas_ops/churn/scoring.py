@@ -25,6 +25,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
     from threadpoolctl import threadpool_limits
 
     from saas_ops import config, db, incremental, quality
+    from saas_ops.churn import drift
     from saas_ops.churn.model import action_for, bands_by_rank, describe, features_frame
     from saas_ops.db import compose
 
@@ -45,6 +46,9 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
         with threadpool_limits(config.setting("CHURN_THREADS")):
             p = model.probability(x) if len(x) else np.zeros(0)
             drivers = model.drivers(x) if len(x) else []
+        # Models trained before issue 23 carry no reference to measure drift against.
+        reference = getattr(model, "reference", None)
+        psi = drift.stability(reference, x, p) if reference else {}
         bands = bands_by_rank(p, rows["customer_id"].to_numpy(), high_share=config.setting("CHURN_HIGH_BAND_SHARE"),
                               medium_share=config.setting("CHURN_MEDIUM_BAND_SHARE"))
         health = model.health(p)
@@ -68,7 +72,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
             incremental.advance_watermark(wh, schema, ("churn_scores",), SCORE_DAG_ID, day, run_id)
     counts = {band: int((bands == band).sum()) for band in ("high", "medium", "low")} if len(records) else {}
     return {"day": day.isoformat(), "model_version": record.version, "accounts": len(records), "bands": counts,
-            "left_out": left_out}
+            "left_out": left_out, "psi": psi, "importance": model.importance()}
 
 
 # --------------------------------------------------------------------------------------- the tasks

@@ -118,6 +118,7 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
     from threadpoolctl import threadpool_limits
 
     from saas_ops import config, db, quality
+    from saas_ops.churn import drift
     from saas_ops.churn.model import features_frame, model_card, train
     from saas_ops.db import compose
 
@@ -158,6 +159,8 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
             champion_auc = float(roc_auc_score(eval_rows["churned"].astype(int),
                                                current.probability(features_frame(eval_rows))))
             metrics["champion_on_same_dates"] = {"model_version": champion.version, "auc": round(champion_auc, 4)}
+            metrics["importance_change"] = {"from": champion.version,
+                                            **drift.importance_change(current.importance(), metrics["importance"])}
         except Exception as exc:  # noqa: BLE001 (a broken champion is replaced, and the reason recorded)
             problem = str(exc)
     promote, decision = decide(metrics["auc"], champion_auc, metrics["single_signal"]["auc"], margin, problem,
