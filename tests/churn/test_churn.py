@@ -15,7 +15,7 @@ import sklearn
 
 from dev import demo_data, demo_simulation
 from saas_ops import db, storage
-from saas_ops.churn import features, scoring, training
+from saas_ops.churn import features, model, scoring, training
 from saas_ops.churn.scoring import churn_risk_alerts
 from saas_ops.db import compose
 from tests.support.builds import build_metrics
@@ -292,10 +292,41 @@ def test_the_dags_train_score_and_send_one_digest(demo, champion, receivers):
                                      "AND risk_band = 'high'", (END,)).fetchone()
         top = conn.execute("SELECT customer_id FROM saas_ops.churn_scores WHERE day = %s AND risk_band = 'high' "
                            "ORDER BY mrr_cents * churn_probability DESC, customer_id LIMIT 1", (END,)).fetchone()[0]
-    assert len(texts) == 1, texts
+    digests = [t for t in texts if "entered the high churn-risk band" in t]
+    assert len(digests) == 1, texts
     assert (f"churn_score: {high} account(s) entered the high churn-risk band on 2026-11-22, "
-            f"{at_risk / 100:,.2f} USD MRR at risk") in texts[0]
-    assert f"({top}):" in texts[0].splitlines()[2]
+            f"{at_risk / 100:,.2f} USD MRR at risk") in digests[0]
+    assert f"({top}):" in digests[0].splitlines()[2]
+    with psycopg.connect(demo["warehouse"]) as conn:
+        health = conn.execute("SELECT model_version, realised_day, psi, top_signals, alerts FROM "
+                              "saas_ops.churn_model_health WHERE day = %s", (END,)).fetchall()
+    assert len(health) == 1, health
+    version, realised_day, psi, top_signals, problems = health[0]
+    assert version == "churn-20261122" and realised_day == dt.date(2026, 10, 23)
+    assert set(psi) == {*model.SIGNALS, "churn_probability"} and len(top_signals) == 5
+    # The same day the model was trained on: its accounts are those it learned from, the score barely moves.
+    assert psi["churn_probability"] < 0.25, psi
+    assert len([t for t in texts if "needs attention" in t]) == (1 if problems else 0), texts
+
+
+def test_with_auto_retrain_a_drift_runs_churn_train_through_its_asset(demo, champion, receivers, monkeypatch):
+    """CHURN_PSI_ALERT set so low that any drift counts: the check alerts, and with CHURN_AUTO_RETRAIN the run
+    publishes saas_ops.churn_retrain_requested (churn_train's schedule); without it the request task is skipped."""
+    from tests.support.dag_runs import asset_events
+
+    monkeypatch.setenv("AIRFLOW_VAR_CHURN_PSI_ALERT", "0.000001")
+    logical = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(4), dt.UTC)
+    before = asset_events("saas_ops.churn_retrain_requested")
+    assert pack_dag("churn_score").test(logical_date=logical).state == "success"
+    assert asset_events("saas_ops.churn_retrain_requested") == before
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        conn.execute("DELETE FROM saas_ops.churn_model_health")  # the problems are new again
+        conn.execute("DELETE FROM saas_ops.alert_claims WHERE dag_id = 'churn_score'")  # and so is their alert
+    monkeypatch.setenv("AIRFLOW_VAR_CHURN_AUTO_RETRAIN", "true")
+    assert pack_dag("churn_score").test(logical_date=logical).state == "success"
+    assert asset_events("saas_ops.churn_retrain_requested") == before + 1
+    attention = [t for t in receivers["slack"].texts() if "needs attention" in t]
+    assert attention[-1].splitlines()[-1] == "churn_train requested (CHURN_AUTO_RETRAIN is on)"
 
 
 def test_duplicated_tickets_and_attempts_are_left_out_of_the_signals(demo):

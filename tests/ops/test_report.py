@@ -7,6 +7,8 @@ have their own tests):
                  1,000, NRR 0.9345); 2026-11 13,000.00
   engagement     DAU 40 / WAU 90 / MAU 120 on 2026-11-22 (stickiness 1/3)
   churn          champion churn-20261122 (AUC 0.871); c2 high, 200.00 MRR at 0.9 risk; c1 high, 500.00 at 0.5
+  model health   checks of 11-21 and 11-22 judging the scores of 10-22 (AUC 0.81) and 10-23 (AUC 0.74, 7-day
+                 0.775); on 11-22 events_30d drifted (PSI 0.31, a top signal: a problem), seats a little (0.04)
   email_sends    2026-11-22: inactive_30 3 sent and 1 suppressed; failed_payment 1 failed
   backups        two good backups (10 and 12 MB); the only passed drill 10 days ago: overdue (8 days allowed)
 """
@@ -51,6 +53,15 @@ INSERT INTO {o}.churn_scores (day, customer_id, model_version, churn_probability
 VALUES ('2026-11-22', 'c1', 'churn-20261122', 0.5, 'high', '[{{"text": "2 failed payments in 30 days"}}]', 20, 50000),
        ('2026-11-22', 'c2', 'churn-20261122', 0.9, 'high', '[{{"text": "no activity for 21 days"}}]', 3, 20000),
        ('2026-11-22', 'c3', 'churn-20261122', 0.05, 'low', '[]', 90, 9900);
+INSERT INTO {o}.churn_model_health (day, model_version, realised_day, accounts, churned, auc, lift_top_decile,
+    calibration_error, calibration, auc_7d, auc_30d, churned_7d, psi, top_signals, alerts)
+VALUES ('2026-11-21', 'churn-20261122', '2026-10-22', 300, 20, 0.81, 3.1, 0.02, NULL, 0.81, 0.81, 20,
+        '{{"events_30d": 0.05, "seats": 0.01, "churn_probability": 0.02}}', '{{events_30d}}', '[]'),
+       ('2026-11-22', 'churn-20261122', '2026-10-23', 310, 18, 0.74, 2.5, 0.03,
+        '[{{"bin": "0.0-0.1", "accounts": 280, "mean_predicted": 0.04, "observed_rate": 0.05}},
+          {{"bin": "0.1-0.2", "accounts": 30, "mean_predicted": 0.14, "observed_rate": 0.13}}]', 0.775, 0.775, 38,
+        '{{"events_30d": 0.31, "seats": 0.04, "churn_probability": 0.09}}', '{{events_30d}}',
+        '[{{"key": "psi:events_30d", "text": "signal events_30d has shifted since churn-20261122 was trained"}}]');
 INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, period_key, status, day, error)
 VALUES ('k1', 'inactive_30', 'u1', 'c1', 'p', 'sent', '2026-11-22', NULL),
        ('k2', 'inactive_30', 'u2', 'c1', 'p', 'sent', '2026-11-22', NULL),
@@ -109,6 +120,14 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     churn = data["churn"]
     assert churn["model"]["auc"] == 0.871 and churn["bands"] == {"high": 2, "low": 1}
     assert [(a["customer_id"], a["at_risk"]) for a in churn["riskiest"]] == [("c1", 25000), ("c2", 18000)]
+    health = churn["health"]
+    assert [(r["day"], r["auc"], r["auc_7d"]) for r in health["realised"]] == [("2026-10-22", 0.81, 0.81),
+                                                                            ("2026-10-23", 0.74, 0.775)]
+    assert health["drift"] == [{"signal": "events_30d", "psi": 0.31, "top": True},
+                               {"signal": "churn_probability", "psi": 0.09, "top": True},
+                               {"signal": "seats", "psi": 0.04, "top": False}]
+    assert health["problems"] == ["signal events_30d has shifted since churn-20261122 was trained"]
+    assert health["calibration"]["day"] == "2026-10-23" and len(health["calibration"]["bins"]) == 2
     assert data["campaigns"]["totals"] == {"failed_payment": {"failed": 1}, "inactive_30": {"sent": 3,
                                                                                             "suppressed": 1}}
     backups = data["backups"]
@@ -182,6 +201,9 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert '<b data-figure="mrr">13,000 USD</b>' in text and '<b data-figure="nrr">98.8%</b>' in text
     assert "<script" not in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained
     assert '<select name="month"' not in text  # a file has no server to pick another month
+    assert '<h2 id="model-health">Model health</h2>' in text
+    assert '<p class="alert" data-problem>signal events_30d has shifted since churn-20261122 was trained</p>' in text
+    assert '<tr data-signal="events_30d"><td>events_30d</td><td class="bad">0.310</td>' in text
 
 
 def _browser():
@@ -232,8 +254,9 @@ def test_the_page_in_headless_chromium(seeded, signed_in, web_server):
         assert riskiest == ["c1", "c2"]
         failed = browser.find_element(By.CSS_SELECTOR, 'tr[data-campaign="failed_payment"] td.bad').text
         assert failed == "1"
-        assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 6  # MRR, waterfall, DAU/WAU/MAU,
-        browser.save_screenshot(str(ARTIFACTS / "saas_ops_page.png"))          # stickiness, backup size, RTO
+        # MRR, waterfall, DAU/WAU/MAU, stickiness, realised AUC, backup size, RTO
+        assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 7
+        browser.save_screenshot(str(ARTIFACTS / "saas_ops_page.png"))
         Select(browser.find_element(By.NAME, "month")).select_by_visible_text("2026-10")
         browser.find_element(By.XPATH, "//h2[text()='MRR movements in 2026-10']")
         waterfall = browser.find_elements(By.CSS_SELECTOR, "svg.chart")[1].text

@@ -62,7 +62,8 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
                  "day": scored and scored.isoformat(), "bands": dict(q("report/churn_bands.sql", day=scored)),
                  "riskiest": [{"customer_id": c, "mrr": mrr, "at_risk": round(mrr * p), "probability": p,
                                "health": h, "drivers": [driver_line(d) for d in drivers]}
-                              for c, mrr, p, h, drivers in q("report/riskiest_accounts.sql", day=scored)]}
+                              for c, mrr, p, h, drivers in q("report/riskiest_accounts.sql", day=scored)],
+                 "health": model_health(q("report/churn_model_health.sql"), m.get("importance_change"))}
 
     campaign_rows = q("report/email_sends.sql")
     campaigns = None
@@ -98,6 +99,32 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
         }
     return {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "currency": currency,
             "revenue": revenue, "engagement": engagement, "churn": churn, "campaigns": campaigns, "backups": backups}
+
+
+def model_health(rows: list[tuple], importance_change: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The churn model's health from churn_model_health rows (oldest first): realised AUC by the day it judged,
+    the newest calibration and drift, and the problems of the newest check."""
+    from saas_ops.churn.drift import SCORE
+
+    if not rows:
+        return None
+    keys = ("day", "model_version", "realised_day", "auc", "auc_7d", "auc_30d", "lift_top_decile",
+            "calibration_error", "calibration", "psi", "top_signals", "alerts")
+    checks = [dict(zip(keys, row, strict=True)) for row in rows]
+    latest = checks[-1]
+    calibrated = next((c for c in reversed(checks) if c["calibration"]), None)
+    return {
+        "realised": [{"day": c["realised_day"].isoformat(), "auc": c["auc"], "auc_7d": c["auc_7d"],
+                      "auc_30d": c["auc_30d"], "lift_top_decile": c["lift_top_decile"],
+                      "calibration_error": c["calibration_error"]} for c in checks],
+        "day": latest["day"].isoformat(), "model_version": latest["model_version"],
+        "calibration": calibrated and {"day": calibrated["realised_day"].isoformat(),
+                                       "bins": calibrated["calibration"]},
+        "drift": [{"signal": s, "psi": v, "top": s in latest["top_signals"] or s == SCORE}
+                  for s, v in sorted(latest["psi"].items(), key=lambda kv: -kv[1])],
+        "problems": [a["text"] for a in latest["alerts"]],
+        "importance_change": importance_change,
+    }
 
 
 def read_figures(month: str | None = None) -> dict[str, Any]:
@@ -205,6 +232,13 @@ def render_html(data: dict[str, Any], *, standalone: bool = False) -> str:
         charts["active"] = Markup(line_chart(labels, {k.upper(): [d[k] for d in days] for k in ("dau", "wau", "mau")}))
         charts["stickiness"] = Markup(line_chart(labels, {"DAU/MAU": [d["stickiness"] for d in days]},
                                                  fmt=lambda v: f"{v:.0%}", height=160))
+    health = data["churn"] and data["churn"].get("health")
+    if health and any(r["auc"] is not None for r in health["realised"]):
+        realised = health["realised"]
+        charts["realised_auc"] = Markup(line_chart(
+            [r["day"] for r in realised], {k: [r[key] for r in realised] for k, key in
+                                           (("daily", "auc"), ("7-day", "auc_7d"), ("30-day", "auc_30d"))},
+            fmt=lambda v: f"{v:.2f}", height=180))
     if backups and backups["backups"]:
         good = [b for b in backups["backups"] if b["status"] == "succeeded"]
         charts["backup_size"] = Markup(line_chart([b["started_at"][:10] for b in good],
