@@ -6,8 +6,10 @@ account_engagement_daily (the rows saas_mrr and saas_engagement would have writt
 features look at. One account in nine churns over the 15 months; before they do, their activity fades and
 payments fail, with noise. Measured in one process on one database:
 - train: churn_train's whole task (features in SQL, reading them, fitting two models, evaluating, storing);
-- score: churn_score's whole task (features, probabilities, drivers, writing churn_scores);
-- baseline: only reading the same feature rows (a table holding them) from PostgreSQL into pandas.
+- score: churn_score's whole task (features, probabilities, drivers, drift, writing churn_scores);
+- baseline: only reading the same feature rows (a table holding them) from PostgreSQL into pandas;
+- health: churn_score's model-health check (the realised AUC, lift and calibration of the scores made a horizon
+  earlier, at the same size), against a bare scan of those scores.
 CHURN_BENCH_TRAIN / CHURN_BENCH_SCORE override the account counts.
 """
 
@@ -117,7 +119,7 @@ def _baseline(dates: list[dt.date]) -> float:
 
 def main() -> None:
     from saas_ops import config, db
-    from saas_ops.churn import scoring, training
+    from saas_ops.churn import health, scoring, training
 
     train_accounts = int(os.environ.get("CHURN_BENCH_TRAIN", "100000"))
     score_accounts = int(os.environ.get("CHURN_BENCH_SCORE", "1000000"))
@@ -132,7 +134,7 @@ def main() -> None:
             db.migrate(conn, "saas_ops")
         horizon = config.setting("CHURN_HORIZON_DAYS")
         dates = training.observation_dates(END, horizon=horizon, months=config.setting("CHURN_TRAINING_MONTHS"))
-        print(f"{'step':<8} {'accounts':>10} {'rows':>10} {'task s':>8} {'read rows s':>12} {'ratio':>7}  result")
+        print(f"{'step':<8} {'accounts':>10} {'rows':>10} {'task s':>8} {'baseline s':>12} {'ratio':>7}  result")
 
         _seed(dsn, train_accounts, dates)
         baseline = _baseline(dates)
@@ -143,12 +145,26 @@ def main() -> None:
         print(f"{'train':<8} {train_accounts:>10,} {len(dates):>6} dt {seconds:>8.1f} {baseline:>12.2f} "
               f"{seconds / baseline:>7.1f}  {m['chosen']} AUC {m['auc']}, {result['status']}", flush=True)
 
-        _seed(dsn, score_accounts, [END + dt.timedelta(days=1)])  # the champion stays
+        # The champion stays; scores of the day a horizon earlier are what the health check judges.
+        judged = END - dt.timedelta(days=horizon)
+        _seed(dsn, score_accounts, [judged + dt.timedelta(days=1), END + dt.timedelta(days=1)])
         baseline = _baseline([END + dt.timedelta(days=1)])
+        scoring.score_accounts(judged, schema="saas_ops", source_schema="app", reporting_currency="USD")
         t = time.perf_counter()
         summary = scoring.score_accounts(END, schema="saas_ops", source_schema="app", reporting_currency="USD")
         seconds = time.perf_counter() - t
         print(f"{'score':<8} {score_accounts:>10,} {summary['accounts']:>10,} {seconds:>8.1f} {baseline:>12.2f} "
               f"{seconds / baseline:>7.1f}  bands {summary['bands']}", flush=True)
+
+        with db.warehouse() as wh:
+            t = time.perf_counter()
+            wh.execute("SELECT count(*), sum(churn_probability) FROM saas_ops.churn_scores WHERE day = %s", (judged,))
+            scan = time.perf_counter() - t
+        t = time.perf_counter()
+        found = health.check_health(summary, schema="saas_ops", horizon=horizon, min_auc=0.65, psi_limit=0.25, top=5)
+        seconds = time.perf_counter() - t
+        print(f"{'health':<8} {score_accounts:>10,} {found['accounts']:>10,} {seconds:>8.1f} {scan:>12.2f} "
+              f"{seconds / scan:>7.1f}  scores of {judged}: realised AUC {found['auc']}, {found['churned']:,} "
+              f"churned; score PSI {summary['psi'].get('churn_probability')}", flush=True)
     finally:
         devdb.discard(folder)

@@ -216,6 +216,15 @@ def _churn(conn: Any, app: str) -> None:
     for _, customer_id, mrr, p, health, drivers in riskiest:
         print(f"  {names.get(customer_id, customer_id)[:24]:<25}{mrr / 100:>10,.0f}{p:>6.0%}  health {health:>3}  "
               + "; ".join(map(driver_line, drivers)))
+    checked = conn.execute("SELECT day, realised_day, auc, psi, top_signals, alerts FROM saas_ops.churn_model_health "
+                           "ORDER BY day DESC, checked_at DESC LIMIT 1").fetchone()
+    if checked:
+        day, realised_day, auc, psi, top_signals, problems = checked
+        drifted = ", ".join(f"{s} {psi[s]:.3f}" for s in [*top_signals, "churn_probability"] if s in psi)
+        realised = (f"scores of {realised_day}: realised AUC {auc:.3f}" if auc is not None else
+                    f"no scores of {realised_day} to judge yet (realised figures start one horizon after the first)")
+        print(f"\nModel health on {day} (saas_ops.churn_model_health): {realised}; PSI of the top signals and "
+              f"the score: {drifted}; " + ("; ".join(a["text"] for a in problems) or "no problem"))
 
 
 def _campaigns(conn: Any, home: Path) -> None:
