@@ -124,7 +124,8 @@ def test_a_model_that_stopped_ranking_is_reported_with_its_seven_day_trend(healt
 
 def test_a_drift_alert_fires_once_while_it_lasts_and_again_when_it_returns(health_schema, receivers, monkeypatch):
     """days_since_last_activity (a top signal) shifts on day 1 and stays shifted on day 2: one Slack alert, on
-    day 1, and none on a rerun of day 1. seats drifts too on day 2 but is not one of the 3 top signals. Day 3 is
+    day 1, and none on a rerun of day 1. On day 2 seats drifts too but is not one of the 3 top signals, and
+    tenure_days is one but drifts by design (every account ages). Day 3 is
     back to normal; day 4 shifts again: a second alert."""
     from saas_ops.churn.health import check_model_health
 
@@ -135,7 +136,7 @@ def test_a_drift_alert_fires_once_while_it_lasts_and_again_when_it_returns(healt
     sent_before = len(receivers["slack"].texts())
     check_model_health.function(summary(days[0], shifted))
     check_model_health.function(summary(days[0], shifted))  # a rerun of the day
-    check_model_health.function(summary(days[1], {**shifted, "seats": 0.9}))
+    check_model_health.function(summary(days[1], {**shifted, "seats": 0.9, "tenure_days": 0.6}))
     check_model_health.function(summary(days[2], {"days_since_last_activity": 0.02}))
     result = check_model_health.function(summary(days[3], shifted))
     texts = receivers["slack"].texts()[sent_before:]

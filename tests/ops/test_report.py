@@ -206,6 +206,15 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert '<tr data-signal="events_30d"><td>events_30d</td><td class="bad">0.310</td>' in text
 
 
+def test_model_health_before_any_realised_figure_says_when_they_start(seeded):
+    with psycopg.connect(seeded["warehouse"], autocommit=True) as conn:
+        conn.execute(compose("UPDATE {o}.churn_model_health SET auc = NULL, auc_7d = NULL, auc_30d = NULL, "
+                             "calibration = NULL", o=OUT))
+    text = report.render_html(report.read_figures(), standalone=True)
+    assert '<p class="empty">No realised figures yet: they start one churn horizon after the first scores.</p>' in text
+    assert '<tr data-signal="events_30d">' in text  # the drift is there from the first check
+
+
 def _browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     import psycopg
 
 MIN_CHURNED_FOR_AUC_ALERT = 10  # fewer churned accounts behind a 7-day realised AUC make it noise
+# Signals that move away from any training window by construction (every account ages a day a day): their PSI
+# is recorded and shown, but is no reason to alert.
+DRIFTS_BY_DESIGN = ("tenure_days",)
 RETRAIN = "retrain: trigger churn_train (Airflow UI: churn_train → Trigger)"
 
 
@@ -46,7 +49,7 @@ def problems(*, version: str, day: dt.date, realised_day: dt.date, auc_7d: float
         found.append({"key": "realised_auc", "text": (
             f"realised AUC {auc_7d:.3f} over the scored days closed in the 7 days to {realised_day} ({churned_7d} "
             f"churned accounts) is below CHURN_MIN_REALISED_AUC {min_auc}: the model no longer ranks who leaves")})
-    for signal in [*top_signals, SCORE]:
+    for signal in [*(s for s in top_signals if s not in DRIFTS_BY_DESIGN), SCORE]:
         value = psi.get(signal)
         if value is not None and value > psi_limit:
             what = "the churn score's distribution" if signal == SCORE else f"signal {signal}"
