@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts, assets
-from saas_ops.campaigns.tasks import campaign_alerts, plan_emails, send_emails
+from saas_ops.campaigns.tasks import campaign_alerts, measure_outcomes, plan_emails, send_emails
 from saas_ops.tasks import check_source_contract, migrate_outputs
 
 
@@ -28,7 +28,8 @@ from saas_ops.tasks import check_source_contract, migrate_outputs
 def reengagement_campaigns():
     planned = plan_emails()
     [check_source_contract(), migrate_outputs()] >> planned
-    campaign_alerts(send_emails(planned)) >> alerts.failure_backstop()
+    sent = send_emails(planned)
+    [campaign_alerts(sent), measure_outcomes(sent)] >> alerts.failure_backstop()
 
 
 reengagement_campaigns()

@@ -62,6 +62,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                   "to switch it off"),
     "EMAIL_DRY_RUN": (False, "render campaign emails to the outbox folder instead of sending them, even with a "
                              "Resend key"),
+    "CAMPAIGN_HOLDOUT_SHARE": (0.10, "share of each campaign's recipients held out (recorded, never emailed) to "
+                                     "measure what the emails change; 0 turns holdouts off"),
+    "CAMPAIGN_ASSIGNMENT_SALT": ("1", "mixed into the stable hash that assigns arms; a new value starts a new "
+                                      "experiment (everyone is assigned again)"),
+    "EMAIL_COST_PER_1000": (0.40, "what 1,000 campaign emails cost, in the reporting currency, for the campaigns' "
+                                  "ROI (Resend's list price: 20 USD a month for 50,000)"),
     "EMAIL_MAX_PER_RUN": (500, "at most this many campaign emails queued per day (start small)"),
     "EMAIL_FREQUENCY_CAP_DAYS": (3, "at most one campaign email per user in this many days"),
     "EMAIL_FROM": ("Customer Success <success@example.com>", "sender of campaign emails (a domain verified in "

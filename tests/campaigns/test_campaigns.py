@@ -169,7 +169,9 @@ def outbox(history, monkeypatch):
     return history
 
 
-SETTINGS = {"core_features": FEATURES, "min_features": 3, "suspend_days": 14, "cap_days": 3, "run_cap": 500}
+# No holdout here: these tests follow each candidate to its email (tests/campaigns/test_experiments.py holds out).
+SETTINGS = {"core_features": FEATURES, "min_features": 3, "suspend_days": 14, "cap_days": 3, "run_cap": 500,
+            "holdout_share": 0.0, "salt": "1"}
 
 
 def plan(run_cap: int = 500, day: dt.date = END, run_id: str = "test") -> dict:
@@ -643,3 +645,42 @@ def test_airflow_loads_the_plugin_that_serves_the_link(airflow_env):
     plugins = {p["name"]: p for p in json.loads(out.stdout)}
     assert list(plugins) == ["saas_ops"]  # plugins/.airflowignore keeps the package's modules from loading as plugins
     assert [(a["name"], a["url_prefix"]) for a in plugins["saas_ops"]["fastapi_apps"]] == [("SaaS Ops", "/saas-ops")]
+
+
+# --------------------------------------------------------------------------------------- holdouts
+
+
+def test_a_holdout_is_assigned_stably_after_the_caps_and_never_emailed(outbox, receivers):
+    """The scenario's 12 emails, now with half held out: each recipient's arm is its bucket (md5 of campaign,
+    user and salt, below 0.5: held out); the 12 are the same recipients as without a holdout (suppressions and
+    caps come first); a rerun keeps every arm; only the treatment arm reaches Resend."""
+    import hashlib
+
+    resend = receivers["resend"]
+    plan_with_holdout = {**SETTINGS, "holdout_share": 0.5, "salt": "exp-1"}
+    audiences.plan(END, run_id="holdout", schema=OUT, source_schema=SRC, campaigns=list(audiences.CAMPAIGNS),
+                   settings=plan_with_holdout)
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        assigned = conn.execute(compose("SELECT campaign, user_id, status, arm, variant FROM {o}.email_sends "
+                                        "WHERE day = %s AND status <> 'suppressed' ORDER BY 1, 2", o=OUT),
+                                (END,)).fetchall()
+    assert len(assigned) == 12
+
+    def bucket(campaign: str, user: str) -> float:
+        return int(hashlib.md5(f"{campaign}:{user}:exp-1".encode()).hexdigest()[:8], 16) / 2**32
+
+    for campaign, user, status, arm, variant in assigned:
+        held = bucket(campaign, user) < 0.5
+        assert (status, arm, variant) == (("holdout", "holdout") if held else ("queued", "treatment")) + ("default",)
+    held_out = {user for _, user, status, _, _ in assigned if status == "holdout"}
+    assert 0 < len(held_out) < 12
+    audiences.plan(END, run_id="holdout-rerun", schema=OUT, source_schema=SRC, campaigns=list(audiences.CAMPAIGNS),
+                   settings=plan_with_holdout)
+    result = send.send_pending(END, live_outbox())
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        after = conn.execute(compose("SELECT campaign, user_id, status, arm FROM {o}.email_sends WHERE day = %s "
+                                     "AND status <> 'suppressed' ORDER BY 1, 2", o=OUT), (END,)).fetchall()
+    assert [(c, u, a) for c, u, _, a in after] == [(c, u, a) for c, u, _, a, _ in assigned]
+    assert {u for _, u, s, _ in after if s == "holdout"} == held_out
+    assert result["sent"] == 12 - len(held_out) == len(resend.emails)
+    assert not {e["to"][0].split("@")[0] for e in resend.emails} & held_out

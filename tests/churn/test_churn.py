@@ -414,3 +414,24 @@ def test_features_do_not_see_the_future(demo):
     moved = features_at(t, out, src)
     row = lambda f: f.loc[f.customer_id == customer].iloc[0]  # noqa: E731
     assert row(moved)["events_7d"] == row(before)["events_7d"] + 1
+
+
+def test_an_account_a_campaign_emailed_in_the_label_window_is_marked_treated(demo):
+    """Observation date 11-01 (window 11-01 .. 11-30): an email queued 10-31 is sent 11-01 (treated); one queued
+    11-29 is sent 11-30 (treated); one queued 11-30 goes out after the window, a held-out one never (neither)."""
+    t = dt.date(2026, 11, 1)
+    paying = features_at(t)["customer_id"].tolist()[:4]
+    with psycopg.connect(demo["warehouse"], autocommit=True) as conn:
+        for customer, day, arm in zip(paying, ("2026-10-31", "2026-11-29", "2026-11-30", "2026-11-05"),
+                                      ("treatment", "treatment", "treatment", "holdout"), strict=True):
+            conn.execute("INSERT INTO saas_ops.email_sends (idempotency_key, campaign, user_id, customer_id, "
+                         "period_key, status, day, arm, variant) VALUES (%s, 'inactive_30', 'u', %s, 'p', %s, %s, %s, "
+                         "'default')", (f"treated-test:{customer}", customer,
+                                        "holdout" if arm == "holdout" else "sent", day, arm))
+        try:
+            rows = features_at(t)
+        finally:
+            conn.execute("DELETE FROM saas_ops.email_sends WHERE idempotency_key LIKE 'treated-test:%%'")
+    treated = dict(zip(rows["customer_id"], rows["treated"], strict=True))
+    assert [treated[c] for c in paying] == [True, True, False, False]
+    assert sum(treated.values()) == 2

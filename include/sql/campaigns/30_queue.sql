@@ -8,6 +8,9 @@
 --    skipped, a user with several candidates gets the one of the highest priority, and at most %(run_cap)s
 --    emails are queued per day (counting what a previous run of the same day queued, so a rerun adds
 --    nothing). Skipped candidates are not recorded: they come back while their campaign still applies.
+-- 4. each queued recipient is assigned an arm by assignment_bucket(campaign, user, salt): below
+--    %(holdout_share)s it is held out (status `holdout`, never emailed). Suppressions and both caps come first,
+--    so the arms are alike; a holdout counts for the frequency cap like an email.
 CREATE TEMP TABLE camp_resolved ON COMMIT DROP AS
 WITH first_user AS (
     SELECT DISTINCT ON (customer_id) customer_id, user_id
@@ -50,11 +53,15 @@ WITH eligible AS (
     FROM {schema}.email_sends WHERE day = %(day)s AND status <> 'suppressed'
 )
 INSERT INTO {schema}.email_sends AS e (idempotency_key, campaign, user_id, customer_id, period_key, status, day,
-                                       run_id, variables)
-SELECT idempotency_key, campaign, user_id, customer_id, period_key, 'queued', %(day)s, %(run_id)s, variables
-FROM eligible
-ORDER BY priority, customer_id, user_id
-LIMIT (SELECT n FROM room)
-ON CONFLICT (idempotency_key) DO UPDATE SET status = 'queued', error = NULL, day = excluded.day,
-    run_id = excluded.run_id, variables = excluded.variables, created_at = now()
+                                       run_id, variables, arm, variant)
+SELECT idempotency_key, campaign, user_id, customer_id, period_key,
+       CASE WHEN held_out THEN 'holdout' ELSE 'queued' END, %(day)s, %(run_id)s, variables,
+       CASE WHEN held_out THEN 'holdout' ELSE 'treatment' END, 'default'
+FROM (SELECT *, {schema}.assignment_bucket(campaign, user_id, %(salt)s) < %(holdout_share)s AS held_out
+      FROM eligible
+      ORDER BY priority, customer_id, user_id
+      LIMIT (SELECT n FROM room)) chosen
+ON CONFLICT (idempotency_key) DO UPDATE SET status = excluded.status, error = NULL, day = excluded.day,
+    run_id = excluded.run_id, variables = excluded.variables, created_at = now(), arm = excluded.arm,
+    variant = excluded.variant
     WHERE e.status = 'suppressed';

@@ -6,7 +6,9 @@
 -- - payments, overdue invoices and tickets from the 30/90 days before t, each judged as of t (a ticket
 --   answered after t was unanswered at t).
 -- `churned` is the SPEC's label: MRR reaches 0 on a day in [t, t + horizon − 1]; null while that is not yet
--- known (t + horizon − 1 after the MRR watermark `label_until`).
+-- known (t + horizon − 1 after the MRR watermark `label_until`). `treated`: a campaign email of the treatment
+-- arm went to the account in those days (queued on t − 1 .. t + horizon − 2, sent the day after), so its
+-- label may be the email's doing; training leaves such rows out (their held-out peers stay in).
 CREATE TEMP TABLE churn_mrr_spans ON COMMIT DROP AS
 SELECT customer_id, from_day, to_day, mrr_cents
 FROM (SELECT customer_id, day AS from_day, mrr_cents,
@@ -69,9 +71,16 @@ WITH mrr_before AS (
     FROM churn_obs o JOIN {schema}.customer_mrr_changes c
       ON c.customer_id = o.customer_id AND c.movement = 'churn' AND c.day >= o.t AND c.day < o.t + %(horizon)s
     GROUP BY 1, 2
+), treated AS (
+    SELECT o.customer_id, o.t
+    FROM churn_obs o JOIN {schema}.email_sends e
+      ON e.customer_id = o.customer_id AND e.arm = 'treatment' AND e.status = 'sent'
+     AND e.day >= o.t - 1 AND e.day <= o.t + %(horizon)s - 2
+    GROUP BY 1, 2
 )
 SELECT o.customer_id, o.t,
        CASE WHEN o.t + %(horizon)s - 1 <= %(label_until)s THEN l.customer_id IS NOT NULL END AS churned,
+       tr.customer_id IS NOT NULL AS treated,
        (o.t - 1) - (cu.created_at AT TIME ZONE 'UTC')::date AS tenure_days,
        o.mrr_cents,
        round(o.mrr_cents::numeric / nullif(mb.mrr_30d_ago, 0) - 1, 4)::float8 AS mrr_change_30d,
@@ -105,4 +114,5 @@ LEFT JOIN {schema}.account_engagement_daily a ON a.customer_id = o.customer_id A
 LEFT JOIN payments pay ON pay.customer_id = o.customer_id AND pay.t = o.t
 LEFT JOIN invoices inv ON inv.customer_id = o.customer_id AND inv.t = o.t
 LEFT JOIN tickets tk ON tk.customer_id = o.customer_id AND tk.t = o.t
-LEFT JOIN labels l ON l.customer_id = o.customer_id AND l.t = o.t;
+LEFT JOIN labels l ON l.customer_id = o.customer_id AND l.t = o.t
+LEFT JOIN treated tr ON tr.customer_id = o.customer_id AND tr.t = o.t;

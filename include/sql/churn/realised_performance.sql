@@ -2,6 +2,8 @@
 -- a day in [day + 1, day + horizon]: the training label for observation date t = day + 1.
 -- AUC is Mann-Whitney's: (rank sum of the churned − n1(n1 + 1)/2) ÷ (n1 × n0), equal scores sharing their mean
 -- rank; the top decile is the riskiest tenth by probability, equal probabilities by customer_id as in bands.
+-- An account a campaign emailed (treatment arm) in those days is left out, as in training: its outcome may be
+-- the email's doing, and the emails go to the riskiest.
 WITH scored AS (
     SELECT s.customer_id, s.churn_probability AS p, s.model_version,
            EXISTS (SELECT 1 FROM {schema}.customer_mrr_changes c
@@ -9,6 +11,9 @@ WITH scored AS (
                      AND c.day > %(day)s AND c.day <= %(day)s + %(horizon)s) AS churned
     FROM {schema}.churn_scores s
     WHERE s.day = %(day)s
+      AND NOT EXISTS (SELECT 1 FROM {schema}.email_sends e
+                      WHERE e.customer_id = s.customer_id AND e.arm = 'treatment' AND e.status = 'sent'
+                        AND e.day >= %(day)s AND e.day <= %(day)s + %(horizon)s - 1)
 ), ranked AS (
     SELECT p, churned, model_version,
            rank() OVER (ORDER BY p) + (count(*) OVER (PARTITION BY p) - 1) / 2.0 AS mean_rank,

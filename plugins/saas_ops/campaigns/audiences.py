@@ -47,7 +47,8 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
     params = {"day": day, "day_end": day_end, "send_day": day + dt.timedelta(days=1), "run_id": run_id,
               "features": settings["core_features"], "min_features": settings["min_features"],
               "suspend_days": settings["suspend_days"], "cap_days": settings["cap_days"],
-              "run_cap": settings["run_cap"], "priority": list(campaigns)}
+              "run_cap": settings["run_cap"], "priority": list(campaigns),
+              "holdout_share": settings["holdout_share"], "salt": settings["salt"]}
     notes: list[str] = []
     with db.source() as src, db.warehouse() as wh:
         incremental.require_metrics_through(wh, schema, day, "campaigns")

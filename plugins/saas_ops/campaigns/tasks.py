@@ -27,12 +27,6 @@ from airflow.sdk import task
 from saas_ops.campaigns.audiences import DAG_ID, plan
 from saas_ops.campaigns.send import MAX_ATTEMPTS
 
-# --------------------------------------------------------------------------------------- plan
-
-
-# --------------------------------------------------------------------------------------- render
-
-
 # --------------------------------------------------------------------------------------- tasks
 
 
@@ -46,7 +40,9 @@ def plan_emails(**context: Any) -> dict[str, Any]:
     settings = {"core_features": config.core_features(),
                 "min_features": config.setting("LOW_ADOPTION_MIN_FEATURES"),
                 "suspend_days": config.setting("DUNNING_SUSPEND_DAYS"),
-                "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"), "run_cap": config.setting("EMAIL_MAX_PER_RUN")}
+                "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"), "run_cap": config.setting("EMAIL_MAX_PER_RUN"),
+                "holdout_share": config.setting("CAMPAIGN_HOLDOUT_SHARE"),
+                "salt": config.setting("CAMPAIGN_ASSIGNMENT_SALT")}
     result = plan(day_closed(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
                   source_schema=config.schema_name("SOURCE_SCHEMA"), campaigns=campaigns, settings=settings)
     print(f"campaigns on, by priority: {', '.join(campaigns) or 'none (Variable CAMPAIGNS is empty)'}")
@@ -87,6 +83,24 @@ def send_emails(planned: dict[str, Any], **context: Any) -> dict[str, Any]:
         if done_through is None or day >= done_through:
             incremental.advance_watermark(wh, outbox.schema, ("email_sends",), DAG_ID, day, context["run_id"])
     return result
+
+
+@task
+def measure_outcomes(sent: dict[str, Any]) -> dict[str, Any]:
+    """campaign_outcomes for the cohorts whose window has closed, and each campaign's effect over 90 days."""
+    from saas_ops import config, db
+    from saas_ops.campaigns import outcomes
+
+    schema, day = config.schema_name("OUTPUT_SCHEMA"), dt.date.fromisoformat(sent["day"])
+    measured = outcomes.measure(day, schema=schema, source_schema=config.schema_name("SOURCE_SCHEMA"),
+                                features=config.core_features())
+    with db.warehouse() as wh:
+        found = outcomes.effects(wh, schema, day - dt.timedelta(days=90), config.setting("EMAIL_COST_PER_1000"))
+    lines = [outcomes.describe(e, config.setting("REPORTING_CURRENCY")) for e in found]
+    print(f"outcomes measured for the cohorts {', '.join(f'{c} {a}..{b}' for c, (a, b) in measured.items())}")
+    for line in lines or ["no campaign has a cohort whose window has closed yet"]:
+        print(line)
+    return {"day": sent["day"], "measured": measured, "effects": lines}
 
 
 @task

@@ -57,8 +57,9 @@ def read_features(wh: psycopg.Connection, where: str = "") -> pd.DataFrame:
     frame = pd.read_csv(buffer, dtype={"customer_id": str, "plan_id": object, "billing_interval": object},
                         parse_dates=["t"], keep_default_na=False, na_values=[""])
     frame["t"] = frame["t"].dt.date
-    if "churned" in frame:
-        frame["churned"] = frame["churned"].map({"t": True, "f": False})
+    for flag in ("churned", "treated"):
+        if flag in frame:
+            frame[flag] = frame[flag].map({"t": True, "f": False})
     return frame
 
 

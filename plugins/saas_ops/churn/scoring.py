@@ -52,7 +52,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
         bands = bands_by_rank(p, rows["customer_id"].to_numpy(), high_share=config.setting("CHURN_HIGH_BAND_SHARE"),
                               medium_share=config.setting("CHURN_MEDIUM_BAND_SHARE"))
         health = model.health(p)
-        records = rows.drop(columns=["t", "churned"]).to_dict("records")
+        records = rows.drop(columns=["t", "churned", "treated"]).to_dict("records")
         wh.execute(compose("DELETE FROM {schema}.churn_scores WHERE day = %s", schema=schema), (day,))
         with wh.cursor() as cur, cur.copy(compose(
                 "COPY {schema}.churn_scores (day, customer_id, model_version, churn_probability, risk_band, "

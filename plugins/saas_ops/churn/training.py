@@ -144,8 +144,10 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
         rows = read_features(wh)
         champion = champion_record(wh, schema)
         left_out = quality.new_issue_counts(wh, schema, run_id=run_id, dag_id=TRAIN_DAG_ID)
-    train_rows = rows[rows["t"].isin(training_dates)]
-    eval_rows = rows[rows["t"].isin(evaluation_dates)]
+    # An account-date whose label a campaign email may have changed teaches nothing about churn left alone.
+    untreated = rows[~rows["treated"]]
+    train_rows = untreated[untreated["t"].isin(training_dates)]
+    eval_rows = untreated[untreated["t"].isin(evaluation_dates)]
     with threadpool_limits(config.setting("CHURN_THREADS")):
         model, metrics = train(train_rows, eval_rows, high_share=config.setting("CHURN_HIGH_BAND_SHARE"),
                                            medium_share=config.setting("CHURN_MEDIUM_BAND_SHARE"),
@@ -165,6 +167,7 @@ def train_model(day: dt.date, *, run_id: str, schema: str, source_schema: str) -
             problem = str(exc)
     promote, decision = decide(metrics["auc"], champion_auc, metrics["single_signal"]["auc"], margin, problem,
                                metrics[metrics["chosen"]]["auc_standard_error"])
+    metrics["treated_left_out"] = int(rows["treated"].sum())
     model.trained_with = {"model_version": version, "sklearn": sklearn.__version__, "horizon_days": horizon}
     card = model_card(version, metrics, training_window=(training_dates[0], training_dates[-1]),
                                   evaluation_window=(evaluation_dates[0], evaluation_dates[-1]), horizon=horizon,

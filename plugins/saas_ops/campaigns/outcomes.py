@@ -1,0 +1,164 @@
+"""Did it work? campaign_outcomes: for each campaign, variant, arm and cohort day, how many recipients did what
+the campaign is for within its window (OUTCOMES), once the window has closed; and the effect of the emails, the
+treatment arm against the holdout, with its uncertainty (`effect`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+# Per campaign: the SQL that says whether each recipient converted, and the days after the cohort day it may take.
+OUTCOMES: dict[str, tuple[str, int]] = {
+    "failed_payment": ("campaigns/outcome_invoice_paid.sql", 14),
+    "trial_ending": ("campaigns/outcome_trial_converted.sql", 14),
+    "high_risk": ("campaigns/outcome_still_paying.sql", 30),
+    "win_back": ("campaigns/outcome_active_again.sql", 14),
+    "inactive_90": ("campaigns/outcome_active_again.sql", 14),
+    "inactive_60": ("campaigns/outcome_active_again.sql", 14),
+    "inactive_30": ("campaigns/outcome_active_again.sql", 14),
+    "low_adoption": ("campaigns/outcome_new_core_feature.sql", 14),
+}
+CATCH_UP_DAYS = 7  # each run measures the cohorts whose window closed in the last week, so a missed run catches up
+
+
+def measure(day: dt.date, *, schema: str, source_schema: str, features: list[str]) -> dict[str, Any]:
+    """Writes campaign_outcomes for every campaign's cohorts whose window closed by `day` (and by the metrics'
+    watermarks) in the last CATCH_UP_DAYS, in one transaction; returns the cohort days measured per campaign."""
+    from saas_ops import db, incremental
+
+    measured: dict[str, list[str]] = {}
+    with db.source() as src, db.warehouse() as wh:
+        complete = min([day, *(w for w in incremental.metrics_watermarks(wh, schema).values() if w)])
+        for campaign, (outcome_file, window_days) in OUTCOMES.items():
+            last = complete - dt.timedelta(days=window_days)
+            params = {"campaign": campaign, "window_days": window_days, "features": features,
+                      "first_day": last - dt.timedelta(days=CATCH_UP_DAYS - 1), "last_day": last}
+            db.run_sql_file(wh, "campaigns/40_outcome_recipients.sql", params, schema=schema)
+            if campaign == "failed_payment":
+                invoice_ids = [r[0] for r in wh.execute(
+                    "SELECT DISTINCT variables->>'invoice_id' FROM camp_outcome_recipients").fetchall()]
+                db.copy_query_rows(src, wh, "campaigns/extract_invoice_payments.sql", "camp_invoice_paid",
+                                   {**params, "invoice_ids": invoice_ids}, schema=source_schema)
+            db.run_sql(wh, db.compose("INSERT INTO camp_outcome_rows (idempotency_key, converted)\n"
+                                      + db.read_sql(outcome_file), schema=schema), params)
+            db.run_sql_file(wh, "campaigns/50_outcomes.sql", params, schema=schema)
+            measured[campaign] = [params["first_day"].isoformat(), last.isoformat()]
+            wh.execute("DROP TABLE camp_outcome_recipients, camp_outcome_rows, camp_invoice_paid")
+    return measured
+
+
+# --------------------------------------------------------------------------------------- the effect
+
+Z95 = 1.959964
+MIN_PER_ARM = 100  # fewer recipients in an arm cannot tell an effect of a few points from chance
+MIN_CONVERSIONS = 10
+
+
+@dataclass
+class Effect:
+    """The treatment arm against the holdout for one campaign and variant, over the cohorts summed."""
+    campaign: str
+    variant: str
+    treated: int
+    treated_converted: int
+    held_out: int
+    held_out_converted: int
+    treated_mrr_cents: int
+    held_out_mrr_cents: int
+    emails: int
+    cost_per_1000: float
+
+    @property
+    def rates(self) -> tuple[float | None, float | None]:
+        return (self.treated_converted / self.treated if self.treated else None,
+                self.held_out_converted / self.held_out if self.held_out else None)
+
+    @property
+    def lift(self) -> tuple[float, float, float] | None:
+        """Absolute lift (treated rate − held-out rate) with its 95% interval (two proportions, unpooled)."""
+        p1, p0 = self.rates
+        if p1 is None or p0 is None:
+            return None
+        se = math.sqrt(p1 * (1 - p1) / self.treated + p0 * (1 - p0) / self.held_out)
+        return p1 - p0, p1 - p0 - Z95 * se, p1 - p0 + Z95 * se
+
+    @property
+    def relative_lift(self) -> tuple[float, float, float] | None:
+        """Treated rate ÷ held-out rate − 1, with its 95% interval (Katz: normal on the log of the ratio)."""
+        p1, p0 = self.rates
+        if not p1 or not p0:
+            return None
+        log_ratio = math.log(p1 / p0)
+        se = math.sqrt((1 - p1) / self.treated_converted + (1 - p0) / self.held_out_converted)
+        return p1 / p0 - 1, math.exp(log_ratio - Z95 * se) - 1, math.exp(log_ratio + Z95 * se) - 1
+
+    @property
+    def incremental_conversions(self) -> float | None:
+        lift = self.lift
+        return None if lift is None else lift[0] * self.treated
+
+    @property
+    def incremental_mrr_cents(self) -> float | None:
+        """The MRR retained per treated recipient above the held-out one's, times the treated recipients."""
+        if not self.treated or not self.held_out:
+            return None
+        return (self.treated_mrr_cents / self.treated - self.held_out_mrr_cents / self.held_out) * self.treated
+
+    @property
+    def cost(self) -> float:
+        return self.emails * self.cost_per_1000 / 1000
+
+    @property
+    def verdict(self) -> str:
+        lift = self.lift
+        if lift is None or min(self.treated, self.held_out) < MIN_PER_ARM or \
+                self.treated_converted + self.held_out_converted < MIN_CONVERSIONS:
+            return (f"too few to tell yet ({self.treated:,} treated, {self.held_out:,} held out; each arm needs "
+                    f"{MIN_PER_ARM} and both {MIN_CONVERSIONS} conversions)")
+        if lift[1] > 0:
+            return "the emails help: the whole 95% interval is above zero"
+        if lift[2] < 0:
+            return "the emails hurt: the whole 95% interval is below zero"
+        return "no effect that can be told from chance: the 95% interval includes zero"
+
+    @property
+    def roi(self) -> float | None:
+        """Incremental MRR (a month of it, in the reporting currency) per unit spent on the emails."""
+        mrr = self.incremental_mrr_cents
+        return None if mrr is None or not self.cost else mrr / 100 / self.cost
+
+
+def effects(wh: Any, schema: str, since: dt.date, cost_per_1000: float) -> list[Effect]:
+    """Every campaign's and variant's Effect over the cohorts since `since` (a variant with no holdout of its
+    own is compared with the campaign's holdout)."""
+    from saas_ops.db import fetch_sql_file
+
+    totals: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+    holdouts: dict[str, tuple[int, int, int]] = {}
+    for campaign, variant, arm, eligible, converted, mrr in fetch_sql_file(wh, "campaigns/outcome_totals.sql",
+                                                                          {"since": since}, schema=schema):
+        figures = (int(eligible), int(converted), int(mrr))
+        if arm == "holdout":
+            old = holdouts.get(campaign, (0, 0, 0))
+            holdouts[campaign] = tuple(a + b for a, b in zip(old, figures, strict=True))
+        else:
+            totals.setdefault((campaign, variant), {})["treatment"] = figures
+    return [Effect(campaign, variant, *arms["treatment"][:2], *holdouts.get(campaign, (0, 0, 0))[:2],
+                   arms["treatment"][2], holdouts.get(campaign, (0, 0, 0))[2], arms["treatment"][0], cost_per_1000)
+            for (campaign, variant), arms in sorted(totals.items())]
+
+
+def describe(e: Effect, currency: str) -> str:
+    """One line a growth team reads."""
+    p1, p0 = e.rates
+    parts = [f"{e.campaign}/{e.variant}: converted {p1:.1%} of {e.treated:,} emailed"
+             + (f" vs {p0:.1%} of {e.held_out:,} held out" if p0 is not None else ", no holdout yet")]
+    lift = e.lift
+    if lift is not None:
+        parts.append(f"lift {100 * lift[0]:+.1f} pts (95% {100 * lift[1]:+.1f} to {100 * lift[2]:+.1f})")
+        if e.incremental_mrr_cents is not None:
+            parts.append(f"incremental MRR {e.incremental_mrr_cents / 100:,.0f} {currency}, cost {e.cost:,.2f}")
+    parts.append(e.verdict)
+    return "; ".join(parts)
