@@ -13,6 +13,10 @@ after churn), `inactive_90` / `_60` / `_30`, `low_adoption`. Opt-outs and the su
 it is sent and marked with Resend's id after, so a rerun sends nothing twice. **Without a `resend_default`
 key, or with `EMAIL_DRY_RUN`, nothing is sent**: emails are rendered to `<LOCAL_DIR>/outbox/emails/` and
 marked `dry_run`. Then account owners get a Slack line for each check-in sent in their name.
+
+Each campaign holds out `CAMPAIGN_HOLDOUT_SHARE` of its recipients (status `holdout`, never emailed), and
+`measure_outcomes` writes `saas_ops.campaign_outcomes` once a cohort's window has closed, and logs each
+campaign's lift over its holdout with a 95% interval.
 """
 
 import pendulum

@@ -66,6 +66,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                      "measure what the emails change; 0 turns holdouts off"),
     "CAMPAIGN_ASSIGNMENT_SALT": ("1", "mixed into the stable hash that assigns arms; a new value starts a new "
                                       "experiment (everyone is assigned again)"),
+    "CAMPAIGN_VARIANTS": ("", "A/B variants, e.g. 'inactive_30:short=0.5': campaign:variant=share of the emailed "
+                              "arm, comma-separated; a variant's templates are <template>.<variant>.txt/.html"),
     "EMAIL_COST_PER_1000": (0.40, "what 1,000 campaign emails cost, in the reporting currency, for the campaigns' "
                                   "ROI (Resend's list price: 20 USD a month for 50,000)"),
     "EMAIL_MAX_PER_RUN": (500, "at most this many campaign emails queued per day (start small)"),

@@ -171,7 +171,7 @@ def outbox(history, monkeypatch):
 
 # No holdout here: these tests follow each candidate to its email (tests/campaigns/test_experiments.py holds out).
 SETTINGS = {"core_features": FEATURES, "min_features": 3, "suspend_days": 14, "cap_days": 3, "run_cap": 500,
-            "holdout_share": 0.0, "salt": "1"}
+            "holdout_share": 0.0, "salt": "1", "variants": {}}
 
 
 def plan(run_cap: int = 500, day: dt.date = END, run_id: str = "test") -> dict:
@@ -684,3 +684,32 @@ def test_a_holdout_is_assigned_stably_after_the_caps_and_never_emailed(outbox, r
     assert {u for _, u, s, _ in after if s == "holdout"} == held_out
     assert result["sent"] == 12 - len(held_out) == len(resend.emails)
     assert not {e["to"][0].split("@")[0] for e in resend.emails} & held_out
+
+
+def test_variants_split_the_emailed_arm_by_the_same_bucket_and_render_their_own_templates(outbox, receivers):
+    """inactive_30 with a variant `short` on half of the emailed arm, 20% held out: a recipient with bucket b
+    is held out below 0.2, else gets `short` when (b − 0.2) / 0.8 < 0.5; its email uses inactive.short.txt."""
+    import hashlib
+
+    variants = audiences.parse_variants("inactive_30:short=0.5")
+    assert variants == {"inactive_30": [("short", 0.5)]}
+    with pytest.raises(ValueError, match="no template inactive.long.txt"):
+        audiences.parse_variants("inactive_30:long=0.5")
+    with pytest.raises(ValueError, match="add up to more than 1"):
+        audiences.parse_variants("inactive_30:short=0.7, inactive_30:short=0.7")
+    audiences.plan(END, run_id="variants", schema=OUT, source_schema=SRC, campaigns=list(audiences.CAMPAIGNS),
+                   settings={**SETTINGS, "holdout_share": 0.2, "salt": "ab", "variants": variants})
+    with psycopg.connect(outbox["warehouse"]) as conn:
+        assigned = conn.execute(compose("SELECT campaign, user_id, arm, variant FROM {o}.email_sends WHERE day = %s "
+                                        "AND arm IS NOT NULL", o=OUT), (END,)).fetchall()
+    for campaign, user, arm, name in assigned:
+        b = int(hashlib.md5(f"{campaign}:{user}:ab".encode()).hexdigest()[:8], 16) / 2**32
+        expected = ("holdout", "default") if b < 0.2 else \
+            ("treatment", "short" if campaign == "inactive_30" and (b - 0.2) / 0.8 < 0.5 else "default")
+        assert (arm, name) == expected, (campaign, user, b)
+    send.send_pending(END, live_outbox())
+    short = [u for c, u, a, v in assigned if v == "short"]
+    assert short and any(v == "default" for c, _, a, v in assigned if c == "inactive_30" and a == "treatment")
+    subjects = {e["to"][0].split("@")[0]: e["subject"] for e in receivers["resend"].emails}
+    for user in short:
+        assert subjects[user].endswith("one click back into Acme"), subjects[user]

@@ -48,9 +48,9 @@ def test_assignment_holds_its_share_over_10000_recipients_and_is_the_documented_
 
 def sends(conn: psycopg.Connection, rows: list[tuple[str, str, str, str]]) -> None:
     for user, customer, arm, campaign in rows:
-        conn.execute(compose("INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, period_key, "
-                             "status, day, arm, variant, variables) VALUES (%s, %s, %s, %s, 'p', %s, %s, %s, "
-                             "'default', '{{}}')", o=OUT),
+        conn.execute(compose("INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, "
+                             "period_key, status, day, arm, variant, variables) VALUES (%s, %s, %s, %s, 'p', %s, %s, "
+                             "%s, 'default', '{{}}')", o=OUT),
                      (f"{campaign}:{user}:p", campaign, user, customer, "holdout" if arm == "holdout" else "sent",
                       COHORT, arm))
 
@@ -117,3 +117,20 @@ def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_te
     assert small.verdict.startswith("too few to tell yet (50 treated, 50 held out")
     even = outcomes.Effect("inactive_30", "default", 1000, 100, 1000, 95, 0, 0, 1000, 0.40)
     assert even.verdict == "no effect that can be told from chance: the 95% interval includes zero"
+
+
+def variant(name: str, treated: int, converted: int) -> outcomes.Effect:
+    return outcomes.Effect("inactive_30", name, treated, converted, 1000, 90, 0, 0, treated, 0.40)
+
+
+def test_a_variant_wins_only_at_the_fixed_horizon_and_only_when_surely_better():
+    """Three variants of 1,000: 15% against 10% and 11%. Two comparisons, so each at z(1 − 0.025/2) = 2.2414.
+    15 − 10: √(0.15 × 0.85 + 0.10 × 0.90)/√1000 = 0.014748, lower end 5 − 3.31 = 1.7 pts; 15 − 11: 0.015013,
+    lower end 4 − 3.37 = 0.6 pts: a winner. At 999 recipients the same figures name none (before the horizon);
+    15% against 13% and 10%: 15 − 13 has a lower end below zero, no winner."""
+    assert outcomes.winner([variant("default", 1000, 100), variant("short", 1000, 150), variant("long", 1000, 110)]) \
+        == "winner: short (15.0%); beats default by at least 1.7 pts, long by at least 0.6 pts"
+    assert outcomes.winner([variant("default", 999, 100), variant("short", 1000, 150)]) == (
+        "still collecting, no comparison before the fixed horizon: default 999 of 1,000")
+    assert outcomes.winner([variant("default", 1000, 100), variant("short", 1000, 150), variant("long", 1000, 130)]) \
+        == "no winner: short converts most (15.0%) but not surely more than long"

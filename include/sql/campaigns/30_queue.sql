@@ -10,7 +10,8 @@
 --    nothing). Skipped candidates are not recorded: they come back while their campaign still applies.
 -- 4. each queued recipient is assigned an arm by assignment_bucket(campaign, user, salt): below
 --    %(holdout_share)s it is held out (status `holdout`, never emailed). Suppressions and both caps come first,
---    so the arms are alike; a holdout counts for the frequency cap like an email.
+--    so the arms are alike; a holdout counts for the frequency cap like an email. The rest of the same bucket,
+--    stretched over [0, 1), picks the recipient's variant (CAMPAIGN_VARIANTS; `default` beyond their shares).
 CREATE TEMP TABLE camp_resolved ON COMMIT DROP AS
 WITH first_user AS (
     SELECT DISTINCT ON (customer_id) customer_id, user_id
@@ -56,11 +57,19 @@ INSERT INTO {schema}.email_sends AS e (idempotency_key, campaign, user_id, custo
                                        run_id, variables, arm, variant)
 SELECT idempotency_key, campaign, user_id, customer_id, period_key,
        CASE WHEN held_out THEN 'holdout' ELSE 'queued' END, %(day)s, %(run_id)s, variables,
-       CASE WHEN held_out THEN 'holdout' ELSE 'treatment' END, 'default'
-FROM (SELECT *, {schema}.assignment_bucket(campaign, user_id, %(salt)s) < %(holdout_share)s AS held_out
-      FROM eligible
-      ORDER BY priority, customer_id, user_id
-      LIMIT (SELECT n FROM room)) chosen
+       CASE WHEN held_out THEN 'holdout' ELSE 'treatment' END,
+       CASE WHEN held_out THEN 'default' ELSE coalesce(
+           (SELECT v.name
+            FROM unnest(%(variant_campaigns)s::text[], %(variant_names)s::text[], %(variant_upper)s::float8[])
+                 AS v(campaign, name, upper)
+            WHERE v.campaign = chosen.campaign
+              AND (chosen.bucket - %(holdout_share)s) / (1 - %(holdout_share)s) < v.upper
+            ORDER BY v.upper LIMIT 1), 'default') END
+FROM (SELECT *, bucket < %(holdout_share)s AS held_out
+      FROM (SELECT *, {schema}.assignment_bucket(campaign, user_id, %(salt)s) AS bucket
+            FROM eligible
+            ORDER BY priority, customer_id, user_id
+            LIMIT (SELECT n FROM room)) capped) chosen
 ON CONFLICT (idempotency_key) DO UPDATE SET status = excluded.status, error = NULL, day = excluded.day,
     run_id = excluded.run_id, variables = excluded.variables, created_at = now(), arm = excluded.arm,
     variant = excluded.variant

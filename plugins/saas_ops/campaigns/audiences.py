@@ -33,6 +33,35 @@ SOURCE_EXTRACTS = (("campaigns/extract_account_owners.sql", "camp_customers (cus
 QUARANTINED = ("customers", "users", "invoices", "payment_attempts")  # keyed tables the extracts read
 
 
+def parse_variants(text: str) -> dict[str, list[tuple[str, float]]]:
+    """CAMPAIGN_VARIANTS, e.g. "inactive_30:short=0.5, low_adoption:checklist=0.3, low_adoption:video=0.3": per
+    campaign, its variants other than `default` with their shares of the treatment arm (the rest is `default`).
+    A variant's templates are <template>.<variant>.txt and .html beside the campaign's (render.template_name)."""
+    import re
+
+    from saas_ops import config
+    from saas_ops.campaigns.render import template_name
+
+    variants: dict[str, list[tuple[str, float]]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        match = re.fullmatch(r"([a-z0-9_]+):([a-z0-9_]{1,40})=([0-9.]+)", item)
+        if not match or match[1] not in AUDIENCES or match[2] == "default" or not 0 < float(match[3]) <= 1:
+            raise ValueError(f"CAMPAIGN_VARIANTS: {item!r} is not campaign:variant=share (a known campaign, a "
+                             "variant name of a-z, 0-9 and _, other than default, and a share in (0, 1])")
+        campaign, variant, share = match[1], match[2], float(match[3])
+        folder = config.include_dir() / "templates" / "email"
+        missing = [f"{template_name(campaign, variant)}.{ext}" for ext in ("txt", "html")
+                   if not (folder / f"{template_name(campaign, variant)}.{ext}").is_file()]
+        if missing:
+            raise ValueError(f"CAMPAIGN_VARIANTS: {campaign}:{variant} has no template {', '.join(missing)} in "
+                             f"{folder}")
+        variants.setdefault(campaign, []).append((variant, share))
+    for campaign, shares in variants.items():
+        if sum(share for _, share in shares) > 1 + 1e-9:
+            raise ValueError(f"CAMPAIGN_VARIANTS: the shares of {campaign}'s variants add up to more than 1")
+    return variants
+
+
 def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaigns: list[str], settings: dict[str, Any]
          ) -> dict[str, Any]:
     """Queues the day's emails (see the module docstring). Returns per campaign the candidates found and
@@ -48,7 +77,10 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
               "features": settings["core_features"], "min_features": settings["min_features"],
               "suspend_days": settings["suspend_days"], "cap_days": settings["cap_days"],
               "run_cap": settings["run_cap"], "priority": list(campaigns),
-              "holdout_share": settings["holdout_share"], "salt": settings["salt"]}
+              "holdout_share": settings["holdout_share"], "salt": settings["salt"],
+              **_variant_params(settings["variants"])}
+    if not 0 <= settings["holdout_share"] < 1:
+        raise ValueError(f"CAMPAIGN_HOLDOUT_SHARE={settings['holdout_share']} must be at least 0 and below 1")
     notes: list[str] = []
     with db.source() as src, db.warehouse() as wh:
         incremental.require_metrics_through(wh, schema, day, "campaigns")
@@ -90,6 +122,18 @@ def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaign
     for campaign, status, n in rows:
         by_campaign.setdefault(campaign, {})[status] = n
     return {"day": day.isoformat(), "candidates": found, "rows": by_campaign, "notes": notes, "left_out": left_out}
+
+
+def _variant_params(variants: dict[str, list[tuple[str, float]]]) -> dict[str, list[Any]]:
+    """The variants as the arrays 30_queue.sql reads: campaign, name, and the upper end of its slice of [0, 1)."""
+    rows = []
+    for campaign, shares in variants.items():
+        upper = 0.0
+        for variant, share in shares:
+            upper += share
+            rows.append((campaign, variant, upper))
+    return {"variant_campaigns": [r[0] for r in rows], "variant_names": [r[1] for r in rows],
+            "variant_upper": [r[2] for r in rows]}
 
 
 def _scored(wh: psycopg.Connection, schema: str, day: dt.date) -> bool:

@@ -56,6 +56,13 @@ MIN_PER_ARM = 100  # fewer recipients in an arm cannot tell an effect of a few p
 MIN_CONVERSIONS = 10
 
 
+def two_proportions(x1: int, n1: int, x0: int, n0: int, z: float) -> tuple[float, float, float]:
+    """x1/n1 − x0/n0 with its interval ± z standard errors (unpooled)."""
+    p1, p0 = x1 / n1, x0 / n0
+    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    return p1 - p0, p1 - p0 - z * se, p1 - p0 + z * se
+
+
 @dataclass
 class Effect:
     """The treatment arm against the holdout for one campaign and variant, over the cohorts summed."""
@@ -78,11 +85,9 @@ class Effect:
     @property
     def lift(self) -> tuple[float, float, float] | None:
         """Absolute lift (treated rate − held-out rate) with its 95% interval (two proportions, unpooled)."""
-        p1, p0 = self.rates
-        if p1 is None or p0 is None:
+        if not self.treated or not self.held_out:
             return None
-        se = math.sqrt(p1 * (1 - p1) / self.treated + p0 * (1 - p0) / self.held_out)
-        return p1 - p0, p1 - p0 - Z95 * se, p1 - p0 + Z95 * se
+        return two_proportions(self.treated_converted, self.treated, self.held_out_converted, self.held_out, Z95)
 
     @property
     def relative_lift(self) -> tuple[float, float, float] | None:
@@ -162,3 +167,31 @@ def describe(e: Effect, currency: str) -> str:
             parts.append(f"incremental MRR {e.incremental_mrr_cents / 100:,.0f} {currency}, cost {e.cost:,.2f}")
     parts.append(e.verdict)
     return "; ".join(parts)
+
+
+# The A/B test's fixed horizon: variants are compared once every one of them has this many measured recipients,
+# never before (looking every day and stopping at the first good-looking day would find winners by chance).
+MIN_PER_VARIANT = 1000
+
+
+def winner(variants: list[Effect], min_per_variant: int = MIN_PER_VARIANT) -> str:
+    """The variants of one campaign against each other. A winner is named only at the fixed horizon and only
+    when its conversion beats every other variant's with the whole interval above zero, at 95% over the
+    comparisons together (Bonferroni: each at 1 − 0.05 / (variants − 1))."""
+    from statistics import NormalDist
+
+    if len(variants) < 2:
+        return "one variant: nothing to compare"
+    short = [e for e in variants if e.treated < min_per_variant]
+    if short:
+        return ("still collecting, no comparison before the fixed horizon: "
+                + ", ".join(f"{e.variant} {e.treated:,} of {min_per_variant:,}" for e in short))
+    best = max(variants, key=lambda e: e.treated_converted / e.treated)
+    z = NormalDist().inv_cdf(1 - 0.05 / (len(variants) - 1) / 2)
+    lows = {e.variant: two_proportions(best.treated_converted, best.treated, e.treated_converted, e.treated, z)[1]
+            for e in variants if e is not best}
+    if all(low > 0 for low in lows.values()):
+        return (f"winner: {best.variant} ({best.rates[0]:.1%}); beats "
+                + ", ".join(f"{v} by at least {100 * low:.1f} pts" for v, low in lows.items()))
+    return (f"no winner: {best.variant} converts most ({best.rates[0]:.1%}) but not surely more than "
+            + ", ".join(v for v, low in lows.items() if low <= 0))

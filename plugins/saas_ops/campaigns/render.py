@@ -38,13 +38,19 @@ def _environment(folder: str) -> Any:
     return env
 
 
-def render(campaign: str, variables: dict[str, Any]) -> Rendered:
+def template_name(campaign: str, variant: str = "default") -> str:
+    """A campaign's templates are <name>.txt and <name>.html; a variant's, <name>.<variant>.txt and .html."""
+    name = TEMPLATE_OF.get(campaign, campaign)
+    return name if variant == "default" else f"{name}.{variant}"
+
+
+def render(campaign: str, variables: dict[str, Any], variant: str = "default") -> Rendered:
     """The email's subject, plain text and HTML. A variable the template uses and `variables` lacks raises
     jinja2's UndefinedError (StrictUndefined): an email with a hole is never sent."""
     from saas_ops import config
 
     env = _environment(str(config.include_dir() / "templates" / "email"))
-    name = TEMPLATE_OF.get(campaign, campaign)
+    name = template_name(campaign, variant)
     values = {"campaign": campaign, **variables}
     text = env.get_template(f"{name}.txt").make_module(values)
     subject = " ".join(str(text.subject).split())

@@ -100,6 +100,7 @@ class _Row:
     user_id: str
     variables: dict[str, Any]
     day: dt.date
+    variant: str
 
 
 def _rows(wh: psycopg.Connection, outbox: Outbox, sql_file: str, params: dict[str, Any]) -> list[_Row]:
@@ -141,7 +142,8 @@ def _message(outbox: Outbox, row: _Row, address: str) -> tuple[dict[str, Any], R
     link = f"{outbox.unsubscribe_url}?t={unsubscribe_token(row.user_id, outbox.key)}"
     owner = row.variables.get("owner_name") if row.campaign == "high_risk" else None
     rendered = render(row.campaign, {**row.variables, "product": outbox.product, "app_url": outbox.app_url,
-                                     "sender_name": sender_name or outbox.product, "unsubscribe_url": link})
+                                     "sender_name": sender_name or outbox.product, "unsubscribe_url": link},
+                      row.variant)
     email = {
         "from": formataddr((owner or sender_name, sender_address)),
         "to": [address],
@@ -149,7 +151,7 @@ def _message(outbox: Outbox, row: _Row, address: str) -> tuple[dict[str, Any], R
         "html": rendered.html,
         "text": rendered.text,
         "headers": {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        "tags": [{"name": "campaign", "value": row.campaign},
+        "tags": [{"name": "campaign", "value": row.campaign}, {"name": "variant", "value": row.variant},
                  {"name": "email_sends_key", "value": hashlib.sha256(row.key.encode()).hexdigest()[:40]}],
     }
     return email, rendered

@@ -24,7 +24,7 @@ from typing import Any
 
 from airflow.sdk import task
 
-from saas_ops.campaigns.audiences import DAG_ID, plan
+from saas_ops.campaigns.audiences import DAG_ID, parse_variants, plan
 from saas_ops.campaigns.send import MAX_ATTEMPTS
 
 # --------------------------------------------------------------------------------------- tasks
@@ -42,7 +42,8 @@ def plan_emails(**context: Any) -> dict[str, Any]:
                 "suspend_days": config.setting("DUNNING_SUSPEND_DAYS"),
                 "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"), "run_cap": config.setting("EMAIL_MAX_PER_RUN"),
                 "holdout_share": config.setting("CAMPAIGN_HOLDOUT_SHARE"),
-                "salt": config.setting("CAMPAIGN_ASSIGNMENT_SALT")}
+                "salt": config.setting("CAMPAIGN_ASSIGNMENT_SALT"),
+                "variants": parse_variants(config.setting("CAMPAIGN_VARIANTS"))}
     result = plan(day_closed(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
                   source_schema=config.schema_name("SOURCE_SCHEMA"), campaigns=campaigns, settings=settings)
     print(f"campaigns on, by priority: {', '.join(campaigns) or 'none (Variable CAMPAIGNS is empty)'}")
@@ -97,6 +98,10 @@ def measure_outcomes(sent: dict[str, Any]) -> dict[str, Any]:
     with db.warehouse() as wh:
         found = outcomes.effects(wh, schema, day - dt.timedelta(days=90), config.setting("EMAIL_COST_PER_1000"))
     lines = [outcomes.describe(e, config.setting("REPORTING_CURRENCY")) for e in found]
+    for campaign in sorted({e.campaign for e in found}):
+        variants = [e for e in found if e.campaign == campaign]
+        if len(variants) > 1:
+            lines.append(f"{campaign} variants: {outcomes.winner(variants)}")
     print(f"outcomes measured for the cohorts {', '.join(f'{c} {a}..{b}' for c, (a, b) in measured.items())}")
     for line in lines or ["no campaign has a cohort whose window has closed yet"]:
         print(line)
