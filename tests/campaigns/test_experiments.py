@@ -55,7 +55,7 @@ def sends(conn: psycopg.Connection, rows: list[tuple[str, str, str, str]]) -> No
                       COHORT, arm))
 
 
-def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas):
+def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas, receivers, monkeypatch):
     """inactive_30 on 11-01, window 14 days (11-02 .. 11-15). Treatment: t1 is active on 11-15 (day 14: counts),
     t2 on 11-16 (day 15: does not), t3 of the same account as t1 on 11-03 (counts). Holdout: h1 active on 11-02
     (counts), h2 never. Treatment: 3 eligible, 2 converted, MRR retained 4,900 (account A once, its MRR on
@@ -94,6 +94,25 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas)
                      ("high_risk", "treatment", COHORT, 2, 0, 0, 30),
                      ("inactive_30", "holdout", COHORT, 2, 1, 9900, 14),
                      ("inactive_30", "treatment", COHORT, 3, 2, 4900, 14)]
+    # The run closing Sunday 11-22 logs the effects and sends them to Slack once (a rerun sends nothing).
+    # inactive_30: 2 of 3 (66.7%) against 1 of 2 (50%): lift 16.7 pts, standard error
+    # √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462, so ± 87.4 pts; MRR per recipient 49.00 / 3 = 16.33 against
+    # 99.00 / 2 = 49.50, so (16.33 − 49.50) × 3 = −99.50 incremental.
+    from saas_ops.campaigns.tasks import measure_outcomes
+
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", OUT)
+    monkeypatch.setenv("AIRFLOW_VAR_SOURCE_SCHEMA", SRC)
+    before = len(receivers["slack"].texts())
+    for _ in range(2):
+        result = measure_outcomes.function({"day": "2026-11-22"})
+    assert result["effects"][1] == (
+        "inactive_30/default: converted 66.7% of 3 emailed vs 50.0% of 2 held out; lift +16.7 pts (95% -70.8 to "
+        "+104.1); incremental MRR -100 USD, cost 0.00; too few to tell yet (3 treated, 2 held out; each arm "
+        "needs 100 and both 10 conversions)")
+    weekly = receivers["slack"].texts()[before:]
+    assert len(weekly) == 1 and weekly[0].splitlines()[0] == (
+        ":chart_with_downwards_trend: [P3] reengagement_campaigns: campaign results, the 90 days of cohorts to the "
+        "week ending 2026-11-22")
 
 
 def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_tell():
@@ -134,3 +153,4 @@ def test_a_variant_wins_only_at_the_fixed_horizon_and_only_when_surely_better():
         "still collecting, no comparison before the fixed horizon: default 999 of 1,000")
     assert outcomes.winner([variant("default", 1000, 100), variant("short", 1000, 150), variant("long", 1000, 130)]) \
         == "no winner: short converts most (15.0%) but not surely more than long"
+

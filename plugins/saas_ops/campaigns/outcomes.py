@@ -155,6 +155,34 @@ def effects(wh: Any, schema: str, since: dt.date, cost_per_1000: float) -> list[
             for (campaign, variant), arms in sorted(totals.items())]
 
 
+RESULTS_DAYS = 90  # the page and the weekly summary sum the cohorts of the last 90 days
+
+
+def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None:
+    """What the SaaS Ops page and the weekly summary show: every campaign's and variant's effect over the
+    RESULTS_DAYS of cohorts to the newest measured one, and the variants' verdict per campaign."""
+    from saas_ops.db import fetch_sql_file
+
+    newest = fetch_sql_file(wh, "campaigns/newest_cohort.sql", schema=schema)[0][0]
+    if newest is None:
+        return None
+    since = newest - dt.timedelta(days=RESULTS_DAYS - 1)
+    found = effects(wh, schema, since, cost_per_1000)
+    rows = []
+    for e in found:
+        lift, relative = e.lift, e.relative_lift
+        rows.append({"campaign": e.campaign, "variant": e.variant, "treated": e.treated, "held_out": e.held_out,
+                     "rate_treated": e.rates[0], "rate_held_out": e.rates[1],
+                     "lift": lift and [round(v, 4) for v in lift], "relative_lift": relative and
+                     [round(v, 4) for v in relative], "incremental_conversions": e.incremental_conversions,
+                     "incremental_mrr_cents": e.incremental_mrr_cents, "cost": round(e.cost, 2), "roi": e.roi,
+                     "verdict": e.verdict})
+    campaigns = sorted({e.campaign for e in found})
+    return {"from": since.isoformat(), "to": newest.isoformat(), "rows": rows,
+            "variants": {c: winner([e for e in found if e.campaign == c]) for c in campaigns
+                         if sum(e.campaign == c for e in found) > 1}}
+
+
 def describe(e: Effect, currency: str) -> str:
     """One line a growth team reads."""
     p1, p0 = e.rates

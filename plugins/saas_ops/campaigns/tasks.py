@@ -88,15 +88,17 @@ def send_emails(planned: dict[str, Any], **context: Any) -> dict[str, Any]:
 
 @task
 def measure_outcomes(sent: dict[str, Any]) -> dict[str, Any]:
-    """campaign_outcomes for the cohorts whose window has closed, and each campaign's effect over 90 days."""
-    from saas_ops import config, db
+    """campaign_outcomes for the cohorts whose window has closed, and each campaign's effect over 90 days (in
+    the log, and on Slack once a week)."""
+    from saas_ops import alerts, config, db
     from saas_ops.campaigns import outcomes
 
     schema, day = config.schema_name("OUTPUT_SCHEMA"), dt.date.fromisoformat(sent["day"])
     measured = outcomes.measure(day, schema=schema, source_schema=config.schema_name("SOURCE_SCHEMA"),
                                 features=config.core_features())
     with db.warehouse() as wh:
-        found = outcomes.effects(wh, schema, day - dt.timedelta(days=90), config.setting("EMAIL_COST_PER_1000"))
+        found = outcomes.effects(wh, schema, day - dt.timedelta(days=outcomes.RESULTS_DAYS),
+                                 config.setting("EMAIL_COST_PER_1000"))
     lines = [outcomes.describe(e, config.setting("REPORTING_CURRENCY")) for e in found]
     for campaign in sorted({e.campaign for e in found}):
         variants = [e for e in found if e.campaign == campaign]
@@ -105,6 +107,11 @@ def measure_outcomes(sent: dict[str, Any]) -> dict[str, Any]:
     print(f"outcomes measured for the cohorts {', '.join(f'{c} {a}..{b}' for c, (a, b) in measured.items())}")
     for line in lines or ["no campaign has a cohort whose window has closed yet"]:
         print(line)
+    if day.weekday() == 6 and lines:  # the run closing a Sunday sends the week's summary, once
+        alerts.dispatch(alerts.Alert(
+            kind="business", severity="P3", dag_id=DAG_ID, run_id=f"{DAG_ID}:{day}:weekly_results",
+            title=f"{DAG_ID}: campaign results, the {outcomes.RESULTS_DAYS} days of cohorts to the week ending {day}",
+            details=[f"• {line}" for line in lines]))
     return {"day": sent["day"], "measured": measured, "effects": lines}
 
 

@@ -23,7 +23,7 @@ PALETTE = ("#3b5bdb", "#2b8a3e", "#e8590c", "#ae3ec9", "#1098ad")
 
 
 def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: watchdog.Limits,
-            month: str | None = None) -> dict[str, Any]:
+            month: str | None = None, email_cost_per_1000: float = 0.40) -> dict[str, Any]:
     """Everything the view shows, as plain JSON-able values (money in cents). `month` (YYYY-MM) picks the
     waterfall's month; the newest by default."""
     from saas_ops.churn.model import driver_line
@@ -76,6 +76,11 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
             totals[campaign][status] += n
         campaigns = {"days": [{"day": d, "campaign": c, **counts} for (d, c), counts in per_day.items()],
                      "totals": totals, "last_day": campaign_rows[-1][0].isoformat()}
+    from saas_ops.campaigns import outcomes
+
+    campaign_results = outcomes.results(conn, schema, email_cost_per_1000)
+    if campaign_results:
+        campaigns = {**(campaigns or {"days": [], "totals": {}, "last_day": None}), "results": campaign_results}
 
     backups_rows = q("report/backups.sql")
     drills_rows = q("report/restore_drills.sql")
@@ -134,6 +139,7 @@ def read_figures(month: str | None = None) -> dict[str, Any]:
 
     with db.warehouse() as wh:
         return figures(wh, config.schema_name("OUTPUT_SCHEMA"), currency=config.setting("REPORTING_CURRENCY"),
+                       email_cost_per_1000=config.setting("EMAIL_COST_PER_1000"),
                        limits=watchdog.limits_from_settings(), month=month)
 
 
@@ -168,6 +174,32 @@ def line_chart(labels: list[str], series: dict[str, list[float | None]], *, fmt:
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
         parts.append(f'<rect x="{left + 110 * k}" y="{height - 12}" width="10" height="10" fill="{color}"/>'
                      f'<text x="{left + 14 + 110 * k}" y="{height - 3}">{_esc(name)}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def lift_chart(rows: list[dict[str, Any]], *, width: int = 720) -> str:
+    """Each campaign's lift over its holdout as a bar from zero, with whiskers at its 95% interval (points)."""
+    measured = [r for r in rows if r["lift"]]
+    left, right, row_height = 180, 60, 26
+    height = row_height * len(measured) + 24
+    reach = max([abs(v) for r in measured for v in r["lift"]] + [0.01])
+    x = lambda v: left + (width - left - right) * (0.5 + v / reach / 2)  # noqa: E731
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" class="chart lift">',
+             f'<line x1="{x(0):.1f}" y1="0" x2="{x(0):.1f}" y2="{height - 18}" stroke="#9aa5b1"/>',
+             f'<text x="{x(-reach):.1f}" y="{height - 4}">{-100 * reach:+.1f} pts</text>',
+             f'<text x="{x(reach):.1f}" y="{height - 4}" text-anchor="end">{100 * reach:+.1f} pts</text>']
+    for i, r in enumerate(measured):
+        lift, low, high = r["lift"]
+        y = 6 + i * row_height
+        color = PALETTE[1] if low > 0 else "#c92a2a" if high < 0 else "#9aa5b1"
+        parts += [f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_esc(r["campaign"])}/{_esc(r["variant"])}'
+                  "</text>",
+                  f'<rect x="{min(x(0), x(lift)):.1f}" y="{y + 3}" width="{abs(x(lift) - x(0)):.1f}" height="12" '
+                  f'fill="{color}"/>',
+                  f'<line x1="{x(low):.1f}" y1="{y + 9}" x2="{x(high):.1f}" y2="{y + 9}" stroke="#1f2933"/>',
+                  f'<line x1="{x(low):.1f}" y1="{y + 4}" x2="{x(low):.1f}" y2="{y + 14}" stroke="#1f2933"/>',
+                  f'<line x1="{x(high):.1f}" y1="{y + 4}" x2="{x(high):.1f}" y2="{y + 14}" stroke="#1f2933"/>',
+                  f'<text x="{width - right + 6}" y="{y + 13}">{100 * lift:+.1f}</text>']
     return "".join(parts) + "</svg>"
 
 
@@ -239,6 +271,9 @@ def render_html(data: dict[str, Any], *, standalone: bool = False) -> str:
             [r["day"] for r in realised], {k: [r[key] for r in realised] for k, key in
                                            (("daily", "auc"), ("7-day", "auc_7d"), ("30-day", "auc_30d"))},
             fmt=lambda v: f"{v:.2f}", height=180))
+    results = data["campaigns"] and data["campaigns"].get("results")
+    if results and any(r["lift"] for r in results["rows"]):
+        charts["lift"] = Markup(lift_chart(results["rows"]))
     if backups and backups["backups"]:
         good = [b for b in backups["backups"] if b["status"] == "succeeded"]
         charts["backup_size"] = Markup(line_chart([b["started_at"][:10] for b in good],
