@@ -4,6 +4,9 @@ account limit Resend starts with: CAMPAIGN_BENCH_EMAILS queued emails (default 1
 It times the send step (render, recipient check, batch key written before each request, outcome after) and
 prints its throughput as a fraction of the most the double's limit allows with batches of 100 (200
 emails/s; target >= 90%), with the 429 answers and the duplicates the double counted.
+
+First it times measure_outcomes on the same queued emails and a holdout of a tenth as many (their cohort's
+14-day window closed, 40% of the recipients active again on a day of it), against a bare scan of those rows.
 """
 
 import contextlib
@@ -20,6 +23,42 @@ from tests.support.databases import point_airflow_at
 EMAILS = int(os.environ.get("CAMPAIGN_BENCH_EMAILS", "100000"))
 RATE = 2
 DAY = dt.date(2026, 11, 22)
+
+
+def _outcomes(warehouse: str) -> None:
+    """Times campaigns.outcomes.measure over the queued emails' cohort once its window has closed."""
+    import psycopg
+
+    from saas_ops.campaigns import outcomes
+    from saas_ops.db import compose
+
+    with psycopg.connect(warehouse) as conn, psycopg.ClientCursor(conn) as cur:
+        cur.execute(compose(
+            "UPDATE {o}.email_sends SET arm = 'treatment', variant = 'default';"
+            "INSERT INTO {o}.email_sends (idempotency_key, campaign, user_id, customer_id, period_key, status, day, "
+            "arm, variant) SELECT 'inactive_30:h' || i || ':2026-10-23', 'inactive_30', 'h' || i, 'c' || (i / 3), "
+            "'2026-10-23', 'holdout', %(day)s, 'holdout', 'default' FROM generate_series(1, %(held)s) i;"
+            "INSERT INTO {o}.user_activity_daily (day, customer_id, user_id, events, last_event_at) "
+            "SELECT %(day)s::date + 1 + i %% 20, 'c' || (i / 3), u || i, 1, now() "
+            "FROM generate_series(1, %(emails)s) i, unnest(ARRAY['u', 'h']) u WHERE i %% 5 < 2;"
+            "INSERT INTO {o}.watermarks (output, dag_id, watermark_day, run_id, updated_at) "
+            "SELECT o, 'bench', %(day)s::date + 20, 'bench', now() "
+            "FROM unnest(ARRAY['customer_mrr_monthly', 'account_engagement_daily']) o", o="saas_ops"),
+            {"day": DAY, "held": EMAILS // 10, "emails": EMAILS})
+        conn.commit()
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        t = time.perf_counter()
+        conn.execute("SELECT count(*), count(DISTINCT user_id) FROM saas_ops.email_sends WHERE day = %s", (DAY,))
+        scan = time.perf_counter() - t
+    t = time.perf_counter()
+    outcomes.measure(DAY + dt.timedelta(days=20), schema="saas_ops", source_schema="app", features=["report"])
+    seconds = time.perf_counter() - t
+    with psycopg.connect(warehouse) as conn:
+        rows = conn.execute("SELECT arm, eligible, converted FROM saas_ops.campaign_outcomes ORDER BY arm").fetchall()
+    print(f"{'outcomes s':>12}{'scan s':>8}{'ratio':>7}  campaign_outcomes")
+    print(f"{seconds:>12.2f}{scan:>8.2f}{seconds / scan:>7.1f}  " + ", ".join(f"{a}: {c:,} of {e:,} converted"
+                                                                            for a, e, c in rows), flush=True)
 
 
 def main() -> None:
@@ -65,6 +104,7 @@ def main() -> None:
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE saas_ops.email_sends")
 
+        _outcomes(warehouse)
         t = time.perf_counter()
         result = send.send_pending(DAY, send.outbox_from_settings())
         ours_s = time.perf_counter() - t
