@@ -237,7 +237,8 @@ def _campaigns(conn: Any, home: Path) -> None:
     by_campaign: dict[str, dict[str, int]] = {}
     for _, campaign, status, n in rows:
         by_campaign.setdefault(campaign, {})[status] = n
-    print(f"\nCampaign emails of {day} (saas_ops.email_sends; dry run: no Resend key, so rendered, not sent):")
+    print(f"\nCampaign emails of {day} (saas_ops.email_sends; dry run: no Resend key, so rendered, not sent; "
+          "holdout: the random tenth of each campaign kept out to measure its lift, never emailed):")
     for campaign, counts in by_campaign.items():
         print(f"  {campaign:<16}" + ", ".join(f"{n:,} {status}" for status, n in counts.items()))
     import email
