@@ -105,6 +105,7 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
     before = len(receivers["slack"].texts())
     for _ in range(2):
         result = measure_outcomes.function({"day": "2026-11-22"})
+    assert result["effects"][0].startswith("high_risk/default: saved 0.0% of 2 emailed vs 100.0% of 1 held out")
     assert result["effects"][1] == (
         "inactive_30/default: converted 66.7% of 3 emailed vs 50.0% of 2 held out; lift +16.7 pts (95% -70.8 to "
         "+104.1); incremental MRR -100 USD, cost 0.00; too few to tell yet (3 treated, 2 held out; each arm "

@@ -186,7 +186,8 @@ def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None
 def describe(e: Effect, currency: str) -> str:
     """One line a growth team reads."""
     p1, p0 = e.rates
-    parts = [f"{e.campaign}/{e.variant}: converted {p1:.1%} of {e.treated:,} emailed"
+    done = "saved" if e.campaign == "high_risk" else "converted"  # high_risk's conversion is its save rate
+    parts = [f"{e.campaign}/{e.variant}: {done} {p1:.1%} of {e.treated:,} emailed"
              + (f" vs {p0:.1%} of {e.held_out:,} held out" if p0 is not None else ", no holdout yet")]
     lift = e.lift
     if lift is not None:
