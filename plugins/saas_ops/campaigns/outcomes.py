@@ -1,6 +1,6 @@
 """Did it work? campaign_outcomes: for each campaign, variant, arm and cohort day, how many recipients did what
 the campaign is for within its window (OUTCOMES), once the window has closed; and the effect of the emails, the
-treatment arm against the holdout, with its uncertainty (`effect`)."""
+treatment arm against the holdout, with its uncertainty (`Effect`, `results`, `winner`)."""
 
 from __future__ import annotations
 
