@@ -232,6 +232,15 @@ def test_model_health_before_any_realised_figure_says_when_they_start(seeded):
     assert '<tr data-signal="events_30d">' in text  # the drift is there from the first check
 
 
+def test_campaigns_before_any_measured_cohort_say_when_results_start(seeded):
+    with psycopg.connect(seeded["warehouse"], autocommit=True) as conn:
+        conn.execute(compose("TRUNCATE {o}.campaign_outcomes", o=OUT))
+    text = report.render_html(report.read_figures(), standalone=True)
+    assert '<tr data-campaign="inactive_30"><td>inactive_30</td><td>3</td>' in text
+    assert ('<p class="empty">No campaign results yet: a cohort is measured once its window (14 days, 30 for '
+            'high_risk) has closed.</p>') in text
+
+
 def _browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
