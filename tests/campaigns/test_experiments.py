@@ -61,7 +61,12 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
     (counts), h2 never. Treatment: 3 eligible, 2 converted, MRR retained 4,900 (account A once, its MRR on
     11-15); holdout: 2 eligible, 1 converted, 9,900 (account C). high_risk on 11-01 (window 30, to 12-01): A
     churns on 11-20 and B on 12-01 (day 30: within; neither saved), held-out C on 12-02 (day 31: saved, and still
-    paying 9,900 at the window's end)."""
+    paying 9,900 at the window's end).
+    Each run looks a week back: the run closing 12-02 takes high_risk's cohorts 10-27 .. 11-02; inactive_30's
+    11-01 window closed on 11-15, so the run closing 11-21 takes it (11-01 .. 11-07).
+    The run closing Sunday 11-22 reports inactive_30: 2 of 3 (66.7%) against 1 of 2 (50%), lift 16.7 pts with
+    standard error √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462 (± 87.4 pts); MRR per recipient 49.00 / 3 =
+    16.33 against 99.00 / 2 = 49.50, so (16.33 − 49.50) × 3 = −99.50 incremental."""
     day = lambda d: dt.date(2026, 11, 1) + dt.timedelta(days=d)  # noqa: E731
     with psycopg.connect(schemas["warehouse"], autocommit=True) as conn:
         sends(conn, [("t1", "A", "treatment", "inactive_30"), ("t2", "B", "treatment", "inactive_30"),
@@ -81,8 +86,6 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
             conn.execute(compose("INSERT INTO {o}.watermarks (output, dag_id, watermark_day, run_id, updated_at) "
                                  "VALUES (%s, 'test', %s, 'test', now())", o=OUT), (output, day(40)))
     measured = outcomes.measure(day(31), schema=OUT, source_schema=SRC, features=["report_create"])
-    # The run closing 12-02 measures high_risk's cohorts of 10-27 .. 11-02 (window closed by 12-02, a week back);
-    # inactive_30's of 11-01 closed on 11-15: the run closing 11-21 measures it (11-01 .. 11-07).
     assert measured["high_risk"] == ["2026-10-27", "2026-11-02"]
     assert measured["inactive_30"] == ["2026-11-12", "2026-11-18"]
     assert outcomes.measure(day(20), schema=OUT, source_schema=SRC, features=["report_create"])["inactive_30"] == [
@@ -94,10 +97,7 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
                      ("high_risk", "treatment", COHORT, 2, 0, 0, 30),
                      ("inactive_30", "holdout", COHORT, 2, 1, 9900, 14),
                      ("inactive_30", "treatment", COHORT, 3, 2, 4900, 14)]
-    # The run closing Sunday 11-22 logs the effects and sends them to Slack once (a rerun sends nothing).
-    # inactive_30: 2 of 3 (66.7%) against 1 of 2 (50%): lift 16.7 pts, standard error
-    # √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462, so ± 87.4 pts; MRR per recipient 49.00 / 3 = 16.33 against
-    # 99.00 / 2 = 49.50, so (16.33 − 49.50) × 3 = −99.50 incremental.
+    # the run closing a Sunday logs the effects and sends them to Slack once
     from saas_ops.campaigns.tasks import measure_outcomes
 
     monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", OUT)
@@ -123,7 +123,7 @@ def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_te
     so exp(ln(4/3) ± 1.96 × 0.13208) − 1 = 2.9% to 72.7%. 30 incremental conversions; MRR retained 60,000.00 vs
     45,000.00 (per recipient 60.00 vs 45.00), so 15,000.00 incremental; 1,000 emails at 0.40 per 1,000 cost
     0.40: ROI 37,500. The same rates on 50 per arm cannot tell."""
-    e = outcomes.Effect("inactive_30", "default", 1000, 120, 1000, 90, 6_000_000, 4_500_000, 1000, 0.40)
+    e = outcomes.Effect("inactive_30", "default", 1000, 120, 1000, 90, 6_000_000, 4_500_000, 0.40)
     lift, low, high = e.lift
     assert (round(lift, 4), round(low, 4), round(high, 4)) == (0.03, 0.0032, 0.0568)
     assert [round(v, 3) for v in e.relative_lift] == [0.333, 0.029, 0.727]
@@ -133,14 +133,14 @@ def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_te
     assert outcomes.describe(e, "USD") == (
         "inactive_30/default: converted 12.0% of 1,000 emailed vs 9.0% of 1,000 held out; lift +3.0 pts (95% +0.3 to "
         "+5.7); incremental MRR 15,000 USD, cost 0.40; the emails help: the whole 95% interval is above zero")
-    small = outcomes.Effect("inactive_30", "default", 50, 6, 50, 4, 0, 0, 50, 0.40)
+    small = outcomes.Effect("inactive_30", "default", 50, 6, 50, 4, 0, 0, 0.40)
     assert small.verdict.startswith("too few to tell yet (50 treated, 50 held out")
-    even = outcomes.Effect("inactive_30", "default", 1000, 100, 1000, 95, 0, 0, 1000, 0.40)
+    even = outcomes.Effect("inactive_30", "default", 1000, 100, 1000, 95, 0, 0, 0.40)
     assert even.verdict == "no effect that can be told from chance: the 95% interval includes zero"
 
 
 def variant(name: str, treated: int, converted: int) -> outcomes.Effect:
-    return outcomes.Effect("inactive_30", name, treated, converted, 1000, 90, 0, 0, treated, 0.40)
+    return outcomes.Effect("inactive_30", name, treated, converted, 1000, 90, 0, 0, 0.40)
 
 
 def test_a_variant_wins_only_at_the_fixed_horizon_and_only_when_surely_better():

@@ -212,7 +212,7 @@ def test_scores_every_paying_account_with_bands_health_and_drivers(demo, champio
         paying = conn.execute("SELECT paying_customers FROM saas_ops.mrr_daily WHERE day = %s", (END,)).fetchone()[0]
         assert summary["accounts"] == paying
         bands = dict(conn.execute("SELECT risk_band, count(*) FROM saas_ops.churn_scores GROUP BY 1").fetchall())
-        # by rank: the riskiest 10% high, the next 20% medium (CHURN_*_BAND_SHARE's defaults)
+        # by rank, at CHURN_HIGH_BAND_SHARE's and CHURN_MEDIUM_BAND_SHARE's defaults
         assert bands == {"high": round(0.1 * paying), "medium": round(0.3 * paying) - round(0.1 * paying),
                          "low": paying - round(0.3 * paying)}, bands
         distinct = conn.execute("SELECT count(DISTINCT churn_probability) FROM saas_ops.churn_scores").fetchone()[0]

@@ -74,7 +74,6 @@ class Effect:
     held_out_converted: int
     treated_mrr_cents: int
     held_out_mrr_cents: int
-    emails: int
     cost_per_1000: float
 
     @property
@@ -113,7 +112,8 @@ class Effect:
 
     @property
     def cost(self) -> float:
-        return self.emails * self.cost_per_1000 / 1000
+        """What the treatment arm's emails cost: one email per treated recipient."""
+        return self.treated * self.cost_per_1000 / 1000
 
     @property
     def verdict(self) -> str:
@@ -135,39 +135,48 @@ class Effect:
         return None if mrr is None or not self.cost else mrr / 100 / self.cost
 
 
-def effects(wh: Any, schema: str, since: dt.date, cost_per_1000: float) -> list[Effect]:
-    """Every campaign's and variant's Effect over the cohorts since `since` (a variant with no holdout of its
-    own is compared with the campaign's holdout)."""
-    from saas_ops.db import fetch_sql_file
-
-    totals: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
-    holdouts: dict[str, tuple[int, int, int]] = {}
-    for campaign, variant, arm, eligible, converted, mrr in fetch_sql_file(wh, "campaigns/outcome_totals.sql",
-                                                                          {"since": since}, schema=schema):
-        figures = (int(eligible), int(converted), int(mrr))
-        if arm == "holdout":
-            old = holdouts.get(campaign, (0, 0, 0))
-            holdouts[campaign] = tuple(a + b for a, b in zip(old, figures, strict=True))
-        else:
-            totals.setdefault((campaign, variant), {})["treatment"] = figures
-    return [Effect(campaign, variant, *arms["treatment"][:2], *holdouts.get(campaign, (0, 0, 0))[:2],
-                   arms["treatment"][2], holdouts.get(campaign, (0, 0, 0))[2], arms["treatment"][0], cost_per_1000)
-            for (campaign, variant), arms in sorted(totals.items())]
+RESULTS_DAYS = 90  # the page, the run's log and the weekly summary sum the cohorts of the last 90 days
 
 
-RESULTS_DAYS = 90  # the page and the weekly summary sum the cohorts of the last 90 days
-
-
-def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None:
-    """What the SaaS Ops page and the weekly summary show: every campaign's and variant's effect over the
-    RESULTS_DAYS of cohorts to the newest measured one, and the variants' verdict per campaign."""
+def recent_effects(wh: Any, schema: str, cost_per_1000: float) -> tuple[dt.date, dt.date, list[Effect]] | None:
+    """Every campaign's and variant's Effect over the RESULTS_DAYS of cohorts to the newest measured one (each
+    variant against the campaign's holdout), with that first and newest cohort day; None before any."""
     from saas_ops.db import fetch_sql_file
 
     newest = fetch_sql_file(wh, "campaigns/newest_cohort.sql", schema=schema)[0][0]
     if newest is None:
         return None
     since = newest - dt.timedelta(days=RESULTS_DAYS - 1)
-    found = effects(wh, schema, since, cost_per_1000)
+    treated: dict[tuple[str, str], tuple[int, int, int]] = {}
+    held_out: dict[str, tuple[int, int, int]] = {}
+    for campaign, variant, arm, eligible, converted, mrr in fetch_sql_file(wh, "campaigns/outcome_totals.sql",
+                                                                          {"since": since}, schema=schema):
+        figures = (int(eligible), int(converted), int(mrr))
+        if arm == "holdout":
+            old = held_out.get(campaign, (0, 0, 0))
+            held_out[campaign] = tuple(a + b for a, b in zip(old, figures, strict=True))
+        else:
+            treated[(campaign, variant)] = figures
+    found = []
+    for (campaign, variant), (n1, x1, mrr1) in sorted(treated.items()):
+        n0, x0, mrr0 = held_out.get(campaign, (0, 0, 0))
+        found.append(Effect(campaign, variant, n1, x1, n0, x0, mrr1, mrr0, cost_per_1000))
+    return since, newest, found
+
+
+def variant_verdicts(found: list[Effect]) -> dict[str, str]:
+    """winner() for every campaign with more than one variant."""
+    campaigns = sorted({e.campaign for e in found})
+    return {c: winner([e for e in found if e.campaign == c]) for c in campaigns
+            if sum(e.campaign == c for e in found) > 1}
+
+
+def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None:
+    """recent_effects as the SaaS Ops page shows them (plain JSON values)."""
+    recent = recent_effects(wh, schema, cost_per_1000)
+    if recent is None:
+        return None
+    since, newest, found = recent
     rows = []
     for e in found:
         lift, relative = e.lift, e.relative_lift
@@ -177,10 +186,7 @@ def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None
                      [round(v, 4) for v in relative], "incremental_conversions": e.incremental_conversions,
                      "incremental_mrr_cents": e.incremental_mrr_cents, "cost": round(e.cost, 2), "roi": e.roi,
                      "verdict": e.verdict})
-    campaigns = sorted({e.campaign for e in found})
-    return {"from": since.isoformat(), "to": newest.isoformat(), "rows": rows,
-            "variants": {c: winner([e for e in found if e.campaign == c]) for c in campaigns
-                         if sum(e.campaign == c for e in found) > 1}}
+    return {"from": since.isoformat(), "to": newest.isoformat(), "rows": rows, "variants": variant_verdicts(found)}
 
 
 def describe(e: Effect, currency: str) -> str:
@@ -198,9 +204,7 @@ def describe(e: Effect, currency: str) -> str:
     return "; ".join(parts)
 
 
-# The A/B test's fixed horizon: variants are compared once every one of them has this many measured recipients,
-# never before (looking every day and stopping at the first good-looking day would find winners by chance).
-MIN_PER_VARIANT = 1000
+MIN_PER_VARIANT = 1000  # the fixed horizon: daily looks that stop on a good-looking day find winners by chance
 
 
 def winner(variants: list[Effect], min_per_variant: int = MIN_PER_VARIANT) -> str:

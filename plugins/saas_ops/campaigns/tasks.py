@@ -97,13 +97,10 @@ def measure_outcomes(sent: dict[str, Any]) -> dict[str, Any]:
     measured = outcomes.measure(day, schema=schema, source_schema=config.schema_name("SOURCE_SCHEMA"),
                                 features=config.core_features())
     with db.warehouse() as wh:
-        found = outcomes.effects(wh, schema, day - dt.timedelta(days=outcomes.RESULTS_DAYS),
-                                 config.setting("EMAIL_COST_PER_1000"))
+        recent = outcomes.recent_effects(wh, schema, config.setting("EMAIL_COST_PER_1000"))
+    found = recent[2] if recent else []
     lines = [outcomes.describe(e, config.setting("REPORTING_CURRENCY")) for e in found]
-    for campaign in sorted({e.campaign for e in found}):
-        variants = [e for e in found if e.campaign == campaign]
-        if len(variants) > 1:
-            lines.append(f"{campaign} variants: {outcomes.winner(variants)}")
+    lines += [f"{campaign} variants: {verdict}" for campaign, verdict in outcomes.variant_verdicts(found).items()]
     print(f"outcomes measured for the cohorts {', '.join(f'{c} {a}..{b}' for c, (a, b) in measured.items())}")
     for line in lines or ["no campaign has a cohort whose window has closed yet"]:
         print(line)

@@ -46,7 +46,7 @@ def score_accounts(day: dt.date, *, schema: str, source_schema: str, reporting_c
         with threadpool_limits(config.setting("CHURN_THREADS")):
             p = model.probability(x) if len(x) else np.zeros(0)
             drivers = model.drivers(x) if len(x) else []
-        # Models trained before issue 23 carry no reference to measure drift against.
+        # A model pickled before drift references existed has none: no PSI until it is retrained.
         reference = getattr(model, "reference", None)
         psi = drift.stability(reference, x, p) if reference else {}
         bands = bands_by_rank(p, rows["customer_id"].to_numpy(), high_share=config.setting("CHURN_HIGH_BAND_SHARE"),
