@@ -3,7 +3,9 @@
 1. Uses the databases in AIRFLOW_CONN_SAAS_DB / AIRFLOW_CONN_WAREHOUSE_DB when set; otherwise starts the
    embedded PostgreSQL in .local/pg and loads demo data (5,000 customers, 2 years, seed 7) into `saas_app`.
 2. Prepares Airflow in .local/airflow (SQLite metadata), with the pack's connections as environment
-   variables, and runs every DAG in dags/ once with `airflow dags test`, in pipeline order.
+   variables, and runs every DAG in dags/ once with `airflow dags test`, in pipeline order. With its own demo
+   data it first gives the campaigns six weeks of past nights and the emails a modelled effect
+   (demo_history.py), so campaign results have closed cohorts to show.
 3. Prints the source's row counts, each DAG's outcome, the outputs' row counts and the local outbox.
 
 `--serve` then starts Airflow itself (API server on http://127.0.0.1:8080, scheduler, DAG processor, triggerer:
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dev import devdb
+from dev.demo_history import DEMO_VARIANTS
 from saas_ops import config
 
 # Pipeline order; DAGs not written yet are skipped.
@@ -50,6 +54,7 @@ def airflow_env(home: Path, app_uri: str, warehouse_uri: str) -> dict[str, str]:
         "AIRFLOW_VAR_LOCAL_DIR": str(home),
         # Dry run (no Resend key): render the whole day's audience, not the first 500 by priority.
         "AIRFLOW_VAR_EMAIL_MAX_PER_RUN": os.environ.get("AIRFLOW_VAR_EMAIL_MAX_PER_RUN", "5000"),
+        "AIRFLOW_VAR_CAMPAIGN_VARIANTS": os.environ.get("AIRFLOW_VAR_CAMPAIGN_VARIANTS", DEMO_VARIANTS),
         "PYTHONPATH": f"{root / 'plugins'}:{root}",
         # `airflow standalone` starts its components as `airflow ...` commands: the venv's bin must be on PATH.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
@@ -66,9 +71,10 @@ def _databases(home: Path, customers: int, reload: bool) -> tuple[str, str, bool
     server = devdb.start(home / "pg")
     print(f"Embedded PostgreSQL ({server.bin_dir}) on 127.0.0.1:{server.port}, data in {server.folder}")
     app = server.create_database("saas_app")
-    warehouse = server.create_database("saas_warehouse")
     if not reload and _has_demo_data(app):
-        return app, warehouse, True
+        return app, server.create_database("saas_warehouse"), True
+    # Fresh demo data, fresh outputs: an earlier load's figures, models and watermarks would not match it.
+    warehouse = server.create_database("saas_warehouse", drop_first=True)
     from dev import demo_data
 
     end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)  # runs today close yesterday
@@ -241,6 +247,7 @@ def _campaigns(conn: Any, home: Path) -> None:
           "holdout: the random tenth of each campaign kept out to measure its lift, never emailed):")
     for campaign, counts in by_campaign.items():
         print(f"  {campaign:<16}" + ", ".join(f"{n:,} {status}" for status, n in counts.items()))
+    _campaign_results(conn)
     import email
     import email.policy
 
@@ -253,6 +260,23 @@ def _campaigns(conn: Any, home: Path) -> None:
         body = message.get_body(("plain",)).get_content().strip().splitlines()
         print(f"\n    From: {message['From']}\n    Subject: {message['Subject']}\n    List-Unsubscribe: "
               f"{message['List-Unsubscribe']}\n" + "\n".join(f"    | {line}" for line in body))
+
+
+def _campaign_results(conn: Any) -> None:
+    """Each campaign's effect against its holdout over the measured cohorts, as the page and Slack say it."""
+    from saas_ops.campaigns import outcomes
+
+    recent = outcomes.recent_effects(conn, "saas_ops", config.setting("EMAIL_COST_PER_1000"))
+    if not recent:
+        print("  campaign results: no cohort's window has closed yet")
+        return
+    since, newest, found = recent
+    print(f"  campaign results, cohorts {since} .. {newest} (saas_ops.campaign_outcomes; each against its "
+          "holdout; the demo models a true effect for some campaigns, see dev/demo_history.py):")
+    currency = config.setting("REPORTING_CURRENCY")
+    for line in [outcomes.describe(e, currency) for e in found] + [
+            f"{campaign} variants: {verdict}" for campaign, verdict in outcomes.variant_verdicts(found).items()]:
+        print(f"    {line}")
 
 
 def _backups(conn: Any) -> None:
@@ -287,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` below stops the embedded server
     app, warehouse, embedded = _databases(home, args.customers, reload=not args.serve)
     try:
-        return _run(args, home, app, warehouse, t0)
+        return _run(args, home, app, warehouse, t0, history=embedded)
     finally:
         if embedded:
             devdb.stop(home / "pg")
@@ -317,8 +341,26 @@ def _serve(env: dict[str, str], home: Path, port: int) -> int:
         airflow_services.stop(processes)
 
 
-def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: float) -> int:
+def _campaign_history(env: dict[str, str], app: str, warehouse: str, logs: Path) -> tuple[str, bool, float]:
+    """Past campaign nights and the emails' modelled effect (demo_history.py), then saas_engagement again from
+    the first of those nights, for the responses that arrived late."""
+    from dev import demo_history
+
+    started = time.perf_counter()
+    last_day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    say = lambda line: print(f"  {'campaign history':<24} {line}")  # noqa: E731
+    demo_history.plan_past_nights(last_day, say)
+    demo_history.add_responses(app, warehouse, last_day, DEMO_SEED, say)
+    rebuild = json.dumps({"rebuild_from": demo_history.first_night(last_day).isoformat()})
+    later = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()  # a second run: its own logical date
+    run = _airflow(env, "dags", "test", "saas_engagement", later, "--conf", rebuild,
+                   log=logs / "saas_engagement_late_events.log")
+    return f"saas_engagement {rebuild}", run.returncode == 0, time.perf_counter() - started
+
+
+def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: float, history: bool) -> int:
     env = airflow_env(home, app, warehouse)
+    os.environ.update(env)  # the demo's own calls into the pack read the connections and Variables as the DAGs do
     out = _airflow(env, "db", "migrate")
     if out.returncode != 0:
         print(out.stdout[-2000:], out.stderr[-3000:])
@@ -336,10 +378,13 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
         results.append((dag_id, run.returncode == 0, time.perf_counter() - started))
         print(f"  {dag_id:<24} {'ok' if run.returncode == 0 else 'FAILED'} in {results[-1][2]:.0f}s "
               f"(log: {logs / (dag_id + '.log')})")
+        if dag_id == "saas_engagement" and history:
+            results.append(_campaign_history(env, app, warehouse, logs))
+            print(f"  {results[-1][0]} {'ok' if results[-1][1] else 'FAILED'} in {results[-1][2]:.0f}s, history "
+                  f"included (log: {logs / 'saas_engagement_late_events.log'})")
     _summary(app, warehouse, home)
     from saas_ops.ops import report
 
-    os.environ.update(env)  # the report reads the warehouse as the DAGs do: connections and Variables
     print(f"\nThe SaaS Ops report (the page the Airflow UI shows under SaaS Ops): "
           f"{report.write_report(home / 'report' / 'saas_ops_report.html')}")
     print(f"\nDemo finished in {time.perf_counter() - t0:.0f}s. Start the Airflow UI with: make airflow")

@@ -62,11 +62,12 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
     11-15); holdout: 2 eligible, 1 converted, 9,900 (account C). high_risk on 11-01 (window 30, to 12-01): A
     churns on 11-20 and B on 12-01 (day 30: within; neither saved), held-out C on 12-02 (day 31: saved, and still
     paying 9,900 at the window's end).
-    Each run looks a week back: the run closing 12-02 takes high_risk's cohorts 10-27 .. 11-02; inactive_30's
-    11-01 window closed on 11-15, so the run closing 11-21 takes it (11-01 .. 11-07).
+    Each run measures the cohorts never measured and the last week's again: the run closing 12-02 takes
+    high_risk's cohorts 10-27 .. 11-02 and inactive_30's 11-01 .. 11-18 (its 11-01 cohort, more than a week old,
+    was never measured: a paused DAG loses nothing); after it, the run closing 11-21 takes 11-01 .. 11-07.
     The run closing Sunday 11-22 reports inactive_30: 2 of 3 (66.7%) against 1 of 2 (50%), lift 16.7 pts with
-    standard error √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462 (± 87.4 pts); MRR per recipient 49.00 / 3 =
-    16.33 against 99.00 / 2 = 49.50, so (16.33 − 49.50) × 3 = −99.50 incremental."""
+    standard error √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462 (± 87.4 pts); 0.5 incremental conversions
+    (−2.12 to 3.12) at (49.00 + 99.00) / 3 = 49.33 MRR per conversion: 24.67 incremental MRR (−104.76 to 154.09)."""
     day = lambda d: dt.date(2026, 11, 1) + dt.timedelta(days=d)  # noqa: E731
     with psycopg.connect(schemas["warehouse"], autocommit=True) as conn:
         sends(conn, [("t1", "A", "treatment", "inactive_30"), ("t2", "B", "treatment", "inactive_30"),
@@ -87,7 +88,7 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
                                  "VALUES (%s, 'test', %s, 'test', now())", o=OUT), (output, day(40)))
     measured = outcomes.measure(day(31), schema=OUT, source_schema=SRC, features=["report_create"])
     assert measured["high_risk"] == ["2026-10-27", "2026-11-02"]
-    assert measured["inactive_30"] == ["2026-11-12", "2026-11-18"]
+    assert measured["inactive_30"] == ["2026-11-01", "2026-11-18"]
     assert outcomes.measure(day(20), schema=OUT, source_schema=SRC, features=["report_create"])["inactive_30"] == [
         "2026-11-01", "2026-11-07"]
     with psycopg.connect(schemas["warehouse"]) as conn:
@@ -108,8 +109,8 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
     assert result["effects"][0].startswith("high_risk/default: saved 0.0% of 2 emailed vs 100.0% of 1 held out")
     assert result["effects"][1] == (
         "inactive_30/default: converted 66.7% of 3 emailed vs 50.0% of 2 held out; lift +16.7 pts (95% -70.8 to "
-        "+104.1); incremental MRR -100 USD, cost 0.00; too few to tell yet (3 treated, 2 held out; each arm "
-        "needs 100 and both 10 conversions)")
+        "+104.1); incremental MRR 25 USD (95% -105 to 154), cost 0.00; too few to tell yet (3 treated, 2 held "
+        "out; each arm needs 100 and both 10 conversions)")
     weekly = receivers["slack"].texts()[before:]
     assert len(weekly) == 1 and weekly[0].splitlines()[0] == (
         ":chart_with_downwards_trend: [P3] reengagement_campaigns: campaign results, the 90 days of cohorts to the "
@@ -120,19 +121,21 @@ def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_te
     """1,000 emailed, 120 converted (12%); 1,000 held out, 90 (9%). Lift 3 points; its standard error
     √(0.12 × 0.88 / 1000 + 0.09 × 0.91 / 1000) = √0.0001875 = 0.013693, so 3 ± 1.96 × 1.3693 = 0.32 to 5.68
     points: the emails help. Relative: 12 / 9 − 1 = 33.3%; the log ratio's error √(0.88/120 + 0.91/90) = 0.13208,
-    so exp(ln(4/3) ± 1.96 × 0.13208) − 1 = 2.9% to 72.7%. 30 incremental conversions; MRR retained 60,000.00 vs
-    45,000.00 (per recipient 60.00 vs 45.00), so 15,000.00 incremental; 1,000 emails at 0.40 per 1,000 cost
-    0.40: ROI 37,500. The same rates on 50 per arm cannot tell."""
+    so exp(ln(4/3) ± 1.96 × 0.13208) − 1 = 2.9% to 72.7%. 30 incremental conversions (3.2 to 56.8); MRR retained
+    60,000.00 + 45,000.00 over 210 conversions = 500.00 per conversion, so 15,000.00 incremental (1,581.04 to
+    28,418.96); 1,000 emails at 0.40 per 1,000 cost 0.40: ROI 37,500. The same rates on 50 per arm cannot tell."""
     e = outcomes.Effect("inactive_30", "default", 1000, 120, 1000, 90, 6_000_000, 4_500_000, 0.40)
     lift, low, high = e.lift
     assert (round(lift, 4), round(low, 4), round(high, 4)) == (0.03, 0.0032, 0.0568)
     assert [round(v, 3) for v in e.relative_lift] == [0.333, 0.029, 0.727]
-    assert round(e.incremental_conversions) == 30 and e.incremental_mrr_cents == 1_500_000
+    assert round(e.incremental_conversions) == 30 and e.mrr_per_conversion_cents == 50_000
+    assert [round(v) for v in e.incremental_mrr_cents] == [1_500_000, 158_104, 2_841_896]
     assert round(e.cost, 2) == 0.40 and round(e.roi) == 37_500
     assert e.verdict == "the emails help: the whole 95% interval is above zero"
     assert outcomes.describe(e, "USD") == (
         "inactive_30/default: converted 12.0% of 1,000 emailed vs 9.0% of 1,000 held out; lift +3.0 pts (95% +0.3 to "
-        "+5.7); incremental MRR 15,000 USD, cost 0.40; the emails help: the whole 95% interval is above zero")
+        "+5.7); incremental MRR 15,000 USD (95% 1,581 to 28,419), cost 0.40; the emails help: the whole 95% "
+        "interval is above zero")
     small = outcomes.Effect("inactive_30", "default", 50, 6, 50, 4, 0, 0, 0.40)
     assert small.verdict.startswith("too few to tell yet (50 treated, 50 held out")
     even = outcomes.Effect("inactive_30", "default", 1000, 100, 1000, 95, 0, 0, 0.40)

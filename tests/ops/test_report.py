@@ -136,11 +136,11 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     assert health["problems"] == ["signal events_30d has shifted since churn-20261122 was trained"]
     assert health["calibration"]["day"] == "2026-10-23" and len(health["calibration"]["bins"]) == 2
     results = data["campaigns"]["results"]
-    assert (results["from"], results["to"]) == ("2026-08-05", "2026-11-02")
+    assert (results["from"], results["to"]) == ("2026-11-01", "2026-11-02")
     assert results["rows"] == [{
         "campaign": "inactive_30", "variant": "default", "treated": 1000, "held_out": 1000, "rate_treated": 0.12,
         "rate_held_out": 0.09, "lift": [0.03, 0.0032, 0.0568], "relative_lift": [0.3333, 0.0292, 0.7273],
-        "incremental_conversions": pytest.approx(30), "incremental_mrr_cents": 1500000.0, "cost": 0.4,
+        "incremental_conversions": pytest.approx(30), "incremental_mrr_cents": [1500000, 158104, 2841896], "cost": 0.4,
         "roi": pytest.approx(37500), "verdict": "the emails help: the whole 95% interval is above zero"}]
     assert data["campaigns"]["totals"] == {"failed_payment": {"failed": 1}, "inactive_30": {"sent": 3,
                                                                                             "suppressed": 1}}
@@ -217,7 +217,8 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert '<select name="month"' not in text  # a file has no server to pick another month
     assert '<h2 id="model-health">Model health</h2>' in text
     assert ('<tr data-result="inactive_30/default"><td>inactive_30</td><td>default</td><td>1,000</td><td>12.0%</td>'
-            '<td>1,000</td><td>9.0%</td><td>+3.0 (+0.3 to +5.7)</td><td>15,000 USD</td><td>37,500×</td>') in text
+            '<td>1,000</td><td>9.0%</td><td>+3.0 (+0.3 to +5.7)</td><td>15,000 USD (1,581 USD to 28,419 USD)</td>'
+            '<td>37,500×</td>') in text
     assert '<svg viewBox="0 0 720 50" width="100%" role="img" class="chart lift">' in text
     assert '<p class="alert" data-problem>signal events_30d has shifted since churn-20261122 was trained</p>' in text
     assert '<tr data-signal="events_30d"><td>events_30d</td><td class="bad">0.310</td>' in text

@@ -20,12 +20,13 @@ OUTCOMES: dict[str, tuple[str, int]] = {
     "inactive_30": ("campaigns/outcome_active_again.sql", 14),
     "low_adoption": ("campaigns/outcome_new_core_feature.sql", 14),
 }
-CATCH_UP_DAYS = 7  # each run measures the cohorts whose window closed in the last week, so a missed run catches up
+REMEASURE_DAYS = 7  # each run measures again the last week of closed cohorts: late events and billing fixes count
 
 
 def measure(day: dt.date, *, schema: str, source_schema: str, features: list[str]) -> dict[str, Any]:
     """Writes campaign_outcomes for every campaign's cohorts whose window closed by `day` (and by the metrics'
-    watermarks) in the last CATCH_UP_DAYS, in one transaction; returns the cohort days measured per campaign."""
+    watermarks): those never measured and the last REMEASURE_DAYS, in one transaction; returns the cohort days
+    measured per campaign."""
     from saas_ops import db, incremental
 
     measured: dict[str, list[str]] = {}
@@ -33,8 +34,11 @@ def measure(day: dt.date, *, schema: str, source_schema: str, features: list[str
         complete = min([day, *(w for w in incremental.metrics_watermarks(wh, schema).values() if w)])
         for campaign, (outcome_file, window_days) in OUTCOMES.items():
             last = complete - dt.timedelta(days=window_days)
+            unmeasured = db.fetch_sql_file(wh, "campaigns/first_unmeasured_cohort.sql", {"campaign": campaign},
+                                           schema=schema)[0][0]
+            first = min(last - dt.timedelta(days=REMEASURE_DAYS - 1), unmeasured or last)
             params = {"campaign": campaign, "window_days": window_days, "features": features,
-                      "first_day": last - dt.timedelta(days=CATCH_UP_DAYS - 1), "last_day": last}
+                      "first_day": first, "last_day": last}
             db.run_sql_file(wh, "campaigns/40_outcome_recipients.sql", params, schema=schema)
             if campaign == "failed_payment":
                 invoice_ids = [r[0] for r in wh.execute(
@@ -104,11 +108,19 @@ class Effect:
         return None if lift is None else lift[0] * self.treated
 
     @property
-    def incremental_mrr_cents(self) -> float | None:
-        """The MRR retained per treated recipient above the held-out one's, times the treated recipients."""
-        if not self.treated or not self.held_out:
+    def mrr_per_conversion_cents(self) -> float | None:
+        """The MRR retained per converted recipient, both arms together."""
+        converted = self.treated_converted + self.held_out_converted
+        return (self.treated_mrr_cents + self.held_out_mrr_cents) / converted if converted else None
+
+    @property
+    def incremental_mrr_cents(self) -> tuple[float, float, float] | None:
+        """The incremental conversions (with the lift's 95% interval) times the MRR retained per conversion: a
+        few large accounts in a small holdout would swing a difference of MRR per recipient far more."""
+        lift, per_conversion = self.lift, self.mrr_per_conversion_cents
+        if lift is None or per_conversion is None:
             return None
-        return (self.treated_mrr_cents / self.treated - self.held_out_mrr_cents / self.held_out) * self.treated
+        return tuple(v * self.treated * per_conversion for v in lift)
 
     @property
     def cost(self) -> float:
@@ -132,7 +144,7 @@ class Effect:
     def roi(self) -> float | None:
         """Incremental MRR (a month of it, in the reporting currency) per unit spent on the emails."""
         mrr = self.incremental_mrr_cents
-        return None if mrr is None or not self.cost else mrr / 100 / self.cost
+        return None if mrr is None or not self.cost else mrr[0] / 100 / self.cost
 
 
 RESULTS_DAYS = 90  # the page, the run's log and the weekly summary sum the cohorts of the last 90 days
@@ -140,7 +152,7 @@ RESULTS_DAYS = 90  # the page, the run's log and the weekly summary sum the coho
 
 def recent_effects(wh: Any, schema: str, cost_per_1000: float) -> tuple[dt.date, dt.date, list[Effect]] | None:
     """Every campaign's and variant's Effect over the RESULTS_DAYS of cohorts to the newest measured one (each
-    variant against the campaign's holdout), with that first and newest cohort day; None before any."""
+    variant against the campaign's holdout), with the first and newest cohort day summed; None before any."""
     from saas_ops.db import fetch_sql_file
 
     newest = fetch_sql_file(wh, "campaigns/newest_cohort.sql", schema=schema)[0][0]
@@ -149,8 +161,8 @@ def recent_effects(wh: Any, schema: str, cost_per_1000: float) -> tuple[dt.date,
     since = newest - dt.timedelta(days=RESULTS_DAYS - 1)
     treated: dict[tuple[str, str], tuple[int, int, int]] = {}
     held_out: dict[str, tuple[int, int, int]] = {}
-    for campaign, variant, arm, eligible, converted, mrr in fetch_sql_file(wh, "campaigns/outcome_totals.sql",
-                                                                          {"since": since}, schema=schema):
+    totals = fetch_sql_file(wh, "campaigns/outcome_totals.sql", {"since": since}, schema=schema)
+    for campaign, variant, arm, eligible, converted, mrr, _ in totals:
         figures = (int(eligible), int(converted), int(mrr))
         if arm == "holdout":
             old = held_out.get(campaign, (0, 0, 0))
@@ -161,7 +173,7 @@ def recent_effects(wh: Any, schema: str, cost_per_1000: float) -> tuple[dt.date,
     for (campaign, variant), (n1, x1, mrr1) in sorted(treated.items()):
         n0, x0, mrr0 = held_out.get(campaign, (0, 0, 0))
         found.append(Effect(campaign, variant, n1, x1, n0, x0, mrr1, mrr0, cost_per_1000))
-    return since, newest, found
+    return min(first for *_, first in totals), newest, found
 
 
 def variant_verdicts(found: list[Effect]) -> dict[str, str]:
@@ -184,7 +196,8 @@ def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None
                      "rate_treated": e.rates[0], "rate_held_out": e.rates[1],
                      "lift": lift and [round(v, 4) for v in lift], "relative_lift": relative and
                      [round(v, 4) for v in relative], "incremental_conversions": e.incremental_conversions,
-                     "incremental_mrr_cents": e.incremental_mrr_cents, "cost": round(e.cost, 2), "roi": e.roi,
+                     "incremental_mrr_cents": e.incremental_mrr_cents and [round(v) for v in e.incremental_mrr_cents],
+                     "cost": round(e.cost, 2), "roi": e.roi,
                      "verdict": e.verdict})
     return {"from": since.isoformat(), "to": newest.isoformat(), "rows": rows, "variants": variant_verdicts(found)}
 
@@ -198,8 +211,10 @@ def describe(e: Effect, currency: str) -> str:
     lift = e.lift
     if lift is not None:
         parts.append(f"lift {100 * lift[0]:+.1f} pts (95% {100 * lift[1]:+.1f} to {100 * lift[2]:+.1f})")
-        if e.incremental_mrr_cents is not None:
-            parts.append(f"incremental MRR {e.incremental_mrr_cents / 100:,.0f} {currency}, cost {e.cost:,.2f}")
+        mrr = e.incremental_mrr_cents
+        if mrr is not None:
+            parts.append(f"incremental MRR {mrr[0] / 100:,.0f} {currency} (95% {mrr[1] / 100:,.0f} to "
+                         f"{mrr[2] / 100:,.0f}), cost {e.cost:,.2f}")
     parts.append(e.verdict)
     return "; ".join(parts)
 
