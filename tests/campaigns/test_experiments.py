@@ -66,8 +66,8 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
     high_risk's cohorts 10-27 .. 11-02 and inactive_30's 11-01 .. 11-18 (its 11-01 cohort, more than a week old,
     was never measured: a paused DAG loses nothing); after it, the run closing 11-21 takes 11-01 .. 11-07.
     The run closing Sunday 11-22 reports inactive_30: 2 of 3 (66.7%) against 1 of 2 (50%), lift 16.7 pts with
-    standard error √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462 (± 87.4 pts); 0.5 incremental conversions
-    (−2.12 to 3.12) at (49.00 + 99.00) / 3 = 49.33 MRR per conversion: 24.67 incremental MRR (−104.76 to 154.09)."""
+    standard error √(0.6667 × 0.3333 / 3 + 0.5 × 0.5 / 2) = 0.4462 (± 87.4 pts), and no MRR figure: a user
+    active again is not revenue."""
     day = lambda d: dt.date(2026, 11, 1) + dt.timedelta(days=d)  # noqa: E731
     with psycopg.connect(schemas["warehouse"], autocommit=True) as conn:
         sends(conn, [("t1", "A", "treatment", "inactive_30"), ("t2", "B", "treatment", "inactive_30"),
@@ -109,8 +109,8 @@ def test_an_outcome_counts_only_inside_its_window_with_the_mrr_retained(schemas,
     assert result["effects"][0].startswith("high_risk/default: saved 0.0% of 2 emailed vs 100.0% of 1 held out")
     assert result["effects"][1] == (
         "inactive_30/default: converted 66.7% of 3 emailed vs 50.0% of 2 held out; lift +16.7 pts (95% -70.8 to "
-        "+104.1); incremental MRR 25 USD (95% -105 to 154), cost 0.00; too few to tell yet (3 treated, 2 held "
-        "out; each arm needs 100 and both 10 conversions)")
+        "+104.1); cost 0.00; too few to tell yet (3 treated, 2 held out; each arm needs 100 and both 10 "
+        "conversions)")
     weekly = receivers["slack"].texts()[before:]
     assert len(weekly) == 1 and weekly[0].splitlines()[0] == (
         ":chart_with_downwards_trend: [P3] reengagement_campaigns: campaign results, the 90 days of cohorts to the "
@@ -123,8 +123,9 @@ def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_te
     points: the emails help. Relative: 12 / 9 − 1 = 33.3%; the log ratio's error √(0.88/120 + 0.91/90) = 0.13208,
     so exp(ln(4/3) ± 1.96 × 0.13208) − 1 = 2.9% to 72.7%. 30 incremental conversions (3.2 to 56.8); MRR retained
     60,000.00 + 45,000.00 over 210 conversions = 500.00 per conversion, so 15,000.00 incremental (1,581.04 to
-    28,418.96); 1,000 emails at 0.40 per 1,000 cost 0.40: ROI 37,500. The same rates on 50 per arm cannot tell."""
-    e = outcomes.Effect("inactive_30", "default", 1000, 120, 1000, 90, 6_000_000, 4_500_000, 0.40)
+    28,418.96); 1,000 emails at 0.40 per 1,000 cost 0.40: ROI 37,500. The same figures for a campaign whose
+    success is activity have no MRR or ROI. The same rates on 50 per arm cannot tell."""
+    e = outcomes.Effect("failed_payment", "default", 1000, 120, 1000, 90, 6_000_000, 4_500_000, 0.40)
     lift, low, high = e.lift
     assert (round(lift, 4), round(low, 4), round(high, 4)) == (0.03, 0.0032, 0.0568)
     assert [round(v, 3) for v in e.relative_lift] == [0.333, 0.029, 0.727]
@@ -133,9 +134,12 @@ def test_lift_and_its_interval_by_hand_and_a_verdict_only_when_the_sample_can_te
     assert round(e.cost, 2) == 0.40 and round(e.roi) == 37_500
     assert e.verdict == "the emails help: the whole 95% interval is above zero"
     assert outcomes.describe(e, "USD") == (
-        "inactive_30/default: converted 12.0% of 1,000 emailed vs 9.0% of 1,000 held out; lift +3.0 pts (95% +0.3 to "
-        "+5.7); incremental MRR 15,000 USD (95% 1,581 to 28,419), cost 0.40; the emails help: the whole 95% "
-        "interval is above zero")
+        "failed_payment/default: converted 12.0% of 1,000 emailed vs 9.0% of 1,000 held out; lift +3.0 pts (95% "
+        "+0.3 to +5.7); incremental MRR 15,000 USD (95% 1,581 to 28,419), cost 0.40; the emails help: the whole "
+        "95% interval is above zero")
+    activity = outcomes.Effect("inactive_30", "default", 1000, 120, 1000, 90, 6_000_000, 4_500_000, 0.40, False)
+    assert activity.incremental_mrr_cents is None and activity.roi is None
+    assert "; cost 0.40; the emails help" in outcomes.describe(activity, "USD")
     small = outcomes.Effect("inactive_30", "default", 50, 6, 50, 4, 0, 0, 0.40)
     assert small.verdict.startswith("too few to tell yet (50 treated, 50 held out")
     even = outcomes.Effect("inactive_30", "default", 1000, 100, 1000, 95, 0, 0, 0.40)

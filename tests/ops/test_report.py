@@ -10,8 +10,9 @@ have their own tests):
   model health   checks of 11-21 and 11-22 judging the scores of 10-22 (AUC 0.81) and 10-23 (AUC 0.74, 7-day
                  0.775); on 11-22 events_30d drifted (PSI 0.31, a top signal: a problem), seats a little (0.04)
   email_sends    2026-11-22: inactive_30 3 sent and 1 suppressed; failed_payment 1 failed
-  outcomes       inactive_30 cohorts of 11-01 and 11-02: emailed 600 + 400 (72 + 48 converted, 12%), held out
-                 1,000 (90, 9%): lift +3.0 pts (+0.3 to +5.7); MRR retained 60,000.00 vs 45,000.00
+  outcomes       failed_payment cohorts of 11-01 and 11-02: emailed 600 + 400 (72 + 48 converted, 12%), held
+                 out 1,000 (90, 9%): lift +3.0 pts (+0.3 to +5.7); MRR retained 60,000.00 vs 45,000.00;
+                 inactive_30 of 11-01: 30 of 100 against 20 of 100, +10 pts (−1.9 to +21.9), activity: no MRR
   backups        two good backups (10 and 12 MB); the only passed drill 10 days ago: overdue (8 days allowed)
 """
 
@@ -72,9 +73,11 @@ VALUES ('k1', 'inactive_30', 'u1', 'c1', 'p', 'sent', '2026-11-22', NULL),
        ('k5', 'failed_payment', 'u5', 'c2', 'p', 'failed', '2026-11-22', 'refused by Resend');
 INSERT INTO {o}.campaign_outcomes (campaign, variant, arm, cohort_day, eligible, converted, mrr_retained_cents,
     window_days)
-VALUES ('inactive_30', 'default', 'treatment', '2026-11-01', 600, 72, 3600000, 14),
-       ('inactive_30', 'default', 'treatment', '2026-11-02', 400, 48, 2400000, 14),
-       ('inactive_30', 'default', 'holdout', '2026-11-01', 1000, 90, 4500000, 14);
+VALUES ('failed_payment', 'default', 'treatment', '2026-11-01', 600, 72, 3600000, 14),
+       ('failed_payment', 'default', 'treatment', '2026-11-02', 400, 48, 2400000, 14),
+       ('failed_payment', 'default', 'holdout', '2026-11-01', 1000, 90, 4500000, 14),
+       ('inactive_30', 'default', 'treatment', '2026-11-01', 100, 30, 900000, 14),
+       ('inactive_30', 'default', 'holdout', '2026-11-01', 100, 20, 800000, 14);
 INSERT INTO {o}.backups (backup_id, started_at, finished_at, bytes, status)
 VALUES ('b1', now() - interval '2 days', now() - interval '2 days', 10000000, 'succeeded'),
        ('b2', now() - interval '1 day', now() - interval '1 day', 12000000, 'succeeded');
@@ -137,11 +140,17 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     assert health["calibration"]["day"] == "2026-10-23" and len(health["calibration"]["bins"]) == 2
     results = data["campaigns"]["results"]
     assert (results["from"], results["to"]) == ("2026-11-01", "2026-11-02")
-    assert results["rows"] == [{
-        "campaign": "inactive_30", "variant": "default", "treated": 1000, "held_out": 1000, "rate_treated": 0.12,
+    assert results["rows"][0] == {
+        "campaign": "failed_payment", "variant": "default", "treated": 1000, "held_out": 1000, "rate_treated": 0.12,
         "rate_held_out": 0.09, "lift": [0.03, 0.0032, 0.0568], "relative_lift": [0.3333, 0.0292, 0.7273],
-        "incremental_conversions": pytest.approx(30), "incremental_mrr_cents": [1500000, 158104, 2841896], "cost": 0.4,
-        "roi": pytest.approx(37500), "verdict": "the emails help: the whole 95% interval is above zero"}]
+        "incremental_conversions": pytest.approx(30), "incremental_mrr_cents": [1500000, 158104, 2841896],
+        "revenue": True, "cost": 0.4, "roi": pytest.approx(37500),
+        "verdict": "the emails help: the whole 95% interval is above zero"}
+    assert results["rows"][1] | {"relative_lift": None} == {
+        "campaign": "inactive_30", "variant": "default", "treated": 100, "held_out": 100, "rate_treated": 0.3,
+        "rate_held_out": 0.2, "lift": [0.1, -0.0192, 0.2192], "relative_lift": None,
+        "incremental_conversions": pytest.approx(10), "incremental_mrr_cents": None, "revenue": False, "cost": 0.04,
+        "roi": None, "verdict": "no effect that can be told from chance: the 95% interval includes zero"}
     assert data["campaigns"]["totals"] == {"failed_payment": {"failed": 1}, "inactive_30": {"sent": 3,
                                                                                             "suppressed": 1}}
     backups = data["backups"]
@@ -216,10 +225,12 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert "<script" not in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained
     assert '<select name="month"' not in text  # a file has no server to pick another month
     assert '<h2 id="model-health">Model health</h2>' in text
-    assert ('<tr data-result="inactive_30/default"><td>inactive_30</td><td>default</td><td>1,000</td><td>12.0%</td>'
-            '<td>1,000</td><td>9.0%</td><td>+3.0 (+0.3 to +5.7)</td><td>15,000 USD (1,581 USD to 28,419 USD)</td>'
-            '<td>37,500×</td>') in text
-    assert '<svg viewBox="0 0 720 50" width="100%" role="img" class="chart lift">' in text
+    assert ('<tr data-result="failed_payment/default"><td>failed_payment</td><td>default</td><td>1,000</td>'
+            '<td>12.0%</td><td>1,000</td><td>9.0%</td><td>+3.0 (+0.3 to +5.7)</td>'
+            '<td>15,000 USD (1,581 USD to 28,419 USD)</td><td>37,500×</td>') in text
+    assert ('<td>+10.0 (-1.9 to +21.9)</td><td><span class="muted">activity, not revenue</span></td><td></td>'
+            in text)
+    assert '<svg viewBox="0 0 720 76" width="100%" role="img" class="chart lift">' in text  # two rows
     assert '<p class="alert" data-problem>signal events_30d has shifted since churn-20261122 was trained</p>' in text
     assert '<tr data-signal="events_30d"><td>events_30d</td><td class="bad">0.310</td>' in text
 

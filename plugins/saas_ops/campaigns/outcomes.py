@@ -9,16 +9,18 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-# Per campaign: the SQL that says whether each recipient converted, and the days after the cohort day it may take.
-OUTCOMES: dict[str, tuple[str, int]] = {
-    "failed_payment": ("campaigns/outcome_invoice_paid.sql", 14),
-    "trial_ending": ("campaigns/outcome_trial_converted.sql", 14),
-    "high_risk": ("campaigns/outcome_still_paying.sql", 30),
-    "win_back": ("campaigns/outcome_active_again.sql", 14),
-    "inactive_90": ("campaigns/outcome_active_again.sql", 14),
-    "inactive_60": ("campaigns/outcome_active_again.sql", 14),
-    "inactive_30": ("campaigns/outcome_active_again.sql", 14),
-    "low_adoption": ("campaigns/outcome_new_core_feature.sql", 14),
+# Per campaign: the SQL that says whether each recipient converted, the days after the cohort day it may take,
+# and whether converting is revenue (a paid invoice, a paid plan, an account still paying): only then is the MRR
+# of the converted accounts an effect of the email. A user active again keeps their account's MRR in no sense.
+OUTCOMES: dict[str, tuple[str, int, bool]] = {
+    "failed_payment": ("campaigns/outcome_invoice_paid.sql", 14, True),
+    "trial_ending": ("campaigns/outcome_trial_converted.sql", 14, True),
+    "high_risk": ("campaigns/outcome_still_paying.sql", 30, True),
+    "win_back": ("campaigns/outcome_active_again.sql", 14, False),
+    "inactive_90": ("campaigns/outcome_active_again.sql", 14, False),
+    "inactive_60": ("campaigns/outcome_active_again.sql", 14, False),
+    "inactive_30": ("campaigns/outcome_active_again.sql", 14, False),
+    "low_adoption": ("campaigns/outcome_new_core_feature.sql", 14, False),
 }
 REMEASURE_DAYS = 7  # each run measures again the last week of closed cohorts: late events and billing fixes count
 
@@ -32,7 +34,7 @@ def measure(day: dt.date, *, schema: str, source_schema: str, features: list[str
     measured: dict[str, list[str]] = {}
     with db.source() as src, db.warehouse() as wh:
         complete = min([day, *(w for w in incremental.metrics_watermarks(wh, schema).values() if w)])
-        for campaign, (outcome_file, window_days) in OUTCOMES.items():
+        for campaign, (outcome_file, window_days, _) in OUTCOMES.items():
             last = complete - dt.timedelta(days=window_days)
             unmeasured = db.fetch_sql_file(wh, "campaigns/first_unmeasured_cohort.sql", {"campaign": campaign},
                                            schema=schema)[0][0]
@@ -79,6 +81,7 @@ class Effect:
     treated_mrr_cents: int
     held_out_mrr_cents: int
     cost_per_1000: float
+    revenue: bool = True  # whether converting is revenue (OUTCOMES)
 
     @property
     def rates(self) -> tuple[float | None, float | None]:
@@ -116,9 +119,10 @@ class Effect:
     @property
     def incremental_mrr_cents(self) -> tuple[float, float, float] | None:
         """The incremental conversions (with the lift's 95% interval) times the MRR retained per conversion: a
-        few large accounts in a small holdout would swing a difference of MRR per recipient far more."""
+        few large accounts in a small holdout would swing a difference of MRR per recipient far more. None when
+        converting is not revenue."""
         lift, per_conversion = self.lift, self.mrr_per_conversion_cents
-        if lift is None or per_conversion is None:
+        if not self.revenue or lift is None or per_conversion is None:
             return None
         return tuple(v * self.treated * per_conversion for v in lift)
 
@@ -172,7 +176,8 @@ def recent_effects(wh: Any, schema: str, cost_per_1000: float) -> tuple[dt.date,
     found = []
     for (campaign, variant), (n1, x1, mrr1) in sorted(treated.items()):
         n0, x0, mrr0 = held_out.get(campaign, (0, 0, 0))
-        found.append(Effect(campaign, variant, n1, x1, n0, x0, mrr1, mrr0, cost_per_1000))
+        revenue = OUTCOMES.get(campaign, ("", 0, False))[2]
+        found.append(Effect(campaign, variant, n1, x1, n0, x0, mrr1, mrr0, cost_per_1000, revenue))
     return min(first for *_, first in totals), newest, found
 
 
@@ -197,7 +202,7 @@ def results(wh: Any, schema: str, cost_per_1000: float) -> dict[str, Any] | None
                      "lift": lift and [round(v, 4) for v in lift], "relative_lift": relative and
                      [round(v, 4) for v in relative], "incremental_conversions": e.incremental_conversions,
                      "incremental_mrr_cents": e.incremental_mrr_cents and [round(v) for v in e.incremental_mrr_cents],
-                     "cost": round(e.cost, 2), "roi": e.roi,
+                     "revenue": e.revenue, "cost": round(e.cost, 2), "roi": e.roi,
                      "verdict": e.verdict})
     return {"from": since.isoformat(), "to": newest.isoformat(), "rows": rows, "variants": variant_verdicts(found)}
 
@@ -212,9 +217,8 @@ def describe(e: Effect, currency: str) -> str:
     if lift is not None:
         parts.append(f"lift {100 * lift[0]:+.1f} pts (95% {100 * lift[1]:+.1f} to {100 * lift[2]:+.1f})")
         mrr = e.incremental_mrr_cents
-        if mrr is not None:
-            parts.append(f"incremental MRR {mrr[0] / 100:,.0f} {currency} (95% {mrr[1] / 100:,.0f} to "
-                         f"{mrr[2] / 100:,.0f}), cost {e.cost:,.2f}")
+        parts.append((f"incremental MRR {mrr[0] / 100:,.0f} {currency} (95% {mrr[1] / 100:,.0f} to "
+                      f"{mrr[2] / 100:,.0f}), " if mrr else "") + f"cost {e.cost:,.2f}")
     parts.append(e.verdict)
     return "; ".join(parts)
 
