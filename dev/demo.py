@@ -351,6 +351,8 @@ def _campaign_history(env: dict[str, str], app: str, warehouse: str, logs: Path)
     say = lambda line: print(f"  {'campaign history':<24} {line}")  # noqa: E731
     demo_history.plan_past_nights(last_day, say)
     demo_history.add_responses(app, warehouse, last_day, DEMO_SEED, say)
+    say(f"done in {time.perf_counter() - started:.0f}s")
+    started = time.perf_counter()
     rebuild = json.dumps({"rebuild_from": demo_history.first_night(last_day).isoformat()})
     later = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()  # a second run: its own logical date
     run = _airflow(env, "dags", "test", "saas_engagement", later, "--conf", rebuild,
@@ -380,8 +382,8 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
               f"(log: {logs / (dag_id + '.log')})")
         if dag_id == "saas_engagement" and history:
             results.append(_campaign_history(env, app, warehouse, logs))
-            print(f"  {results[-1][0]} {'ok' if results[-1][1] else 'FAILED'} in {results[-1][2]:.0f}s, history "
-                  f"included (log: {logs / 'saas_engagement_late_events.log'})")
+            print(f"  {results[-1][0]} {'ok' if results[-1][1] else 'FAILED'} in {results[-1][2]:.0f}s "
+                  f"(log: {logs / 'saas_engagement_late_events.log'})")
     _summary(app, warehouse, home)
     from saas_ops.ops import report
 

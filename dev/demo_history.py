@@ -73,9 +73,9 @@ def chance(seed: int, key: str) -> float:
     return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64
 
 
-def responses(wh: Any, schema: str, last_day: dt.date, seed: int, features: list[str]) -> list[tuple]:
-    """The events (event_id, user_id, customer_id, event_name, occurred_at) of the treated recipients who came
-    back because of an email, up to `last_day`."""
+def responses(wh: Any, schema: str, last_day: dt.date, seed: int, features: list[str]) -> dict[str, tuple]:
+    """Per email_sends key of a treated recipient who came back because of the email (up to `last_day`), the
+    event: (event_id, user_id, customer_id, event_name, occurred_at)."""
     rows = wh.execute(
         f"SELECT s.idempotency_key, s.campaign, s.variant, s.day, s.user_id, s.customer_id, "
         f"(SELECT f FROM unnest(%(features)s::text[]) WITH ORDINALITY AS core(f, n) "
@@ -85,7 +85,7 @@ def responses(wh: Any, schema: str, last_day: dt.date, seed: int, features: list
         f"AND s.day BETWEEN %(first)s AND %(last)s ORDER BY s.idempotency_key",
         {"features": features, "campaigns": list(EMAIL_EFFECTS), "first": first_night(last_day),
          "last": last_day - dt.timedelta(days=1)}).fetchall()
-    events = []
+    events = {}
     for key, campaign, variant, day, user_id, customer_id, unused_feature in rows:
         u = chance(seed, key)
         if u >= EMAIL_EFFECTS[campaign].get(variant, 0.0):
@@ -95,7 +95,7 @@ def responses(wh: Any, schema: str, last_day: dt.date, seed: int, features: list
             continue  # not yet happened on the demo's night
         name = unused_feature if campaign == "low_adoption" and unused_feature else "login"
         at = dt.datetime.combine(came_back, dt.time(9), dt.UTC) + dt.timedelta(minutes=int(u * 1e6) % 600)
-        events.append((f"evt_email_{hashlib.sha256(key.encode()).hexdigest()[:16]}", user_id, customer_id, name, at))
+        events[key] = (f"evt_email_{hashlib.sha256(key.encode()).hexdigest()[:16]}", user_id, customer_id, name, at)
     return events
 
 
@@ -111,7 +111,7 @@ def add_responses(app: str, warehouse: str, last_day: dt.date, seed: int, say: A
     with psycopg.connect(app) as src, src.cursor() as cur:
         with cur.copy(f"COPY {source_schema}.events (event_id, user_id, customer_id, event_name, occurred_at) "
                       "FROM STDIN") as copy:
-            for event in events:
+            for event in events.values():
                 copy.write_row(event)
     say(f"modelled the emails' effect: {len(events):,} treated recipients came back (events arriving late)")
     return len(events)
