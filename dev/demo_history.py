@@ -38,18 +38,10 @@ def first_night(last_day: dt.date) -> dt.date:
 def plan_past_nights(last_day: dt.date, say: Any = print) -> dict[str, int]:
     """Plans and renders the campaigns of the HISTORY_NIGHTS nights before `last_day`, one night after the
     other (caps and keys see the nights before); returns the emails assigned an arm, by arm."""
-    from saas_ops import config
     from saas_ops.campaigns import send
-    from saas_ops.campaigns.audiences import parse_variants, plan
+    from saas_ops.campaigns.audiences import plan, settings_from_config
 
-    campaigns = [c.strip() for c in config.setting("CAMPAIGNS").split(",") if c.strip()]
-    settings = {"core_features": config.core_features(),
-                "min_features": config.setting("LOW_ADOPTION_MIN_FEATURES"),
-                "suspend_days": config.setting("DUNNING_SUSPEND_DAYS"),
-                "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"), "run_cap": config.setting("EMAIL_MAX_PER_RUN"),
-                "holdout_share": config.setting("CAMPAIGN_HOLDOUT_SHARE"),
-                "salt": config.setting("CAMPAIGN_ASSIGNMENT_SALT"),
-                "variants": parse_variants(config.setting("CAMPAIGN_VARIANTS"))}
+    campaigns, settings = settings_from_config()
     outbox = send.outbox_from_settings()
     arms: dict[str, int] = {}
     for nights_before in range(HISTORY_NIGHTS, 0, -1):

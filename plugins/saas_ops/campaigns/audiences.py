@@ -62,6 +62,21 @@ def parse_variants(text: str) -> dict[str, list[tuple[str, float]]]:
     return variants
 
 
+def settings_from_config() -> tuple[list[str], dict[str, Any]]:
+    """The switched-on campaigns (CAMPAIGNS, by priority) and the settings plan() reads, from the Variables."""
+    from saas_ops import config
+
+    campaigns = [c.strip() for c in config.setting("CAMPAIGNS").split(",") if c.strip()]
+    return campaigns, {"core_features": config.core_features(),
+                       "min_features": config.setting("LOW_ADOPTION_MIN_FEATURES"),
+                       "suspend_days": config.setting("DUNNING_SUSPEND_DAYS"),
+                       "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"),
+                       "run_cap": config.setting("EMAIL_MAX_PER_RUN"),
+                       "holdout_share": config.setting("CAMPAIGN_HOLDOUT_SHARE"),
+                       "salt": config.setting("CAMPAIGN_ASSIGNMENT_SALT"),
+                       "variants": parse_variants(config.setting("CAMPAIGN_VARIANTS"))}
+
+
 def plan(day: dt.date, *, run_id: str, schema: str, source_schema: str, campaigns: list[str], settings: dict[str, Any]
          ) -> dict[str, Any]:
     """Queues the day's emails (see the module docstring). Returns per campaign the candidates found and

@@ -24,7 +24,7 @@ from typing import Any
 
 from airflow.sdk import task
 
-from saas_ops.campaigns.audiences import DAG_ID, parse_variants, plan
+from saas_ops.campaigns.audiences import DAG_ID, plan, settings_from_config
 from saas_ops.campaigns.send import MAX_ATTEMPTS
 
 # --------------------------------------------------------------------------------------- tasks
@@ -36,14 +36,7 @@ def plan_emails(**context: Any) -> dict[str, Any]:
     from saas_ops import alerts, config, quality
     from saas_ops.dates import day_closed
 
-    campaigns = [c.strip() for c in config.setting("CAMPAIGNS").split(",") if c.strip()]
-    settings = {"core_features": config.core_features(),
-                "min_features": config.setting("LOW_ADOPTION_MIN_FEATURES"),
-                "suspend_days": config.setting("DUNNING_SUSPEND_DAYS"),
-                "cap_days": config.setting("EMAIL_FREQUENCY_CAP_DAYS"), "run_cap": config.setting("EMAIL_MAX_PER_RUN"),
-                "holdout_share": config.setting("CAMPAIGN_HOLDOUT_SHARE"),
-                "salt": config.setting("CAMPAIGN_ASSIGNMENT_SALT"),
-                "variants": parse_variants(config.setting("CAMPAIGN_VARIANTS"))}
+    campaigns, settings = settings_from_config()
     result = plan(day_closed(context), run_id=context["run_id"], schema=config.schema_name("OUTPUT_SCHEMA"),
                   source_schema=config.schema_name("SOURCE_SCHEMA"), campaigns=campaigns, settings=settings)
     print(f"campaigns on, by priority: {', '.join(campaigns) or 'none (Variable CAMPAIGNS is empty)'}")
