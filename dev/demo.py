@@ -151,6 +151,14 @@ def _revenue(conn: Any) -> None:
     for m, mrr, paying, arpa, new, exp, con, churn, react, net, logo, nrr, grr in reversed(months):
         print(f"  {m:<8}{usd(mrr):>12}{paying:>8,}{usd(arpa or 0):>8}{usd(new):>10}{usd(exp):>11}{usd(con):>12}"
               f"{usd(churn):>10}{usd(react):>10}{usd(net):>10}{pct(logo):>11}{pct(nrr):>8}{pct(grr):>8}")
+    units = conn.execute("SELECT to_char(month, 'YYYY-MM'), new_customers, quick_ratio, ltv_cents, trials_ended, "
+                         "trials_converted, trial_conversion_rate, cac_cents FROM saas_ops.mrr_monthly "
+                         "ORDER BY month DESC LIMIT 6").fetchall()
+    print(f"\n  {'month':<8}{'new cust.':>10}{'quick ratio':>12}{'LTV':>10}{'trials ended':>13}{'converted':>10}"
+          f"{'rate':>7}{'CAC':>8}  (CAC: no acquisition_spend table in the demo source)")
+    for m, new, quick, ltv, ended, converted, rate, cac in reversed(units):
+        print(f"  {m:<8}{new:>10,}{'' if quick is None else f'{quick:.2f}':>12}{usd(ltv or 0):>10}{ended or 0:>13,}"
+              f"{converted or 0:>10,}{pct(rate):>7}{'n/a' if cac is None else usd(cac):>8}")
     day, mrr, arr, paying = conn.execute("SELECT day, mrr_cents, arr_cents, paying_customers FROM saas_ops.mrr_daily "
                                          "ORDER BY day DESC LIMIT 1").fetchone()
     print(f"  on {day}: MRR {usd(mrr)}, ARR {usd(arr)}, {paying:,} paying customers (reporting currency)")

@@ -34,6 +34,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BACKUP_KEEP_WEEKLY": (4, "retention: ... of each of this many latest ISO weeks"),
     "BACKUP_KEEP_MONTHLY": (12, "retention: ... of each of this many latest months"),
     "PG_BIN_DIR": ("", "folder of pg_dump/pg_restore matching the server's major version; empty: searched for"),
+    "GROSS_MARGIN": (1.0, "the share of revenue kept after the cost of serving it: LTV = ARPA x this / logo churn"),
+    "TRIAL_CONVERSION_DAYS": (7, "a trial converted when its customer pays within this many days of its end"),
     "MRR_DROP_ALERT": (0.03, "revenue alert when MRR falls more than this fraction from one day to the next"),
     "CHURN_SPIKE_FACTOR": (3.0, "revenue alert when a day's churned MRR exceeds this many times its 28-day mean"),
     "CORE_FEATURES": ("dashboard_view,report_create,integration_connect,alert_create,export_csv,invite_user,"

@@ -4,7 +4,8 @@ sign-in, empty states, the static report, and the page in headless Chromium with
 The warehouse is seeded with output rows chosen by hand (the view reads outputs; the DAGs that write them
 have their own tests):
   mrr_monthly    2026-09 MRR 10,000.00; 2026-10 12,345.00 (new 3,000, expansion 500, contraction 155, churn
-                 1,000, NRR 0.9345); 2026-11 13,000.00
+                 1,000, NRR 0.9345; 10 new customers, quick ratio 350,000 / 115,500, LTV 4,489.20, 5 of 20
+                 trials converted, CAC 400.00); 2026-11 13,000.00
   engagement     DAU 40 / WAU 90 / MAU 120 on 2026-11-22 (stickiness 1/3)
   churn          champion churn-20261122 (AUC 0.871); c2 high, 200.00 MRR at 0.9 risk; c1 high, 500.00 at 0.5
   model health   checks of 11-21 and 11-22 judging the scores of 10-22 (AUC 0.81) and 10-23 (AUC 0.74, 7-day
@@ -36,11 +37,13 @@ ARTIFACTS = Path(os.environ.get("SAAS_OPS_TEST_ARTIFACTS", REPO / ".local" / "te
 
 SEED = """
 INSERT INTO {o}.mrr_monthly (month, mrr_cents, arr_cents, paying_customers, arpa_cents, new_cents, expansion_cents,
-    contraction_cents, churn_cents, reactivation_cents, net_new_cents, logo_churn_rate, gross_mrr_churn_rate, nrr, grr)
-VALUES ('2026-09-01', 1000000, 12000000, 100, 10000, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1),
+    contraction_cents, churn_cents, reactivation_cents, net_new_cents, logo_churn_rate, gross_mrr_churn_rate, nrr, grr,
+    new_customers, quick_ratio, ltv_cents, trials_ended, trials_converted, trial_conversion_rate, cac_cents)
+VALUES ('2026-09-01', 1000000, 12000000, 100, 10000, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, NULL, NULL, 0, 0, NULL, NULL),
        ('2026-10-01', 1234500, 14814000, 110, 11223, 300000, 50000, 15500, 100000, 0, 234500, 0.05, 0.1155,
-        0.9345, 0.8845),
-       ('2026-11-01', 1300000, 15600000, 112, 11607, 80000, 0, 14500, 0, 0, 65500, 0, 0.0117, 0.9883, 0.9883);
+        0.9345, 0.8845, 10, 3.030303, 448920, 20, 5, 0.25, 40000),
+       ('2026-11-01', 1300000, 15600000, 112, 11607, 80000, 0, 14500, 0, 0, 65500, 0, 0.0117, 0.9883, 0.9883,
+        3, 5.517241, 464280, 4, 1, 0.25, NULL);
 INSERT INTO {o}.engagement_daily (day, dau, wau, mau, stickiness, new_users, returning_users, resurrected_users,
     dormant_users)
 VALUES ('2026-11-21', 38, 88, 119, 0.3193, 1, 30, 7, 4), ('2026-11-22', 40, 90, 120, 0.3333, 2, 31, 7, 5);
@@ -123,7 +126,9 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     assert revenue["months"][1] | {} == {
         "month": "2026-10", "mrr": 1234500, "arr": 14814000, "paying": 110, "arpa": 11223, "new": 300000,
         "expansion": 50000, "contraction": 15500, "churn": 100000, "reactivation": 0, "net_new": 234500,
-        "logo_churn_rate": 0.05, "gross_mrr_churn_rate": 0.1155, "nrr": 0.9345, "grr": 0.8845}
+        "logo_churn_rate": 0.05, "gross_mrr_churn_rate": 0.1155, "nrr": 0.9345, "grr": 0.8845, "new_customers": 10,
+        "quick_ratio": 3.030303, "ltv": 448920, "trials_ended": 20, "trials_converted": 5,
+        "trial_conversion_rate": 0.25, "cac": 40000}
     assert data["engagement"]["days"][-1] == {"day": "2026-11-22", "dau": 40, "wau": 90, "mau": 120,
                                               "stickiness": 0.3333}
     assert data["engagement"]["cohorts"][0] == {"cohort": "2026-09", "size": 50, "rates": [1.0, 0.6]}
@@ -225,6 +230,9 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert "<script" not in text and "http" not in text.replace("http://www.w3.org/2000/svg", "")  # self-contained
     assert '<select name="month"' not in text  # a file has no server to pick another month
     assert '<h2 id="model-health">Model health</h2>' in text
+    assert ('<tr data-units="2026-10"><td>2026-10</td><td>10</td><td>3.03</td><td>4,489 USD</td><td>20</td><td>5</td>'
+            '<td>25.0%</td><td>400 USD</td><td>11.2</td></tr>') in text
+    assert '<tr data-units="2026-11">' in text and '<td>n/a</td><td></td></tr>' in text  # no spend: no CAC
     assert ('<tr data-result="failed_payment/default"><td>failed_payment</td><td>default</td><td>1,000</td>'
             '<td>12.0%</td><td>1,000</td><td>9.0%</td><td>+3.0 (+0.3 to +5.7)</td>'
             '<td>15,000 USD (1,581 USD to 28,419 USD)</td><td>37,500×</td>') in text

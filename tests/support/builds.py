@@ -17,10 +17,11 @@ ENGAGEMENT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day
                      "feature_adoption": "day, feature", "retention_cohorts": "cohort_month, months_since"}
 
 
-def run_revenue(day: str, *, full: bool = False, run_id: str | None = None) -> dict:
-    """What saas_mrr's build and bridge-check tasks do for a run closing `day`."""
+def run_revenue(day: str, *, full: bool = False, run_id: str | None = None, **settings: float) -> dict:
+    """What saas_mrr's build and bridge-check tasks do for a run closing `day` (`settings`: gross_margin,
+    trial_days)."""
     summary = mrr.build(dt.date.fromisoformat(day), full_refresh=full, run_id=run_id or f"test:{day}",
-                        output_schema="saas_ops", source_schema="app", reporting_currency="USD")
+                        output_schema="saas_ops", source_schema="app", reporting_currency="USD", **settings)
     window = incremental.Window.from_xcom(summary["window"])
     with db.warehouse() as wh:
         assert mrr.REVENUE.problems(wh, "saas_ops", window) == []

@@ -5,7 +5,8 @@
 DELETE FROM {schema}.mrr_monthly WHERE month < date_trunc('month', %(earliest)s::date);
 INSERT INTO {schema}.mrr_monthly AS t (month, mrr_cents, arr_cents, paying_customers, new_cents, expansion_cents,
                                        contraction_cents, churn_cents, reactivation_cents, net_new_cents,
-                                       churned_customers, paying_at_start, mrr_at_start_cents, retained_mrr_cents)
+                                       churned_customers, paying_at_start, mrr_at_start_cents, retained_mrr_cents,
+                                       new_customers)
 SELECT month,
        coalesce(sum(sign * mrr_cents), 0),
        0,
@@ -20,7 +21,8 @@ SELECT month,
        coalesce(sum(sign) FILTER (WHERE previous_mrr_cents > 0), 0),
        coalesce(sum(sign * previous_mrr_cents), 0),
        -- NRR: what the customers paying at the start pay at the end (expansion, contraction, churn)
-       coalesce(sum(sign * mrr_cents) FILTER (WHERE previous_mrr_cents > 0), 0)
+       coalesce(sum(sign * mrr_cents) FILTER (WHERE previous_mrr_cents > 0), 0),
+       coalesce(sum(sign) FILTER (WHERE movement = 'new'), 0)
 FROM (SELECT 1 AS sign, month, mrr_cents, previous_cents AS previous_mrr_cents, movement FROM mrr_month_rows
       UNION ALL
       SELECT -1, month, mrr_cents, previous_mrr_cents, movement FROM mrr_month_stored WHERE replaced
@@ -40,7 +42,8 @@ ON CONFLICT (month) DO UPDATE SET
     churned_customers = t.churned_customers + excluded.churned_customers,
     paying_at_start = t.paying_at_start + excluded.paying_at_start,
     mrr_at_start_cents = t.mrr_at_start_cents + excluded.mrr_at_start_cents,
-    retained_mrr_cents = t.retained_mrr_cents + excluded.retained_mrr_cents;
+    retained_mrr_cents = t.retained_mrr_cents + excluded.retained_mrr_cents,
+    new_customers = t.new_customers + excluded.new_customers;
 
 UPDATE {schema}.mrr_monthly
 SET arr_cents = mrr_cents * 12,

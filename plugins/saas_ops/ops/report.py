@@ -33,7 +33,8 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
         return fetch_sql_file(conn, sql_file, params, schema=schema)
 
     month_keys = ("month", "mrr", "arr", "paying", "arpa", "new", "expansion", "contraction", "churn", "reactivation",
-                  "net_new", "logo_churn_rate", "gross_mrr_churn_rate", "nrr", "grr")
+                  "net_new", "logo_churn_rate", "gross_mrr_churn_rate", "nrr", "grr", "new_customers", "quick_ratio",
+                  "ltv", "trials_ended", "trials_converted", "trial_conversion_rate", "cac")
     months = [dict(zip(month_keys, row, strict=True))
               for row in q("report/mrr_monthly.sql")]
     revenue = None

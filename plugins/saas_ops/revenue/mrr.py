@@ -89,6 +89,23 @@ def plan_days(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str,
     params["whole_month"] = first_new <= day and (first_new.day == 1 or first_new.replace(day=1) != day.replace(day=1))
 
 
+def read_trials_and_spend(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
+    """saas_db: the trials that ended and the acquisition spend (an optional table) from `metrics_from`: the
+    first month this run writes, or whose trials may have converted since, or that never had these figures."""
+    from saas_ops.db import compose, copy_query_rows
+
+    since_written = (params["written_from"] - dt.timedelta(days=params["trial_days"])).replace(day=1)
+    never_filled = wh.execute(compose("SELECT min(month) FROM {schema}.mrr_monthly WHERE trials_ended IS NULL",
+                                      schema=params["schema"])).fetchone()[0]
+    params["metrics_from"] = min(d for d in (since_written, never_filled) if d is not None)
+    copy_query_rows(src, wh, "revenue/extract_trials_ended.sql", "mrr_trials_ended (customer_id, ended_day)", params,
+                    schema=params["source_schema"])
+    spend_table = f"{params['source_schema']}.acquisition_spend"
+    if src.execute("SELECT to_regclass(%s) IS NOT NULL", (spend_table,)).fetchone()[0]:
+        copy_query_rows(src, wh, "revenue/extract_acquisition_spend.sql", "mrr_spend (month, currency, "
+                        "amount_cents)", params, schema=params["source_schema"])
+
+
 def stored_state(params: dict[str, Any]) -> dict[str, Any]:
     """60_movements.sql over the state the written figures came from: the restated customers, through the last
     day built."""
@@ -112,6 +129,7 @@ STEPS: tuple[Any, ...] = (
     "revenue/40_paying_periods.sql",
     "revenue/50_restated_customers.sql",
     plan_days,
+    read_trials_and_spend,
     ("revenue/60_movements.sql", stored_state),  # taken out: what the written figures counted
     "revenue/70_source_state.sql",
     ("revenue/60_movements.sql", source_now),    # put in: what the source says now
@@ -122,11 +140,12 @@ STEPS: tuple[Any, ...] = (
     "revenue/84_customer_mrr_changes.sql",
     "revenue/85_mrr_customer_first_paid.sql",
     "revenue/86_data_quality_issues.sql",
+    "revenue/87_revenue_metrics.sql",
 )
 
 
 def build(day: dt.date, *, full_refresh: bool, run_id: str, output_schema: str, source_schema: str,
-          reporting_currency: str) -> dict[str, Any]:
+          reporting_currency: str, gross_margin: float = 1.0, trial_days: int = 7) -> dict[str, Any]:
     """Brings every output up to date through the run's day (see the module docstring); returns what it did,
     with the window it wrote for check_mrr_bridge."""
     from saas_ops import db, quality
@@ -146,7 +165,7 @@ def build(day: dt.date, *, full_refresh: bool, run_id: str, output_schema: str, 
         params: dict[str, Any] = {
             "schema": output_schema, "source_schema": source_schema, "run_id": run_id, "dag_id": DAG_ID,
             "reporting": reporting_currency.upper(), "day": day, "last_built": None if full_refresh else last_built,
-            "full_refresh": full_refresh}
+            "full_refresh": full_refresh, "gross_margin": gross_margin, "trial_days": trial_days}
         dropped_indexes = incremental.begin_build(wh, full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
                                               bulk_tables=BULK_TABLES)
         db.run_sql_file(wh, "revenue/10_run_tables.sql")
@@ -193,7 +212,8 @@ def build_for(run: incremental.Run) -> dict[str, Any]:
     from saas_ops import config
 
     return build(run.day, full_refresh=run.full_refresh, run_id=run.run_id, output_schema=run.output_schema,
-                 source_schema=run.source_schema, reporting_currency=config.setting("REPORTING_CURRENCY"))
+                 source_schema=run.source_schema, reporting_currency=config.setting("REPORTING_CURRENCY"),
+                 gross_margin=config.setting("GROSS_MARGIN"), trial_days=config.setting("TRIAL_CONVERSION_DAYS"))
 
 
 def build_alerts(summary: dict[str, Any], run: incremental.Run) -> list[Any]:

@@ -1,0 +1,101 @@
+"""mrr_monthly's quick ratio, LTV, trial conversion and CAC (SPEC "Metric definitions") on a small scenario
+worked out by hand, built at once and night by night, with and without the optional acquisition_spend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from tests.support import builds, scenarios
+from tests.support.scenarios import period
+
+# USD, January to March 2026. Month ends: Jan 480.00 (P, T, U, V: 4 new), Feb 430.00 (Q and R new, T churns
+# 200.00, U expands 50.00), Mar 410.00 (V contracts 20.00).
+PERIODS = [
+    period("p0", "P", 10000, "2026-01-05", "2026-01-19", status="trialing"),  # ends 01-19, pays that day
+    period("p", "P", 10000, "2026-01-19"),
+    period("q0", "Q", 5000, "2026-01-10", "2026-01-25", status="trialing"),   # ends 01-25, pays 7 days later
+    period("q", "Q", 5000, "2026-02-01"),
+    period("r0", "R", 5000, "2026-01-10", "2026-01-24", status="trialing"),   # ends 01-24, pays 8 days later
+    period("r", "R", 5000, "2026-02-01"),
+    period("s0", "S", 5000, "2026-01-20", "2026-02-03", status="trialing"),   # ends 02-03, never pays
+    period("t", "T", 20000, "2026-01-01", "2026-02-15"),
+    period("u", "U", 10000, "2026-01-01", "2026-02-10"),
+    period("u", "U", 15000, "2026-02-10"),
+    period("v", "V", 8000, "2026-01-01", "2026-03-05"),
+    period("v", "V", 6000, "2026-03-05"),
+]
+FX = [("2025-12-01", "EUR", "1.10")]
+COLUMNS = ("month, new_customers, quick_ratio, ltv_cents, trials_ended, trials_converted, trial_conversion_rate, "
+           "acquisition_spend_cents, cac_cents")
+# Quick ratio: Feb (100.00 new + 50.00 expansion) / 200.00 churn = 0.75; Mar 0 / 20.00 contraction = 0; Jan has
+# no loss to divide by. Logo churn: Feb 1 of 4 = 0.25, Mar 0 of 5; ARPA 120.00, 86.00, 82.00. LTV at a gross
+# margin of 0.8: Feb 86.00 x 0.8 / 0.25 = 275.20; Mar 82.00 x 0.8 / mean(0.25, 0) = 524.80; Jan has no churn
+# rate. Trials: January's P (pays the day it ends), Q (7 days after: within TRIAL_CONVERSION_DAYS) and R (8
+# days: not) = 2 of 3; February's S never pays = 0 of 1.
+WITHOUT_SPEND = [
+    (dt.date(2026, 1, 1), 4, None, None, 3, 2, Decimal("0.666667"), None, None),
+    (dt.date(2026, 2, 1), 2, Decimal("0.750000"), 27520, 1, 0, Decimal("0.000000"), None, None),
+    (dt.date(2026, 3, 1), 0, Decimal("0.000000"), 52480, 0, 0, None, None, None),
+]
+
+
+@pytest.fixture
+def scenario(airflow_env, databases, warehouse):
+    scenarios.reset_source(databases["app"])
+    scenarios.load(databases["app"], PERIODS, FX)
+    builds.reset_revenue(warehouse)
+    return databases, warehouse
+
+
+def figures(wh: psycopg.Connection) -> list[tuple]:
+    wh.commit()
+    return wh.execute(f"SELECT {COLUMNS} FROM saas_ops.mrr_monthly ORDER BY month").fetchall()
+
+
+def add_spend(dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE app.acquisition_spend (month date, channel text, amount_cents bigint, "
+                     "currency text)")
+        conn.execute("INSERT INTO app.acquisition_spend VALUES ('2026-01-01', 'ads', 60000, 'USD'), "
+                     "('2026-01-01', 'events', 10000, 'EUR'), ('2026-02-01', 'ads', 30000, 'usd'), "
+                     "('2026-02-01', 'refund', -5000, 'USD'), ('2026-03-01', 'ads', 5000, 'GBP')")
+
+
+def test_quick_ratio_ltv_and_trial_conversion_by_hand(scenario):
+    databases, wh = scenario
+    builds.run_revenue("2026-03-31", gross_margin=0.8)
+    assert figures(wh) == WITHOUT_SPEND
+
+
+def test_cac_from_the_optional_spend_table_in_the_reporting_currency(scenario):
+    """January: 600.00 USD + 100.00 EUR at 1.10 = 710.00 over 4 new customers = 177.50. February: 300.00
+    (the negative row is left out) over 2 = 150.00. March: its GBP spend has no rate, so no figure."""
+    databases, wh = scenario
+    add_spend(databases["app"])
+    builds.run_revenue("2026-03-31", gross_margin=0.8)
+    assert [(r[0], r[7], r[8]) for r in figures(wh)] == [(dt.date(2026, 1, 1), 71000, 17750),
+                                                         (dt.date(2026, 2, 1), 30000, 15000),
+                                                         (dt.date(2026, 3, 1), None, None)]
+
+
+def test_night_by_night_equals_one_build_and_a_month_never_filled_is_filled(scenario):
+    """Built through 01-28, then each night to 03-31: Q's trial (ended 01-25) counts as converted once it pays
+    on 02-01, a rerun of January is restated; a month whose figures are missing (as after the upgrade that
+    added them) is filled by the next run."""
+    databases, wh = scenario
+    builds.run_revenue("2026-01-28", gross_margin=0.8)
+    assert figures(wh)[0][4:7] == (3, 1, Decimal("0.333333"))  # Q and R have not paid yet
+    day = dt.date(2026, 1, 29)
+    while day <= dt.date(2026, 3, 31):
+        builds.run_revenue(day.isoformat(), gross_margin=0.8)
+        day += dt.timedelta(days=1)
+    assert figures(wh) == WITHOUT_SPEND
+    wh.execute("UPDATE saas_ops.mrr_monthly SET trials_ended = NULL, trials_converted = NULL, "
+               "trial_conversion_rate = NULL, quick_ratio = NULL, ltv_cents = NULL WHERE month = '2026-01-01'")
+    wh.commit()
+    builds.run_revenue("2026-03-31", gross_margin=0.8)
+    assert figures(wh) == WITHOUT_SPEND
