@@ -2,14 +2,21 @@
 -- %(metrics_from)s: the months this run wrote, those whose trials may have converted since, those never filled.
 
 -- A trial converted when its customer has MRR on one of the days from its end through %(trial_days)s after:
--- MRR at the end of that first day, or a change to MRR within the days after (customer_mrr_changes, just written).
+-- MRR at the end of that first day, or a change to MRR within the days after (customer_mrr_changes, just written;
+-- copied for the trials' customers, as a full refresh builds that table's indexes only at its end).
+CREATE TEMP TABLE mrr_trial_changes ON COMMIT DROP AS
+SELECT c.customer_id, c.day, c.mrr_cents
+FROM {schema}.customer_mrr_changes c
+WHERE c.customer_id IN (SELECT customer_id FROM mrr_trials_ended);
+CREATE INDEX ON mrr_trial_changes (customer_id, day);
+ANALYZE mrr_trial_changes;
 CREATE TEMP TABLE mrr_trial_months ON COMMIT DROP AS
 SELECT date_trunc('month', t.ended_day)::date AS month, count(*) AS ended,
        count(*) FILTER (WHERE
-           coalesce((SELECT c.mrr_cents FROM {schema}.customer_mrr_changes c
+           coalesce((SELECT c.mrr_cents FROM mrr_trial_changes c
                      WHERE c.customer_id = t.customer_id AND c.day <= t.ended_day
                      ORDER BY c.day DESC LIMIT 1), 0) > 0
-           OR EXISTS (SELECT 1 FROM {schema}.customer_mrr_changes c
+           OR EXISTS (SELECT 1 FROM mrr_trial_changes c
                       WHERE c.customer_id = t.customer_id AND c.day > t.ended_day
                         AND c.day <= t.ended_day + %(trial_days)s AND c.mrr_cents > 0)) AS converted
 FROM mrr_trials_ended t
