@@ -104,7 +104,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
     print("\nSource (saas_db, schema app):")
     with psycopg.connect(app) as conn:
         for table in ("customers", "users", "subscription_periods", "invoices", "payment_attempts", "events",
-                      "support_tickets", "fx_rates"):
+                      "support_tickets", "fx_rates", "acquisition_spend"):
             n = conn.execute(f"SELECT count(*) FROM app.{table}").fetchone()[0]
             print(f"  {table:<22}{n:>12,}")
         paying = conn.execute("SELECT count(DISTINCT customer_id) FROM app.subscription_periods "
@@ -155,10 +155,11 @@ def _revenue(conn: Any) -> None:
                          "trials_converted, trial_conversion_rate, cac_cents FROM saas_ops.mrr_monthly "
                          "ORDER BY month DESC LIMIT 6").fetchall()
     print(f"\n  {'month':<8}{'new cust.':>10}{'quick ratio':>12}{'LTV':>10}{'trials ended':>13}{'converted':>10}"
-          f"{'rate':>7}{'CAC':>8}  (CAC: no acquisition_spend table in the demo source)")
+          f"{'rate':>7}{'CAC':>8}{'LTV:CAC':>9}")
     for m, new, quick, ltv, ended, converted, rate, cac in reversed(units):
         print(f"  {m:<8}{new:>10,}{'' if quick is None else f'{quick:.2f}':>12}{usd(ltv or 0):>10}{ended or 0:>13,}"
-              f"{converted or 0:>10,}{pct(rate):>7}{'n/a' if cac is None else usd(cac):>8}")
+              f"{converted or 0:>10,}{pct(rate):>7}{'n/a' if cac is None else usd(cac):>8}"
+              f"{f'{ltv / cac:.1f}' if ltv and cac else '':>9}")
     day, mrr, arr, paying = conn.execute("SELECT day, mrr_cents, arr_cents, paying_customers FROM saas_ops.mrr_daily "
                                          "ORDER BY day DESC LIMIT 1").fetchone()
     print(f"  on {day}: MRR {usd(mrr)}, ARR {usd(arr)}, {paying:,} paying customers (reporting currency)")

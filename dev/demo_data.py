@@ -16,7 +16,8 @@ Same --seed, --customers, --months and --end give the same rows. What it simulat
   fewer active users and events, fewer core features, seats dropped, more failed payments, more and
   more urgent tickets with worse CSAT. Churn is learnable from the signals but noisy, as in life;
 - users (one per seat, up to 25), product events on active days (fewer at weekends), invoices and
-  payment attempts per billing cycle, support tickets, and daily fx_rates for EUR and GBP.
+  payment attempts per billing cycle, support tickets, and daily fx_rates for EUR and GBP;
+- and the optional acquisition_spend: each month's marketing spend by channel, about 420.00 per signup.
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def load(dsn: str, *, customers: int = 5000, months: int = 24, seed: int = 7, en
             for t, c, at, pr, fr, rs, cs in sim.tickets))
         counts["fx_rates"] = _copy_text(cur, f"{q}.fx_rates", ["rate_date", "currency", "rate_to_reporting"],
                                         sim.fx_rates())
-        say("loaded customers, users, subscriptions, invoices, payments, tickets, fx rates")
+        cur.execute(compose(read_sql("contract/app_acquisition_spend.sql"), schema=schema))
+        counts["acquisition_spend"] = _copy_text(cur, f"{q}.acquisition_spend", ["month", "channel", "amount_cents",
+                                                 "currency"], sim.acquisition_spend())
+        say("loaded customers, users, subscriptions, invoices, payments, tickets, fx rates, acquisition spend")
         # Events: binary COPY straight into the table; its key and indexes are built once afterwards.
         # events_per_active_day 0 leaves them out (for work that needs none, such as MRR).
         cur.execute(compose("ALTER TABLE {schema}.events DROP CONSTRAINT events_pkey", schema=schema))

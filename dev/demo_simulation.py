@@ -94,6 +94,7 @@ class Simulation:
         self.days = int(round(months * MONTH))
         self.end_date = end
         self.start_date = end - dt.timedelta(days=self.days - 1)  # day offsets 0..days-1 end at `end`
+        self.seed = seed
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
         self.customers: list[Customer] = []
@@ -378,3 +379,15 @@ class Simulation:
                 rate *= math.exp(rng.gauss(0, 0.004))
                 out.append((self.start_date + dt.timedelta(days=d), currency, f"{rate:.6f}"))
         return out
+
+    def acquisition_spend(self) -> list[tuple]:
+        """(month, channel, amount_cents, currency): each month's marketing spend, about 420.00 per signup split
+        over three channels (events paid in EUR), drawn apart from the rest so it changes no other table."""
+        rng = random.Random(f"spend:{self.seed}")
+        signups: dict[dt.date, int] = {}
+        for c in self.customers:
+            month = (self.start_date + dt.timedelta(days=int(c.signup))).replace(day=1)
+            signups[month] = signups.get(month, 0) + 1
+        channels = (("ads", 0.55, "USD", 1.0), ("content", 0.25, "USD", 1.0), ("events", 0.20, "EUR", 1 / 1.08))
+        return [(month, channel, round(n * 42000 * share * per_usd * rng.uniform(0.8, 1.2)), currency)
+                for month, n in sorted(signups.items()) for channel, share, currency, per_usd in channels]

@@ -65,6 +65,11 @@ SOURCE_CONTRACT: dict[str, tuple[Column, ...]] = {
     "fx_rates": _cols("rate_date:date, currency:text, rate_to_reporting:numeric"),
 }
 
+# Tables a source may leave out altogether; when present, checked like the others.
+OPTIONAL_TABLES: dict[str, tuple[Column, ...]] = {
+    "acquisition_spend": _cols("month:date, channel:text?, amount_cents:cents, currency:text"),
+}
+
 
 # The type a typed NULL takes for an optional column a view leaves out.
 NULL_TYPE = {"text": "text", "id": "text", "integer": "integer", "cents": "numeric", "numeric": "numeric",
@@ -82,9 +87,10 @@ def find_problems(found: dict[str, dict[str, str]], schema: str) -> tuple[list[s
     """
     problems: list[str] = []
     absent_optional: dict[str, list[str]] = {}
-    for table, columns in SOURCE_CONTRACT.items():
+    for table, columns in {**SOURCE_CONTRACT, **OPTIONAL_TABLES}.items():
         if table not in found:
-            problems.append(f"{schema}.{table}: table or view is missing")
+            if table not in OPTIONAL_TABLES:
+                problems.append(f"{schema}.{table}: table or view is missing")
             continue
         for col in columns:
             actual = found[table].get(col.name)
@@ -105,7 +111,8 @@ def check_source(conn: psycopg.Connection, schema: str) -> dict:
     table and column. Returns a summary: tables checked, optional columns absent (read as null)."""
     from saas_ops import db
 
-    rows = db.fetch_sql_file(conn, "contract/source_columns.sql", {"schema": schema, "tables": list(SOURCE_CONTRACT)})
+    rows = db.fetch_sql_file(conn, "contract/source_columns.sql",
+                             {"schema": schema, "tables": [*SOURCE_CONTRACT, *OPTIONAL_TABLES]})
     found: dict[str, dict[str, str]] = {}
     for table, column, data_type in rows:
         found.setdefault(table, {})[column] = data_type

@@ -66,3 +66,19 @@ def test_id_columns_accept_integers_but_join_keys_must_be_text():
     found["events"]["customer_id"] = "bigint"         # a join key: must be text
     problems, _ = contract.find_problems(found, "app")
     assert problems == ["app.events.customer_id: expected text (character, character varying, text), found bigint"]
+
+
+def test_an_optional_table_may_be_absent_but_when_present_is_checked(source):
+    """acquisition_spend (for CAC) may be missing; when it is there, a missing or mistyped column is named."""
+    assert contract.check_source(source, "contract_test")["tables"] == sorted(contract.SOURCE_CONTRACT)
+    source.execute("CREATE TABLE contract_test.acquisition_spend (month date, channel text, amount_cents text)")
+    with pytest.raises(contract.SourceContractError) as err:
+        contract.check_source(source, "contract_test")
+    assert "2 problem(s)" in str(err.value)
+    assert "contract_test.acquisition_spend.amount_cents: expected cents" in str(err.value)
+    assert "contract_test.acquisition_spend.currency: required column is missing (expected text)" in str(err.value)
+    source.execute("DROP TABLE contract_test.acquisition_spend")
+    source.execute("CREATE TABLE contract_test.acquisition_spend (month date, amount_cents bigint, currency text)")
+    summary = contract.check_source(source, "contract_test")
+    assert "acquisition_spend" in summary["tables"] and summary["absent_optional_columns"] == {
+        "acquisition_spend": ["channel"]}
