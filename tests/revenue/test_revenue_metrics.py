@@ -62,7 +62,8 @@ def add_spend(dsn: str) -> None:
                      "currency text)")
         conn.execute("INSERT INTO app.acquisition_spend VALUES ('2026-01-01', 'ads', 60000, 'USD'), "
                      "('2026-01-01', 'events', 10000, 'EUR'), ('2026-02-01', 'ads', 30000, 'usd'), "
-                     "('2026-02-01', 'refund', -5000, 'USD'), ('2026-03-01', 'ads', 5000, 'GBP')")
+                     "('2026-02-01', 'refund', -5000, 'USD'), ('2026-02-01', 'ads\r\nx', 700, NULL), "
+                     "('2026-03-01', 'ads', 5000, 'GBP'), (NULL, 'ads', 100, 'USD')")
 
 
 def test_quick_ratio_ltv_and_trial_conversion_by_hand(scenario):
@@ -72,14 +73,19 @@ def test_quick_ratio_ltv_and_trial_conversion_by_hand(scenario):
 
 
 def test_cac_from_the_optional_spend_table_in_the_reporting_currency(scenario):
-    """January: 600.00 USD + 100.00 EUR at 1.10 = 710.00 over 4 new customers = 177.50. February: 300.00
-    (the negative row is left out) over 2 = 150.00. March: its GBP spend has no rate, so no figure."""
+    """January: 600.00 USD + 100.00 EUR at 1.10 = 710.00 over 4 new customers = 177.50. February: 300.00 over 2
+    = 150.00; its negative row and its row without a currency are reported and left out, as is a row without a
+    month. March: its GBP spend has no rate, so no figure."""
     databases, wh = scenario
     add_spend(databases["app"])
     builds.run_revenue("2026-03-31", gross_margin=0.8)
     assert [(r[0], r[7], r[8]) for r in figures(wh)] == [(dt.date(2026, 1, 1), 71000, 17750),
                                                          (dt.date(2026, 2, 1), 30000, 15000),
                                                          (dt.date(2026, 3, 1), None, None)]
+    issues = wh.execute("SELECT row_key, reason FROM saas_ops.data_quality_issues "
+                        "WHERE table_name = 'acquisition_spend' ORDER BY row_key").fetchall()
+    assert issues == [("2026-02-01 ads\r\nx", "currency is not a 3-letter code"),
+                      ("2026-02-01 refund", "amount_cents is negative"), ("null ads", "month is null")]
 
 
 def test_night_by_night_equals_one_build_and_a_month_never_filled_is_filled(scenario):

@@ -16,4 +16,4 @@ CREATE TEMP TABLE mrr_drift (sign integer, day date, expansion_cents bigint, con
     ON COMMIT DROP;
 -- For mrr_monthly's trial and acquisition figures (87_revenue_metrics.sql).
 CREATE TEMP TABLE mrr_trials_ended (customer_id text, ended_day date) ON COMMIT DROP;
-CREATE TEMP TABLE mrr_spend (month date, currency text, amount_cents numeric) ON COMMIT DROP;
+CREATE TEMP TABLE mrr_spend (month date, channel text, currency text, amount_cents numeric) ON COMMIT DROP;

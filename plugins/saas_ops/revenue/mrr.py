@@ -92,7 +92,7 @@ def plan_days(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str,
 def read_trials_and_spend(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
     """saas_db: the trials that ended and the acquisition spend (an optional table) from `metrics_from`: the
     first month this run writes, or whose trials may have converted since, or that never had these figures."""
-    from saas_ops.db import compose, copy_query_rows
+    from saas_ops.db import compose, copy_query_rows, run_sql_file
 
     since_written = (params["written_from"] - dt.timedelta(days=params["trial_days"])).replace(day=1)
     never_filled = wh.execute(compose("SELECT min(month) FROM {schema}.mrr_monthly WHERE trials_ended IS NULL",
@@ -102,8 +102,9 @@ def read_trials_and_spend(src: psycopg.Connection, wh: psycopg.Connection, param
                     schema=params["source_schema"])
     spend_table = f"{params['source_schema']}.acquisition_spend"
     if src.execute("SELECT to_regclass(%s) IS NOT NULL", (spend_table,)).fetchone()[0]:
-        copy_query_rows(src, wh, "revenue/extract_acquisition_spend.sql", "mrr_spend (month, currency, "
+        copy_query_rows(src, wh, "revenue/extract_acquisition_spend.sql", "mrr_spend (month, channel, currency, "
                         "amount_cents)", params, schema=params["source_schema"])
+        run_sql_file(wh, "revenue/checked_spend.sql", params)
 
 
 def stored_state(params: dict[str, Any]) -> dict[str, Any]:
