@@ -160,6 +160,14 @@ def _revenue(conn: Any) -> None:
         print(f"  {m:<8}{new:>10,}{'' if quick is None else f'{quick:.2f}':>12}{usd(ltv or 0):>10}{ended or 0:>13,}"
               f"{converted or 0:>10,}{pct(rate):>7}{'n/a' if cac is None else usd(cac):>8}"
               f"{f'{ltv / cac:.1f}' if ltv and cac else '':>9}")
+    dims = conn.execute("SELECT dimension, value, mrr_cents, paying_customers, new_cents + reactivation_cents + "
+                        "expansion_cents - contraction_cents - churn_cents FROM saas_ops.mrr_by_dimension_monthly "
+                        "WHERE month = (SELECT max(month) FROM saas_ops.mrr_monthly) ORDER BY 1 DESC, 3 DESC"
+                        ).fetchall()
+    if dims:
+        print(f"\n  by segment and country ({months[0][0]}, saas_ops.mrr_by_dimension_monthly): "
+              + "; ".join(f"{value} {usd(mrr)} ({paying:,} paying, net new {usd(net)})"
+                          for _, value, mrr, paying, net in dims))
     day, mrr, arr, paying = conn.execute("SELECT day, mrr_cents, arr_cents, paying_customers FROM saas_ops.mrr_daily "
                                          "ORDER BY day DESC LIMIT 1").fetchone()
     print(f"  on {day}: MRR {usd(mrr)}, ARR {usd(arr)}, {paying:,} paying customers (reporting currency)")

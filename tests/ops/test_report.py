@@ -3,6 +3,7 @@ sign-in, empty states, the static report, and the page in headless Chromium with
 
 The warehouse is seeded with output rows chosen by hand (the view reads outputs; the DAGs that write them
 have their own tests):
+  by dimension   2026-11 segment smb 5,000.00 (80 paying) and a hostile name 8,000.00 (32); 2026-10 smb
   mrr_monthly    2026-09 MRR 10,000.00; 2026-10 12,345.00 (new 3,000, expansion 500, contraction 155, churn
                  1,000, NRR 0.9345; 10 new customers, quick ratio 350,000 / 115,500, LTV 4,489.20, 5 of 20
                  trials converted, CAC 400.00); 2026-11 13,000.00
@@ -44,6 +45,11 @@ VALUES ('2026-09-01', 1000000, 12000000, 100, 10000, 0, 0, 0, 0, 0, 0, 0, 0, 1, 
         0.9345, 0.8845, 10, 3.030303, 448920, 20, 5, 0.25, 40000),
        ('2026-11-01', 1300000, 15600000, 112, 11607, 80000, 0, 14500, 0, 0, 65500, 0, 0.0117, 0.9883, 0.9883,
         3, 5.517241, 464280, 4, 1, 0.25, NULL);
+INSERT INTO {o}.mrr_by_dimension_monthly (month, dimension, value, mrr_cents, paying_customers, new_cents,
+    expansion_cents, contraction_cents, churn_cents, reactivation_cents)
+VALUES ('2026-11-01', 'segment', 'smb', 500000, 80, 50000, 0, 14500, 0, 0),
+       ('2026-11-01', 'segment', 'mid_market<script>', 800000, 32, 30000, 0, 0, 0, 0),
+       ('2026-10-01', 'segment', 'smb', 1234500, 110, 300000, 50000, 15500, 100000, 0);
 INSERT INTO {o}.engagement_daily (day, dau, wau, mau, stickiness, new_users, returning_users, resurrected_users,
     dormant_users)
 VALUES ('2026-11-21', 38, 88, 119, 0.3193, 1, 30, 7, 4), ('2026-11-22', 40, 90, 120, 0.3333, 2, 31, 7, 5);
@@ -123,6 +129,9 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
     data = response.json()
     revenue = data["revenue"]
     assert revenue["selected"] == "2026-11" and revenue["start_mrr"] == 1234500
+    assert revenue["dimensions"] == [
+        {"dimension": "segment", "value": "mid_market<script>", "mrr": 800000, "paying": 32, "net_new": 30000},
+        {"dimension": "segment", "value": "smb", "mrr": 500000, "paying": 80, "net_new": 35500}]
     assert revenue["months"][1] | {} == {
         "month": "2026-10", "mrr": 1234500, "arr": 14814000, "paying": 110, "arpa": 11223, "new": 300000,
         "expansion": 50000, "contraction": 15500, "churn": 100000, "reactivation": 0, "net_new": 234500,
@@ -232,6 +241,8 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert '<h2 id="model-health">Model health</h2>' in text
     assert ('<tr data-units="2026-10"><td>2026-10</td><td>10</td><td>3.03</td><td>4,489 USD</td><td>20</td><td>5</td>'
             '<td>25.0%</td><td>400 USD</td><td>11.2</td></tr>') in text
+    assert ('<td class="left">segment</td><td class="left">mid_market&lt;script&gt;</td><td>8,000 USD</td>'
+            '<td>32</td><td>300 USD</td>') in text
     assert '<tr data-units="2026-11">' in text and '<td>n/a</td><td></td></tr>' in text  # no spend: no CAC
     assert ('<tr data-result="failed_payment/default"><td>failed_payment</td><td>default</td><td>1,000</td>'
             '<td>12.0%</td><td>1,000</td><td>9.0%</td><td>+3.0 (+0.3 to +5.7)</td>'

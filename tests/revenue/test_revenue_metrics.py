@@ -1,5 +1,6 @@
-"""mrr_monthly's quick ratio, LTV, trial conversion and CAC (SPEC "Metric definitions") on a small scenario
-worked out by hand, built at once and night by night, with and without the optional acquisition_spend."""
+"""mrr_monthly's quick ratio, LTV, trial conversion and CAC (SPEC "Metric definitions") and MRR by segment and
+country on a small scenario worked out by hand, built at once and night by night, with and without the optional
+acquisition_spend."""
 
 from __future__ import annotations
 
@@ -43,10 +44,19 @@ WITHOUT_SPEND = [
 ]
 
 
+# segment, country ('' and NULL: none; S has no MRR ever)
+DIMENSIONS = {"P": ("smb", "US"), "Q": ("smb", "US"), "R": (None, "GB"), "S": ("smb", "FR"),
+              "T": ("mid_market", "DE"), "U": ("mid_market", "US"), "V": ("smb", " ")}
+
+
 @pytest.fixture
 def scenario(airflow_env, databases, warehouse):
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], PERIODS, FX)
+    with psycopg.connect(databases["app"]) as conn:
+        for customer, (segment, country) in DIMENSIONS.items():
+            conn.execute("UPDATE app.customers SET segment = %s, country = %s WHERE customer_id = %s",
+                         (segment, country, customer))
     builds.reset_revenue(warehouse)
     return databases, warehouse
 
@@ -105,3 +115,35 @@ def test_night_by_night_equals_one_build_and_a_month_never_filled_is_filled(scen
     wh.commit()
     builds.run_revenue("2026-03-31", gross_margin=0.8)
     assert figures(wh) == WITHOUT_SPEND
+
+
+def by_dimension(wh: psycopg.Connection, month: str) -> list[tuple]:
+    wh.commit()
+    return wh.execute("SELECT dimension, value, mrr_cents, paying_customers, new_cents, expansion_cents, "
+                      "contraction_cents, churn_cents, reactivation_cents FROM saas_ops.mrr_by_dimension_monthly "
+                      "WHERE month = %s ORDER BY 1, 2", (month,)).fetchall()
+
+
+def test_mrr_by_segment_and_country_sums_to_mrr(scenario):
+    """February's month end (430.00): by segment, smb = P 100 + Q 50 (new) + V 80 = 230.00, 3 paying;
+    mid_market = U 150 (expansion 50) with T's churn of 200; R has no segment: (none) 50.00 new. By country, US
+    = P + Q + U = 300.00 (Q new 50, U expansion 50); DE only T's churn; GB = R; V's blank country is (none).
+    S never paid: in no row. The bridge check holds every dimension to mrr_monthly (it fails the run if not)."""
+    databases, wh = scenario
+    builds.run_revenue("2026-03-31")
+    assert by_dimension(wh, "2026-02-01") == [
+        ("country", "(none)", 8000, 1, 0, 0, 0, 0, 0), ("country", "DE", 0, 0, 0, 0, 0, 20000, 0),
+        ("country", "GB", 5000, 1, 5000, 0, 0, 0, 0), ("country", "US", 30000, 3, 5000, 5000, 0, 0, 0),
+        ("segment", "(none)", 5000, 1, 5000, 0, 0, 0, 0), ("segment", "mid_market", 15000, 1, 0, 5000, 0, 20000, 0),
+        ("segment", "smb", 23000, 3, 5000, 0, 0, 0, 0)]
+    totals = wh.execute("SELECT dimension, sum(mrr_cents) FROM saas_ops.mrr_by_dimension_monthly "
+                        "WHERE month = '2026-03-01' GROUP BY 1 ORDER BY 1").fetchall()
+    assert totals == [("country", 41000), ("segment", 41000)]
+    at_once = {month: by_dimension(wh, month) for month in ("2026-01-01", "2026-02-01", "2026-03-01")}
+    builds.reset_revenue(wh)
+    wh.commit()
+    day = dt.date(2026, 1, 15)
+    while day <= dt.date(2026, 3, 31):
+        builds.run_revenue(day.isoformat())
+        day += dt.timedelta(days=1)
+    assert {month: by_dimension(wh, month) for month in at_once} == at_once

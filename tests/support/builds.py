@@ -59,9 +59,8 @@ def build_metrics(end: dt.date, features: list[str], *, output_schema: str = "sa
 
 def reset_revenue(conn: psycopg.Connection) -> None:
     """Empties saas_mrr's outputs, state and watermarks."""
-    conn.execute("TRUNCATE saas_ops.mrr_daily, saas_ops.customer_mrr_monthly, saas_ops.mrr_monthly, "
-                 "saas_ops.customer_mrr_changes, saas_ops.mrr_customer_first_paid, saas_ops.data_quality_issues, "
-                 "saas_ops.mrr_paying_periods, saas_ops.mrr_source_fingerprints, saas_ops.mrr_fx_rates")
+    conn.execute("TRUNCATE " + ", ".join(f"saas_ops.{table}" for table in (*mrr.OUTPUTS, *mrr.STATE_TABLES,
+                                                                           "data_quality_issues")))
     conn.execute("DELETE FROM saas_ops.watermarks WHERE dag_id = 'saas_mrr'")
     conn.commit()
 

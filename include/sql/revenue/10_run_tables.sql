@@ -17,3 +17,5 @@ CREATE TEMP TABLE mrr_drift (sign integer, day date, expansion_cents bigint, con
 -- For mrr_monthly's trial and acquisition figures (87_revenue_metrics.sql).
 CREATE TEMP TABLE mrr_trials_ended (customer_id text, ended_day date) ON COMMIT DROP;
 CREATE TEMP TABLE mrr_spend (month date, channel text, currency text, amount_cents numeric) ON COMMIT DROP;
+-- Each customer's segment and country, for mrr_by_dimension_monthly (88_mrr_by_dimension.sql).
+CREATE TEMP TABLE mrr_customer_dimensions (customer_id text PRIMARY KEY, segment text, country text) ON COMMIT DROP;

@@ -2,6 +2,7 @@
 -- 1. daily bridge: mrr(day) = mrr(day before, as stored) + new + reactivation + expansion - contraction - churn
 -- 2. monthly bridge; mrr_monthly = the sum of customer_mrr_monthly, whose movements match their values
 -- 3. the daily path (change points) and the monthly path (periods at month end) agree at each month end
+-- 4. each dimension of mrr_by_dimension_monthly sums to mrr_monthly's MRR, paying customers and movements
 WITH daily AS (
     SELECT day, mrr_cents, paying_customers,
            lag(mrr_cents) OVER (ORDER BY day) AS before_cents, lag(day) OVER (ORDER BY day) AS day_before,
@@ -27,6 +28,12 @@ WITH daily AS (
     FROM {schema}.customer_mrr_monthly
     WHERE month >= date_trunc('month', %(from_day)s::date)
     GROUP BY month
+), dimensions AS (
+    SELECT month, dimension, sum(mrr_cents) AS mrr_cents, sum(paying_customers) AS paying,
+           sum(new_cents + reactivation_cents + expansion_cents - contraction_cents - churn_cents) AS net_cents
+    FROM {schema}.mrr_by_dimension_monthly
+    WHERE month >= date_trunc('month', %(from_day)s::date)
+    GROUP BY month, dimension
 )
 SELECT 'mrr_daily ' || day || ': ' || mrr_cents || ' <> ' || coalesce(before_cents, 0) || ' (day before) + '
        || net_cents || ' (movements)'
@@ -60,5 +67,15 @@ FROM monthly m
 LEFT JOIN {schema}.mrr_daily d ON d.day = least((m.month + interval '1 month - 1 day')::date, %(day)s::date)
 WHERE m.month >= date_trunc('month', %(from_day)s::date)
   AND (d.day IS NULL AND m.mrr_cents <> 0 OR d.mrr_cents <> m.mrr_cents OR d.paying_customers <> m.paying_customers)
+UNION ALL
+SELECT 'mrr_by_dimension_monthly ' || m.month || ' by ' || d.dimension || ': ' || coalesce(x.mrr_cents, 0)
+       || ' cents, ' || coalesce(x.paying, 0) || ' paying, ' || coalesce(x.net_cents, 0) || ' net new, but '
+       || m.mrr_cents || ', ' || m.paying_customers || ', ' || m.net_cents || ' in mrr_monthly'
+FROM monthly m
+CROSS JOIN (VALUES ('segment'), ('country')) d (dimension)
+LEFT JOIN dimensions x ON x.month = m.month AND x.dimension = d.dimension
+WHERE m.month >= date_trunc('month', %(from_day)s::date)
+  AND (coalesce(x.mrr_cents, 0) <> m.mrr_cents OR coalesce(x.paying, 0) <> m.paying_customers
+       OR coalesce(x.net_cents, 0) <> m.net_cents)
 ORDER BY 1
 LIMIT 50

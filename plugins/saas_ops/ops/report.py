@@ -41,7 +41,10 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
     if months:
         chosen = next((m for m in months if m["month"] == month), months[-1])
         before = next((m for m in reversed(months) if m["month"] < chosen["month"]), None)
-        revenue = {"months": months, "selected": chosen["month"], "start_mrr": before["mrr"] if before else 0}
+        dimensions = [dict(zip(("dimension", "value", "mrr", "paying", "net_new"), row, strict=True))
+                      for row in q("report/mrr_by_dimension.sql", month=chosen["month"] + "-01")]
+        revenue = {"months": months, "selected": chosen["month"], "start_mrr": before["mrr"] if before else 0,
+                   "dimensions": dimensions}
 
     days = [dict(zip(("day", "dau", "wau", "mau", "stickiness"), (d.isoformat(), *rest), strict=True))
             for d, *rest in q("report/engagement_daily.sql")]

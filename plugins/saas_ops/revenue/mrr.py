@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import psycopg
 
 DAG_ID = "saas_mrr"
-OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes")
+OUTPUTS = ("mrr_daily", "customer_mrr_monthly", "mrr_monthly", "customer_mrr_changes", "mrr_by_dimension_monthly")
 # What the figures were built from, and each customer's firsts (new vs reactivation).
 STATE_TABLES = ("mrr_paying_periods", "mrr_source_fingerprints", "mrr_source_buckets", "mrr_fx_rates",
                 "mrr_customer_first_paid")
@@ -107,6 +107,17 @@ def read_trials_and_spend(src: psycopg.Connection, wh: psycopg.Connection, param
         run_sql_file(wh, "revenue/checked_spend.sql", params)
 
 
+def read_customer_dimensions(src: psycopg.Connection, wh: psycopg.Connection, params: dict[str, Any]) -> None:
+    """saas_db: each customer's segment and country, for mrr_by_dimension_monthly."""
+    from saas_ops import contract
+    from saas_ops.db import copy_query_rows
+
+    columns = contract.source_columns(src, params["source_schema"])["customers"]
+    copy_query_rows(src, wh, "revenue/extract_customer_dimensions.sql", "mrr_customer_dimensions (customer_id, "
+                    "segment, country)", params, schema=params["source_schema"], **columns)
+    wh.execute("ANALYZE mrr_customer_dimensions")
+
+
 def stored_state(params: dict[str, Any]) -> dict[str, Any]:
     """60_movements.sql over the state the written figures came from: the restated customers, through the last
     day built."""
@@ -131,6 +142,7 @@ STEPS: tuple[Any, ...] = (
     "revenue/50_restated_customers.sql",
     plan_days,
     read_trials_and_spend,
+    read_customer_dimensions,
     ("revenue/60_movements.sql", stored_state),  # taken out: what the written figures counted
     "revenue/70_source_state.sql",
     ("revenue/60_movements.sql", source_now),    # put in: what the source says now
@@ -142,6 +154,7 @@ STEPS: tuple[Any, ...] = (
     "revenue/85_mrr_customer_first_paid.sql",
     "revenue/86_data_quality_issues.sql",
     "revenue/87_revenue_metrics.sql",
+    "revenue/88_mrr_by_dimension.sql",
 )
 
 
