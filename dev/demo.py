@@ -165,9 +165,10 @@ def _revenue(conn: Any) -> None:
                         "WHERE month = (SELECT max(month) FROM saas_ops.mrr_monthly) ORDER BY 1 DESC, 3 DESC"
                         ).fetchall()
     if dims:
-        print(f"\n  by segment and country ({months[0][0]}, saas_ops.mrr_by_dimension_monthly): "
-              + "; ".join(f"{value} {usd(mrr)} ({paying:,} paying, net new {usd(net)})"
-                          for _, value, mrr, paying, net in dims))
+        print(f"\n  MRR by dimension in {months[0][0]} (saas_ops.mrr_by_dimension_monthly; paying customers, net new):")
+        for dimension in ("plan", "billing_interval", "segment", "country"):
+            print(f"  {dimension:<17}" + "; ".join(f"{value} {usd(mrr)} ({paying:,}, {usd(net)})"
+                                                  for d, value, mrr, paying, net in dims if d == dimension))
     day, mrr, arr, paying = conn.execute("SELECT day, mrr_cents, arr_cents, paying_customers FROM saas_ops.mrr_daily "
                                          "ORDER BY day DESC LIMIT 1").fetchone()
     print(f"  on {day}: MRR {usd(mrr)}, ARR {usd(arr)}, {paying:,} paying customers (reporting currency)")

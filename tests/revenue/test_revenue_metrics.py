@@ -1,6 +1,6 @@
-"""mrr_monthly's quick ratio, LTV, trial conversion and CAC (SPEC "Metric definitions") and MRR by segment and
-country on a small scenario worked out by hand, built at once and night by night, with and without the optional
-acquisition_spend."""
+"""mrr_monthly's quick ratio, LTV, trial conversion and CAC (SPEC "Metric definitions") and MRR by plan, billing
+interval, segment and country, on a small scenario worked out by hand, built at once and night by night, with
+and without the optional acquisition_spend."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from tests.support.scenarios import period
 # 200.00, U expands 50.00), Mar 410.00 (V contracts 20.00).
 PERIODS = [
     period("p0", "P", 10000, "2026-01-05", "2026-01-19", status="trialing"),  # ends 01-19, pays that day
-    period("p", "P", 10000, "2026-01-19"),
+    period("p", "P", 10000, "2026-01-19", plan="starter"),
     period("q0", "Q", 5000, "2026-01-10", "2026-01-25", status="trialing"),   # ends 01-25, pays 7 days later
-    period("q", "Q", 5000, "2026-02-01"),
+    period("q", "Q", 15000, "2026-02-01", plan="starter", interval_count=3),  # 150.00 a quarter
     period("r0", "R", 5000, "2026-01-10", "2026-01-24", status="trialing"),   # ends 01-24, pays 8 days later
-    period("r", "R", 5000, "2026-02-01"),
+    period("r", "R", 5000, "2026-02-01", plan="growth"),
     period("s0", "S", 5000, "2026-01-20", "2026-02-03", status="trialing"),   # ends 02-03, never pays
-    period("t", "T", 20000, "2026-01-01", "2026-02-15"),
-    period("u", "U", 10000, "2026-01-01", "2026-02-10"),
-    period("u", "U", 15000, "2026-02-10"),
-    period("v", "V", 8000, "2026-01-01", "2026-03-05"),
-    period("v", "V", 6000, "2026-03-05"),
+    period("t", "T", 240000, "2026-01-01", "2026-02-15", plan="enterprise", interval="year"),
+    period("u", "U", 10000, "2026-01-01", "2026-02-10", plan="starter"),
+    period("u", "U", 15000, "2026-02-10", plan="growth"),
+    period("v", "V", 8000, "2026-01-01", "2026-03-05", plan="growth"),
+    period("v", "V", 6000, "2026-03-05", plan="growth"),
 ]
 FX = [("2025-12-01", "EUR", "1.10")]
 COLUMNS = ("month, new_customers, quick_ratio, ltv_cents, trials_ended, trials_converted, trial_conversion_rate, "
@@ -124,21 +124,35 @@ def by_dimension(wh: psycopg.Connection, month: str) -> list[tuple]:
                       "WHERE month = %s ORDER BY 1, 2", (month,)).fetchall()
 
 
-def test_mrr_by_segment_and_country_sums_to_mrr(scenario):
-    """February's month end (430.00): by segment, smb = P 100 + Q 50 (new) + V 80 = 230.00, 3 paying;
-    mid_market = U 150 (expansion 50) with T's churn of 200; R has no segment: (none) 50.00 new. By country, US
-    = P + Q + U = 300.00 (Q new 50, U expansion 50); DE only T's churn; GB = R; V's blank country is (none).
-    S never paid: in no row. The bridge check holds every dimension to mrr_monthly (it fails the run if not)."""
+def test_mrr_by_plan_interval_segment_and_country_sums_to_mrr(scenario):
+    """February's month end (430.00). By plan: starter = P 100 + Q 50 (new) = 150.00; growth = R 50 (new) + U 150
+    (moved from starter on 02-10 with its expansion of 50) + V 80 = 280.00; enterprise only T's churn of 200 (T is
+    placed by its plan at the month end before). By billing interval: month = P + R + U + V = 380.00; Q's
+    quarter is "3 months"; T's year only its churn. By segment, smb = P 100 + Q 50 + V 80 = 230.00, 3 paying;
+    mid_market = U 150 (expansion 50) with T's churn; R has no segment: (none) 50.00 new. By country, US = P + Q +
+    U = 300.00 (Q new 50, U expansion 50); DE only T's churn; GB = R; V's blank country is (none). S never paid:
+    in no row. The bridge check holds every dimension to mrr_monthly (it fails the run if not)."""
     databases, wh = scenario
     builds.run_revenue("2026-03-31")
     assert by_dimension(wh, "2026-02-01") == [
+        ("billing_interval", "3 months", 5000, 1, 5000, 0, 0, 0, 0),
+        ("billing_interval", "month", 38000, 4, 5000, 5000, 0, 0, 0),
+        ("billing_interval", "year", 0, 0, 0, 0, 0, 20000, 0),
         ("country", "(none)", 8000, 1, 0, 0, 0, 0, 0), ("country", "DE", 0, 0, 0, 0, 0, 20000, 0),
         ("country", "GB", 5000, 1, 5000, 0, 0, 0, 0), ("country", "US", 30000, 3, 5000, 5000, 0, 0, 0),
-        ("segment", "(none)", 5000, 1, 5000, 0, 0, 0, 0), ("segment", "mid_market", 15000, 1, 0, 5000, 0, 20000, 0),
-        ("segment", "smb", 23000, 3, 5000, 0, 0, 0, 0)]
+        ("plan", "enterprise", 0, 0, 0, 0, 0, 20000, 0), ("plan", "growth", 28000, 3, 5000, 5000, 0, 0, 0),
+        ("plan", "starter", 15000, 2, 5000, 0, 0, 0, 0),
+        ("segment", "(none)", 5000, 1, 5000, 0, 0, 0, 0),
+        ("segment", "mid_market", 15000, 1, 0, 5000, 0, 20000, 0), ("segment", "smb", 23000, 3, 5000, 0, 0, 0, 0)]
     totals = wh.execute("SELECT dimension, sum(mrr_cents) FROM saas_ops.mrr_by_dimension_monthly "
                         "WHERE month = '2026-03-01' GROUP BY 1 ORDER BY 1").fetchall()
-    assert totals == [("country", 41000), ("segment", 41000)]
+    assert totals == [("billing_interval", 41000), ("country", 41000), ("plan", 41000), ("segment", 41000)]
+    with psycopg.connect(databases["app"]) as conn:  # a new plan name, the same price: restated from 02-10
+        conn.execute("UPDATE app.subscription_periods SET plan_id = 'scale' WHERE customer_id = 'U' "
+                     "AND plan_id = 'growth'")
+    builds.run_revenue("2026-03-31")
+    assert {r[1]: r[2] for r in by_dimension(wh, "2026-02-01") if r[0] == "plan"} == {
+        "enterprise": 0, "growth": 13000, "scale": 15000, "starter": 15000}
     at_once = {month: by_dimension(wh, month) for month in ("2026-01-01", "2026-02-01", "2026-03-01")}
     builds.reset_revenue(wh)
     wh.commit()

@@ -6,7 +6,7 @@ CREATE TEMP TABLE mrr_source_fingerprints_now (customer_id text, bucket integer,
 CREATE TEMP TABLE mrr_raw_periods (
     row_n bigint GENERATED ALWAYS AS IDENTITY,
     subscription_id text, customer_id text, status text, currency text, amount_cents numeric, quantity numeric,
-    billing_interval text, interval_count numeric, valid_from timestamptz, valid_to timestamptz
+    billing_interval text, interval_count numeric, valid_from timestamptz, valid_to timestamptz, plan_id text
 ) ON COMMIT DROP;
 CREATE TEMP TABLE mrr_raw_fx (rate_date date, currency text, rate_to_reporting numeric) ON COMMIT DROP;
 -- sign -1: what the stored figures counted for a restated customer; +1: what the source says now.

@@ -10,7 +10,10 @@ WITH rows_in_days AS (
            c.amount_cents * c.quantity * CASE c.billing_interval WHEN 'week' THEN 52 WHEN 'day' THEN 365 ELSE 1 END
                AS mrr_num,
            c.interval_count * CASE c.billing_interval WHEN 'month' THEN 1 ELSE 12 END AS mrr_den,
-           c.valid_from::date AS first_day, coalesce(c.valid_to::date, 'infinity') AS end_day
+           c.valid_from::date AS first_day, coalesce(c.valid_to::date, 'infinity') AS end_day,
+           c.plan_id,  -- and the billing interval as a team names it: month, 3 months, year
+           CASE WHEN c.interval_count = 1 THEN c.billing_interval
+                ELSE c.interval_count || ' ' || c.billing_interval || 's' END AS billing_interval
     FROM mrr_period_checks c
     LEFT JOIN mrr_overlaps o USING (row_n)
     WHERE c.reason IS NULL
@@ -31,11 +34,14 @@ WITH rows_in_days AS (
     GROUP BY s.customer_id, s.subscription_id, s.span_from, s.span_to
     HAVING count(*) = 1
 ), pieces AS (
-    SELECT customer_id, currency, paying, mrr_num, mrr_den, first_day, end_day FROM rows_in_days WHERE NOT in_overlap
+    SELECT customer_id, currency, paying, mrr_num, mrr_den, first_day, end_day, plan_id, billing_interval
+    FROM rows_in_days WHERE NOT in_overlap
     UNION ALL
-    SELECT o.customer_id, o.currency, o.paying, o.mrr_num, o.mrr_den, s.span_from, s.span_to
+    SELECT o.customer_id, o.currency, o.paying, o.mrr_num, o.mrr_den, s.span_from, s.span_to, o.plan_id,
+           o.billing_interval
     FROM sole s JOIN overlapping o USING (row_n)
 )
-SELECT customer_id, currency, mrr_num, mrr_den, first_day, nullif(end_day, 'infinity') AS end_day
+SELECT customer_id, currency, mrr_num, mrr_den, first_day, nullif(end_day, 'infinity') AS end_day, plan_id,
+       billing_interval
 FROM pieces
 WHERE paying AND first_day < end_day;

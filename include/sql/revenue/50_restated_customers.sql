@@ -1,29 +1,29 @@
 -- The customers whose figures already written (through the last day built, last_built) change, and from which day:
--- - a changed customer, from the first day its paying periods differ from the stored ones: per currency and
---   amount, +1 where a new period starts and -1 where it ends, the opposite for a stored one; the first day on
+-- - a changed customer, from the first day its paying periods differ from the stored ones: per currency, amount,
+--   plan and billing interval (mrr_by_dimension_monthly counts those), +1 where a new period starts and -1 where it ends, the opposite for a stored one; the first day on
 --   which these do not cancel out is the first day on which what is in force differs;
 -- - every customer billed in a currency whose rates changed (a rate added, changed or removed), from the day
 --   of the first such rate.
 -- Empty on a first build or a full refresh: nothing is written yet (last_built is null).
 CREATE TEMP TABLE mrr_restated ON COMMIT DROP AS
 WITH period_events AS (
-    SELECT customer_id, currency, mrr_num, mrr_den, first_day AS day, 1 AS n
+    SELECT customer_id, currency, mrr_num, mrr_den, plan_id, billing_interval, first_day AS day, 1 AS n
     FROM mrr_new_paying_periods WHERE %(last_built)s::date IS NOT NULL
     UNION ALL
-    SELECT customer_id, currency, mrr_num, mrr_den, end_day, -1
+    SELECT customer_id, currency, mrr_num, mrr_den, plan_id, billing_interval, end_day, -1
     FROM mrr_new_paying_periods WHERE end_day IS NOT NULL AND %(last_built)s::date IS NOT NULL
     UNION ALL
-    SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, p.first_day, -1
+    SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, p.plan_id, p.billing_interval, p.first_day, -1
     FROM {schema}.mrr_paying_periods p JOIN mrr_changed_customers USING (customer_id)
     WHERE %(last_built)s::date IS NOT NULL
     UNION ALL
-    SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, p.end_day, 1
+    SELECT p.customer_id, p.currency, p.mrr_num, p.mrr_den, p.plan_id, p.billing_interval, p.end_day, 1
     FROM {schema}.mrr_paying_periods p JOIN mrr_changed_customers USING (customer_id)
     WHERE p.end_day IS NOT NULL AND %(last_built)s::date IS NOT NULL
 ), changed_periods AS (
     SELECT customer_id, min(day) AS from_day
     FROM (SELECT customer_id, day FROM period_events
-          GROUP BY customer_id, currency, mrr_num, mrr_den, day HAVING sum(n) <> 0) d
+          GROUP BY customer_id, currency, mrr_num, mrr_den, plan_id, billing_interval, day HAVING sum(n) <> 0) d
     GROUP BY customer_id
 ), changed_rates AS (
     SELECT currency, min(rate_date) AS from_day

@@ -2,8 +2,9 @@
 -- paying periods and fingerprints, the changed buckets' fingerprints, and the rates. (The pass of 60_movements.sql before this reads the old
 -- state; the pass after it, this one.)
 DELETE FROM {schema}.mrr_paying_periods p USING mrr_changed_customers c WHERE p.customer_id = c.customer_id;
-INSERT INTO {schema}.mrr_paying_periods (customer_id, currency, mrr_num, mrr_den, first_day, end_day)
-SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day
+INSERT INTO {schema}.mrr_paying_periods (customer_id, currency, mrr_num, mrr_den, first_day, end_day, plan_id,
+                                         billing_interval)
+SELECT customer_id, currency, mrr_num, mrr_den, first_day, end_day, plan_id, billing_interval
 FROM mrr_new_paying_periods
 ORDER BY customer_id, first_day;
 ANALYZE {schema}.mrr_paying_periods;

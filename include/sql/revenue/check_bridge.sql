@@ -72,7 +72,7 @@ SELECT 'mrr_by_dimension_monthly ' || m.month || ' by ' || d.dimension || ': ' |
        || ' cents, ' || coalesce(x.paying, 0) || ' paying, ' || coalesce(x.net_cents, 0) || ' net new, but '
        || m.mrr_cents || ', ' || m.paying_customers || ', ' || m.net_cents || ' in mrr_monthly'
 FROM monthly m
-CROSS JOIN (VALUES ('segment'), ('country')) d (dimension)
+CROSS JOIN (VALUES ('plan'), ('billing_interval'), ('segment'), ('country')) d (dimension)
 LEFT JOIN dimensions x ON x.month = m.month AND x.dimension = d.dimension
 WHERE m.month >= date_trunc('month', %(from_day)s::date)
   AND (coalesce(x.mrr_cents, 0) <> m.mrr_cents OR coalesce(x.paying, 0) <> m.paying_customers

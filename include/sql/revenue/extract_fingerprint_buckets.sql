@@ -3,7 +3,7 @@
 -- added, changed or deleted anywhere moves its bucket's fingerprint.
 SELECT hashtext(coalesce(customer_id, '')) & 65535 AS bucket,
        sum(hash_record_extended((subscription_id, status, currency, amount_cents, quantity, billing_interval,
-                                 interval_count, valid_from, valid_to), 0)) AS fingerprint,
+                                 interval_count, valid_from, valid_to, plan_id), 0)) AS fingerprint,
        min(valid_from)::date AS first_day
 FROM {schema}.subscription_periods
 GROUP BY 1

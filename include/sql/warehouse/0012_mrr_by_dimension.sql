@@ -1,6 +1,6 @@
--- saas_mrr's month-end MRR, paying customers and movements by a customer's segment and country (issue 25, SPEC
--- mrr_by_dimension_monthly); value '(none)' where the customer has none. The sums of each dimension's values
--- equal mrr_monthly's.
+-- saas_mrr's month-end MRR, paying customers and movements by plan, billing interval, segment and country (issue
+-- 25, SPEC mrr_by_dimension_monthly); value '(none)' where the customer has none. The sums of each dimension's
+-- values equal mrr_monthly's.
 CREATE TABLE {schema}.mrr_by_dimension_monthly (
     month date NOT NULL,
     dimension text NOT NULL CHECK (dimension IN ('plan', 'billing_interval', 'segment', 'country')),

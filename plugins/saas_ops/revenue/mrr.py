@@ -67,7 +67,7 @@ def read_changed_rows(src: psycopg.Connection, wh: psycopg.Connection, params: d
     params["rows_read"] = {
         "subscription_periods": copy_query_rows(
             src, wh, "revenue/extract_periods.sql", "mrr_raw_periods (subscription_id, customer_id, status, currency, "
-            "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to)",
+            "amount_cents, quantity, billing_interval, interval_count, valid_from, valid_to, plan_id)",
             {"every_customer": every, "customer_ids": [] if every else changed}, schema=params["source_schema"]),
         "fx_rates": copy_query_rows(src, wh, "revenue/extract_fx.sql", "mrr_raw_fx (rate_date, currency, "
                                     "rate_to_reporting)", params, schema=params["source_schema"])}
