@@ -291,9 +291,7 @@ def _campaign_results(conn: Any) -> None:
     since, newest, found = recent
     print(f"  campaign results, cohorts {since} .. {newest} (saas_ops.campaign_outcomes; each against its "
           "holdout; the demo models a true effect for some campaigns, see dev/demo_history.py):")
-    currency = config.setting("REPORTING_CURRENCY")
-    for line in [outcomes.describe(e, currency) for e in found] + [
-            f"{campaign} variants: {verdict}" for campaign, verdict in outcomes.variant_verdicts(found).items()]:
+    for line in outcomes.summary_lines(found, config.setting("REPORTING_CURRENCY")):
         print(f"    {line}")
 
 

@@ -1,6 +1,11 @@
 """mrr_monthly's quick ratio, LTV, trial conversion and CAC (SPEC "Metric definitions") and MRR by plan, billing
 interval, segment and country, on a small scenario worked out by hand, built at once and night by night, with
-and without the optional acquisition_spend."""
+and without the optional acquisition_spend.
+
+The scenario, USD, January to March 2026. Month ends: Jan 480.00 (P, T, U, V: 4 new), Feb 430.00 (Q and R new,
+T churns 200.00, U expands 50.00), Mar 410.00 (V contracts 20.00). Trials: P's ends 01-19 and it pays that day,
+Q's ends 01-25 and it pays 7 days later (150.00 a quarter), R's ends 01-24 and it pays 8 days later, S's ends
+02-03 and it never pays."""
 
 from __future__ import annotations
 
@@ -13,16 +18,14 @@ import pytest
 from tests.support import builds, scenarios
 from tests.support.scenarios import period
 
-# USD, January to March 2026. Month ends: Jan 480.00 (P, T, U, V: 4 new), Feb 430.00 (Q and R new, T churns
-# 200.00, U expands 50.00), Mar 410.00 (V contracts 20.00).
 PERIODS = [
-    period("p0", "P", 10000, "2026-01-05", "2026-01-19", status="trialing"),  # ends 01-19, pays that day
+    period("p0", "P", 10000, "2026-01-05", "2026-01-19", status="trialing"),
     period("p", "P", 10000, "2026-01-19", plan="starter"),
-    period("q0", "Q", 5000, "2026-01-10", "2026-01-25", status="trialing"),   # ends 01-25, pays 7 days later
-    period("q", "Q", 15000, "2026-02-01", plan="starter", interval_count=3),  # 150.00 a quarter
-    period("r0", "R", 5000, "2026-01-10", "2026-01-24", status="trialing"),   # ends 01-24, pays 8 days later
+    period("q0", "Q", 5000, "2026-01-10", "2026-01-25", status="trialing"),
+    period("q", "Q", 15000, "2026-02-01", plan="starter", interval_count=3),
+    period("r0", "R", 5000, "2026-01-10", "2026-01-24", status="trialing"),
     period("r", "R", 5000, "2026-02-01", plan="growth"),
-    period("s0", "S", 5000, "2026-01-20", "2026-02-03", status="trialing"),   # ends 02-03, never pays
+    period("s0", "S", 5000, "2026-01-20", "2026-02-03", status="trialing"),
     period("t", "T", 240000, "2026-01-01", "2026-02-15", plan="enterprise", interval="year"),
     period("u", "U", 10000, "2026-01-01", "2026-02-10", plan="starter"),
     period("u", "U", 15000, "2026-02-10", plan="growth"),
@@ -32,11 +35,6 @@ PERIODS = [
 FX = [("2025-12-01", "EUR", "1.10")]
 COLUMNS = ("month, new_customers, quick_ratio, ltv_cents, trials_ended, trials_converted, trial_conversion_rate, "
            "acquisition_spend_cents, cac_cents")
-# Quick ratio: Feb (100.00 new + 50.00 expansion) / 200.00 churn = 0.75; Mar 0 / 20.00 contraction = 0; Jan has
-# no loss to divide by. Logo churn: Feb 1 of 4 = 0.25, Mar 0 of 5; ARPA 120.00, 86.00, 82.00. LTV at a gross
-# margin of 0.8: Feb 86.00 x 0.8 / 0.25 = 275.20; Mar 82.00 x 0.8 / mean(0.25, 0) = 524.80; Jan has no churn
-# rate. Trials: January's P (pays the day it ends), Q (7 days after: within TRIAL_CONVERSION_DAYS) and R (8
-# days: not) = 2 of 3; February's S never pays = 0 of 1.
 WITHOUT_SPEND = [
     (dt.date(2026, 1, 1), 4, None, None, 3, 2, Decimal("0.666667"), None, None),
     (dt.date(2026, 2, 1), 2, Decimal("0.750000"), 27520, 1, 0, Decimal("0.000000"), None, None),
@@ -44,7 +42,7 @@ WITHOUT_SPEND = [
 ]
 
 
-# segment, country ('' and NULL: none; S has no MRR ever)
+# Each customer's segment and country; None and blank count as none.
 DIMENSIONS = {"P": ("smb", "US"), "Q": ("smb", "US"), "R": (None, "GB"), "S": ("smb", "FR"),
               "T": ("mid_market", "DE"), "U": ("mid_market", "US"), "V": ("smb", " ")}
 
@@ -77,6 +75,11 @@ def add_spend(dsn: str) -> None:
 
 
 def test_quick_ratio_ltv_and_trial_conversion_by_hand(scenario):
+    """Quick ratio: Feb (100.00 new + 50.00 expansion) / 200.00 churn = 0.75; Mar 0 / 20.00 contraction = 0; Jan
+    has no loss to divide by. Logo churn: Feb 1 of 4 = 0.25, Mar 0 of 5; ARPA 120.00, 86.00, 82.00. LTV at a gross
+    margin of 0.8: Feb 86.00 x 0.8 / 0.25 = 275.20; Mar 82.00 x 0.8 / mean(0.25, 0) = 524.80; Jan has no churn
+    rate. Trials: January's P (pays the day it ends), Q (7 days after: within TRIAL_CONVERSION_DAYS) and R (8
+    days: not) = 2 of 3; February's S never pays = 0 of 1."""
     databases, wh = scenario
     builds.run_revenue("2026-03-31", gross_margin=0.8)
     assert figures(wh) == WITHOUT_SPEND

@@ -1,7 +1,8 @@
 -- The customers whose figures already written (through the last day built, last_built) change, and from which day:
 -- - a changed customer, from the first day its paying periods differ from the stored ones: per currency, amount,
---   plan and billing interval (mrr_by_dimension_monthly counts those), +1 where a new period starts and -1 where it ends, the opposite for a stored one; the first day on
---   which these do not cancel out is the first day on which what is in force differs;
+--   plan and billing interval (mrr_by_dimension_monthly counts those), +1 where a new period starts and -1 where
+--   it ends, the opposite for a stored one; the first day on which these do not cancel out is the first day on
+--   which what is in force differs;
 -- - every customer billed in a currency whose rates changed (a rate added, changed or removed), from the day
 --   of the first such rate.
 -- Empty on a first build or a full refresh: nothing is written yet (last_built is null).

@@ -223,6 +223,13 @@ def describe(e: Effect, currency: str) -> str:
     return "; ".join(parts)
 
 
+def summary_lines(found: list[Effect], currency: str) -> list[str]:
+    """describe() of every effect, then each campaign's variants against each other: the run's log, the weekly
+    Slack summary and the demo say the same."""
+    return [describe(e, currency) for e in found] + [f"{campaign} variants: {verdict}"
+                                                     for campaign, verdict in variant_verdicts(found).items()]
+
+
 MIN_PER_VARIANT = 1000  # the fixed horizon: daily looks that stop on a good-looking day find winners by chance
 
 

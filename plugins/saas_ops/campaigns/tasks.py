@@ -92,8 +92,7 @@ def measure_outcomes(sent: dict[str, Any]) -> dict[str, Any]:
     with db.warehouse() as wh:
         recent = outcomes.recent_effects(wh, schema, config.setting("EMAIL_COST_PER_1000"))
     found = recent[2] if recent else []
-    lines = [outcomes.describe(e, config.setting("REPORTING_CURRENCY")) for e in found]
-    lines += [f"{campaign} variants: {verdict}" for campaign, verdict in outcomes.variant_verdicts(found).items()]
+    lines = outcomes.summary_lines(found, config.setting("REPORTING_CURRENCY"))
     print(f"outcomes measured for the cohorts {', '.join(f'{c} {a}..{b}' for c, (a, b) in measured.items())}")
     for line in lines or ["no campaign has a cohort whose window has closed yet"]:
         print(line)
