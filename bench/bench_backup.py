@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from dev import devdb
-from tests.support.databases import point_airflow_at
+from tests.harness.databases import point_airflow_at
 
 CUSTOMERS = int(os.environ.get("BACKUP_BENCH_CUSTOMERS", "60000"))
 

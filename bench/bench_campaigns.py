@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from dev import devdb
-from tests.support.databases import point_airflow_at
+from tests.harness.databases import point_airflow_at
 
 EMAILS = int(os.environ.get("CAMPAIGN_BENCH_EMAILS", "100000"))
 RATE = 2
@@ -69,7 +69,7 @@ def main() -> None:
     from saas_ops import db
     from saas_ops.campaigns import send
     from saas_ops.db import compose
-    from tests.support.servers import ResendDouble
+    from tests.harness.servers import ResendDouble
 
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_campaigns_"))
     server = devdb.start(folder)

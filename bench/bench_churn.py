@@ -25,7 +25,7 @@ import psycopg
 
 from dev import devdb
 from saas_ops.db import compose, read_sql
-from tests.support.databases import point_airflow_at
+from tests.harness.databases import point_airflow_at
 
 END = dt.date(2026, 11, 22)
 

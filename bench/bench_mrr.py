@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 
 from dev import demo_data, devdb
-from tests.support.databases import point_airflow_at
+from tests.harness.databases import point_airflow_at
 
 END = dt.date(2026, 11, 22)
 MONTHS = 36

@@ -3,7 +3,7 @@
 - PostgreSQL: the embedded server (in a temporary folder), or the server of SAAS_OPS_TEST_DSN when set;
 - moto's S3 server, reached through the `backup_storage` connection's endpoint_url;
 - a Slack webhook receiver and a PagerDuty receiver that record every POST;
-- a Resend API double (tests/support/servers.py);
+- a Resend API double (tests/harness/servers.py);
 - Airflow in a temporary AIRFLOW_HOME with a SQLite metadata database; connections as AIRFLOW_CONN_*.
 """
 
@@ -41,8 +41,8 @@ for path in (str(REPO / "plugins"), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from tests.support.databases import airflow_uri, create_database  # noqa: E402
-from tests.support.servers import RecordingWebhook, ResendDouble  # noqa: E402
+from tests.harness.databases import airflow_uri, create_database  # noqa: E402
+from tests.harness.servers import RecordingWebhook, ResendDouble  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ import pytest
 from dev import demo_data
 from saas_ops import storage
 from saas_ops.backups import drill, dump, pg_tools
-from tests.support.dag_runs import pack_dag
-from tests.support.databases import airflow_uri, create_database
+from tests.harness.dag_runs import pack_dag
+from tests.harness.databases import airflow_uri, create_database
 
 SOURCE_DB = "saas_ops_test_backup_source"
 

@@ -32,8 +32,8 @@ from dev.demo_simulation import CORE_FEATURES
 from saas_ops import db
 from saas_ops.campaigns import audiences, recipients, render, send
 from saas_ops.db import compose
-from tests.support.builds import build_metrics
-from tests.support.dag_runs import REPO, pack_dag
+from tests.harness.builds import build_metrics
+from tests.harness.dag_runs import REPO, pack_dag
 
 END = dt.date(2026, 11, 22)
 SRC, OUT = "camp_app", "camp_out"

@@ -18,8 +18,8 @@ from saas_ops import db, storage
 from saas_ops.churn import features, model, scoring, training
 from saas_ops.churn.scoring import churn_risk_alerts
 from saas_ops.db import compose
-from tests.support.builds import build_metrics
-from tests.support.dag_runs import pack_dag
+from tests.harness.builds import build_metrics
+from tests.harness.dag_runs import pack_dag
 
 END = dt.date(2026, 11, 22)
 
@@ -313,7 +313,7 @@ def test_the_dags_train_score_and_send_one_digest(demo, champion, receivers):
 def test_with_auto_retrain_a_drift_runs_churn_train_through_its_asset(demo, champion, receivers, monkeypatch):
     """CHURN_PSI_ALERT set so low that any drift counts: the check alerts, and with CHURN_AUTO_RETRAIN the run
     publishes saas_ops.churn_retrain_requested (churn_train's schedule); without it the request task is skipped."""
-    from tests.support.dag_runs import asset_events
+    from tests.harness.dag_runs import asset_events
 
     monkeypatch.setenv("AIRFLOW_VAR_CHURN_PSI_ALERT", "0.000001")
     logical = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(4), dt.UTC)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.dag_runs import load_dag
+from tests.harness.dag_runs import load_dag
 
 DRILL = Path(__file__).parent / "fixture_dags" / "alert_drill.py"
 
@@ -165,7 +165,7 @@ def test_no_log_line_carries_a_connection_secret(warehouse, receivers):
     import subprocess
     import sys
 
-    from tests.support.dag_runs import REPO
+    from tests.harness.dag_runs import REPO
 
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.support.dag_runs import REPO
+from tests.harness.dag_runs import REPO
 
 DAG_FILES = sorted((REPO / "dags").glob("*.py"))
 POLICY_DAGS = DAG_FILES + [REPO / "tests" / "dags" / "fixture_dags" / "alert_drill.py"]

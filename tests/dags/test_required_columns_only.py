@@ -11,7 +11,7 @@ import pytest
 from dev import demo_data
 from saas_ops import contract
 from saas_ops.db import compose
-from tests.support.dag_runs import pack_dag
+from tests.harness.dag_runs import pack_dag
 
 END = dt.date(2026, 11, 22)
 DATA, VIEWS, OUT = "req_data", "req_views", "req_out"

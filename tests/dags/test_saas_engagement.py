@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.support import scenarios
-from tests.support.builds import reset_engagement
-from tests.support.dag_runs import asset_events, logical_date, pack_dag
-from tests.support.scenarios import utc
+from tests.harness import scenarios
+from tests.harness.builds import reset_engagement
+from tests.harness.dag_runs import asset_events, logical_date, pack_dag
+from tests.harness.scenarios import utc
 
 
 def test_daily_runs_a_dau_drop_alert_once_and_the_asset(databases, warehouse, receivers):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.support import scenarios
-from tests.support.builds import reset_revenue
-from tests.support.dag_runs import asset_events, logical_date, pack_dag
-from tests.support.revenue_by_hand import BAD_PERIODS, HAND_FX, HAND_PERIODS
+from tests.harness import scenarios
+from tests.harness.builds import reset_revenue
+from tests.harness.dag_runs import asset_events, logical_date, pack_dag
+from tests.harness.revenue_by_hand import BAD_PERIODS, HAND_FX, HAND_PERIODS
 
 
 def test_scheduled_runs_a_full_refresh_and_one_alert_per_day(databases, warehouse, receivers):

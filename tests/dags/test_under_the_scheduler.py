@@ -18,8 +18,8 @@ import pytest
 
 from dev import airflow_services, demo_data
 from dev.devdb import free_port
-from tests.support.dag_runs import REPO
-from tests.support.databases import airflow_uri, create_database
+from tests.harness.dag_runs import REPO
+from tests.harness.databases import airflow_uri, create_database
 
 pytestmark = pytest.mark.slow
 TOKEN = "schedulerWebhookTokenThatMustNotLeak"

@@ -11,8 +11,8 @@ import pytest
 
 from saas_ops import config, incremental, quality
 from saas_ops.engagement import metrics
-from tests.support import builds, scenarios
-from tests.support.scenarios import utc
+from tests.harness import builds, scenarios
+from tests.harness.scenarios import utc
 
 
 def test_window_planning():

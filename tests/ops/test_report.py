@@ -31,7 +31,7 @@ import pytest
 from saas_ops import db
 from saas_ops.db import compose
 from saas_ops.ops import report, web
-from tests.support.dag_runs import REPO
+from tests.harness.dag_runs import REPO
 
 OUT = "report_out"
 ARTIFACTS = Path(os.environ.get("SAAS_OPS_TEST_ARTIFACTS", REPO / ".local" / "test-artifacts"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from saas_ops.ops import watchdog
-from tests.support.dag_runs import pack_dag
+from tests.harness.dag_runs import pack_dag
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 LIMITS = watchdog.Limits(max_lag_hours=36, backup_max_age_hours=30, backup_min_bytes=1024, backup_max_shrink=0.5,

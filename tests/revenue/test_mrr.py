@@ -13,10 +13,10 @@ import pytest
 from dev import demo_data
 from saas_ops import db, incremental
 from saas_ops.revenue import mrr
-from tests.support import builds, scenarios
-from tests.support.dag_runs import REPO
-from tests.support.revenue_by_hand import BAD_PERIODS, HAND_FX, HAND_MONTHS, HAND_MOVEMENTS, HAND_PERIODS
-from tests.support.scenarios import period
+from tests.harness import builds, scenarios
+from tests.harness.dag_runs import REPO
+from tests.harness.revenue_by_hand import BAD_PERIODS, HAND_FX, HAND_MONTHS, HAND_MOVEMENTS, HAND_PERIODS
+from tests.harness.scenarios import period
 
 PLAYBOOK = REPO / "tests" / "fixtures" / "mrr_playbook"  # a copy of ../shared/fixtures/mrr_playbook
 # --------------------------------------------------------------------------------------- by hand

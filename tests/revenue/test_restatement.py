@@ -14,7 +14,7 @@ import psycopg
 
 from dev import demo_data
 from dev.demo_simulation import CORE_FEATURES
-from tests.support import builds
+from tests.harness import builds
 
 END = dt.date(2026, 3, 31)
 

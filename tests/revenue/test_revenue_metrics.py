@@ -15,8 +15,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from tests.support import builds, scenarios
-from tests.support.scenarios import period
+from tests.harness import builds, scenarios
+from tests.harness.scenarios import period
 
 PERIODS = [
     period("p0", "P", 10000, "2026-01-05", "2026-01-19", status="trialing"),

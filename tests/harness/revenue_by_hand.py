@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.support.scenarios import period
+from tests.harness.scenarios import period
 
 # Twelve accounts, Jan-Mar 2026, USD unless said. MRR per account (value at the end of each day):
 HAND_PERIODS = [
