@@ -82,6 +82,15 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                         "endpoint the pack's Airflow plugin serves at /saas-ops/unsubscribe (README, Campaigns)"),
     "RESEND_REQUESTS_PER_SECOND": (2.0, "requests per second the Resend account allows (2 unless raised)"),
     "LOW_ADOPTION_MIN_FEATURES": (3, "low_adoption: an account using fewer core features than this in 30 days"),
+    "SLA_POLICIES": ("urgent=15m,high=1h,normal=4h,low=24h", "first-response target per ticket priority, and any "
+                     "plan's own as plan:priority=duration (e.g. ',enterprise:high=30m'); durations in s, m, h, d"),
+    "SLA_WARNING_MINUTES": (30, "an SLA alert names a waiting ticket this many minutes before its target passes"),
+    "SLA_ATTAINMENT_ALERT": (0.9, "support alert when a priority's first-response attainment on a day is below this"),
+    "SLA_ATTAINMENT_MIN_DUE": (5, "... on a day with at least this many tickets of that priority due"),
+    "REVIEW_EMAILS": ("", "comma-separated addresses that receive the weekly review (saas_weekly_review); empty: "
+                          "Slack only"),
+    "OPS_PAGE_URL": ("http://127.0.0.1:8080/saas-ops/", "public address of the SaaS Ops page, linked from the "
+                                                         "weekly review"),
     "DUNNING_SUSPEND_DAYS": (14, "failed_payment: days after the first failed attempt when the account is "
                                  "suspended (the deadline the emails give)"),
 }

@@ -1,0 +1,43 @@
+-- support_account_daily for the window's days: each account with a ticket open at the day's end, a ticket
+-- opened that day, or a first-response target breached in the 30 days to it; with the rating of its latest
+-- resolved ticket that has one, and its MRR on the day (the latest of saas_mrr's customer_mrr_changes).
+DELETE FROM {schema}.support_account_daily WHERE day BETWEEN %(from_day)s AND %(day)s;
+
+CREATE TEMP TABLE sup_ratings ON COMMIT DROP AS
+SELECT customer_id, resolved_at, ticket_id, csat FROM sup_tickets WHERE csat IS NOT NULL AND resolved_at IS NOT NULL;
+CREATE INDEX ON sup_ratings (customer_id, resolved_at DESC, ticket_id DESC);
+ANALYZE sup_ratings;
+
+INSERT INTO {schema}.support_account_daily (day, customer_id, opened, open_tickets, breaches_30d, last_csat,
+                                            mrr_cents)
+WITH marks AS (
+    SELECT customer_id, created_at::date AS day, 1 AS opened, 0 AS open, 0 AS breach
+    FROM sup_tickets
+    WHERE created_at >= %(read_start)s AND created_at < %(day_end)s
+    UNION ALL  -- open at the end of each day from its opening to the day before its resolution
+    SELECT customer_id, d::date, 0, 1, 0
+    FROM sup_tickets,
+         generate_series(greatest(created_at::date, %(from_day)s::date),
+                         least(coalesce(resolved_at::date - 1, %(day)s::date), %(day)s::date), interval '1 day') d
+    WHERE created_at < %(day_end)s AND (resolved_at IS NULL OR resolved_at::date > %(from_day)s::date)
+    UNION ALL  -- a breach counts on its deadline's day and the 29 days after
+    SELECT customer_id, d::date, 0, 0, 1
+    FROM sup_tickets,
+         generate_series(greatest(response_due_at::date, %(from_day)s::date),
+                         least(response_due_at::date + 29, %(day)s::date), interval '1 day') d
+    WHERE %(responses_known)s AND response_due_at < %(day_end)s
+      AND response_due_at >= %(read_start)s - interval '29 days'
+      AND (first_response_at IS NULL OR first_response_at > response_due_at)
+), accounts AS (
+    SELECT day, customer_id, sum(opened) AS opened, sum(open) AS open_tickets, sum(breach) AS breaches_30d
+    FROM marks
+    GROUP BY day, customer_id
+)
+SELECT a.day, a.customer_id, a.opened, a.open_tickets, a.breaches_30d, r.csat, coalesce(m.mrr_cents, 0)
+FROM accounts a
+LEFT JOIN LATERAL (SELECT csat FROM sup_ratings r
+                   WHERE r.customer_id = a.customer_id AND r.resolved_at < a.day + 1
+                   ORDER BY r.resolved_at DESC, r.ticket_id DESC LIMIT 1) r ON true
+LEFT JOIN LATERAL (SELECT mrr_cents FROM {schema}.customer_mrr_changes m
+                   WHERE m.customer_id = a.customer_id AND m.day <= a.day
+                   ORDER BY m.day DESC LIMIT 1) m ON true;
