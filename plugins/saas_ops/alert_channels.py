@@ -76,28 +76,36 @@ def _email(alert: Alert) -> str:
     from saas_ops.untrusted import one_line
 
     subject = one_line(f"[{alert.severity}] {alert.title}", 250)  # a header: never a line break
-    body = alert.text()
-    sender = config.setting("ALERT_EMAIL_FROM")
-    if optional_connection(RESEND_CONN_ID) is not None:
-        from saas_ops.resend_api import send_email
+    return send_email(config.setting("ALERT_EMAIL_FROM"), recipients, subject, alert.text(),
+                      idempotency_key=f"alert/{alert.kind}/{alert.dag_id}/{alert.run_id}/{alert.task_id}/"
+                                      f"{alert.try_number}")
 
-        send_email(sender=sender, to=recipients, subject=subject, text=body,
-                   idempotency_key=f"alert/{alert.kind}/{alert.dag_id}/{alert.run_id}/{alert.task_id}/{alert.try_number}")
+
+def send_email(sender: str, recipients: list[str], subject: str, text: str, *, html_body: str | None = None,
+               idempotency_key: str | None = None, outbox_folder: str = "alert_emails") -> str:
+    """Sends an email through Resend (resend_default), else SMTP (smtp_default), else writes it to the local
+    outbox (<LOCAL_DIR>/outbox/<outbox_folder>/); `subject` must be one line. Returns where it went."""
+    if optional_connection(RESEND_CONN_ID) is not None:
+        from saas_ops import resend_api
+
+        resend_api.send_email(sender=sender, to=recipients, subject=subject, text=text, html=html_body,
+                              idempotency_key=idempotency_key)
         return "Resend"
     if optional_connection(SMTP_CONN_ID) is not None:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as smtp:
-            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{html.escape(body)}</pre>",
-                                 from_email=sender)
+            smtp.send_email_smtp(to=recipients, subject=subject, from_email=sender,
+                                 html_content=html_body or f"<pre>{html.escape(text)}</pre>")
         return "SMTP"
-    where = _write_eml(sender, recipients, subject, body)
+    where = _write_eml(outbox_folder, sender, recipients, subject, text, html_body)
     log.info("saas_ops: no %s or %s connection (local mode): email written to %s", RESEND_CONN_ID, SMTP_CONN_ID,
              where)
     return where
 
 
-def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> str:
+def _write_eml(folder: str, sender: str, recipients: list[str], subject: str, body: str,
+               html_body: str | None = None) -> str:
     from email.message import EmailMessage
 
     from saas_ops import config
@@ -105,9 +113,11 @@ def _write_eml(sender: str, recipients: list[str], subject: str, body: str) -> s
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, ", ".join(recipients), subject
     message.set_content(body)
+    if html_body:
+        message.add_alternative(html_body, subtype="html")
     from saas_ops.storage import write_private
 
-    path = config.local_dir() / "outbox" / "alert_emails" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.eml"
+    path = config.local_dir() / "outbox" / folder / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}.eml"
     write_private(path, bytes(message))
     return str(path)
 

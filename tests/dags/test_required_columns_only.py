@@ -33,8 +33,9 @@ def required_only(airflow_env, databases):
 
 
 def test_every_dag_runs_on_views_without_optional_columns(required_only, monkeypatch, tmp_path):
-    """The night in pipeline order: backup, MRR, engagement, a churn model and its scores, campaigns (dry run),
-    a restore drill. Every run succeeds; the contract check names all 13 optional columns as absent."""
+    """The night in pipeline order: backup, MRR, support, engagement, a churn model and its scores, campaigns (dry
+    run), a restore drill. Every run succeeds; the contract check names all 13 optional columns as absent. Without
+    first_response_at no ticket is known to be answered: support counts tickets and writes no SLA rows."""
     monkeypatch.setenv("AIRFLOW_VAR_SOURCE_SCHEMA", VIEWS)
     monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", OUT)
     monkeypatch.setenv("AIRFLOW_VAR_EMAIL_DRY_RUN", "true")
@@ -44,7 +45,7 @@ def test_every_dag_runs_on_views_without_optional_columns(required_only, monkeyp
     assert sum(len(columns) for columns in absent.values()) == 13
 
     night = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(1), dt.UTC)
-    for dag_id in ("db_backup", "saas_mrr", "saas_engagement", "churn_train", "churn_score",
+    for dag_id in ("db_backup", "saas_mrr", "saas_support", "saas_engagement", "churn_train", "churn_score",
                    "reengagement_campaigns", "db_restore_drill"):
         run = pack_dag(dag_id).test(logical_date=night)
         assert run.state == "success", dag_id
@@ -55,6 +56,9 @@ def test_every_dag_runs_on_views_without_optional_columns(required_only, monkeyp
 
         assert one("SELECT max(day), count(*) > 300 FROM {o}.mrr_daily") == (END, True)
         assert one("SELECT max(day), bool_and(dau <= mau) FROM {o}.engagement_daily") == (END, True)
+        assert one("SELECT max(day), sum(opened) > 100, sum(first_responded) FROM {o}.support_daily "
+                   "WHERE priority = 'all'") == (END, True, 0)
+        assert one("SELECT count(*) FROM {o}.support_sla_daily") == (0,)
         model_version, status = one("SELECT model_version, status FROM {o}.churn_models")
         assert status == "champion", model_version
         assert one("SELECT count(*) > 100 FROM {o}.churn_scores WHERE day = %s", END) == (True,)

@@ -229,3 +229,27 @@ def test_waiting_tickets_of_paying_accounts_are_named_once_highest_mrr_first(sce
                         "breached 35 h 55 min ago")
     assert alert_waiting_tickets(now + dt.timedelta(minutes=15), dag_id="saas_support", run_id="r2") == []
     assert len(slack_receiver.texts()) == 1
+
+
+def test_the_dag_end_to_end_alerts_low_attainment_once(scenario, slack_receiver, monkeypatch):
+    """saas_support under dag.test() for 03-11 with SLA_ATTAINMENT_MIN_DUE 1: the tables as worked out above, and
+    one Slack alert per day whose attainment fell below 90% (03-10: high 2 of 3; 03-11: urgent 0 of 1, normal 0
+    of 1, low 1 of 1 in time); a rerun alerts nothing again."""
+    from tests.harness.dag_runs import pack_dag
+
+    _, warehouse = scenario
+    monkeypatch.setenv("AIRFLOW_VAR_SLA_POLICIES", POLICIES)
+    monkeypatch.setenv("AIRFLOW_VAR_SLA_ATTAINMENT_MIN_DUE", "1")
+    slack_receiver.reset()
+    night = dt.datetime(2026, 3, 12, 2, tzinfo=dt.UTC)
+    assert pack_dag("saas_support").test(logical_date=night).state == "success"
+    built = tables(warehouse)
+    assert rounded(built["daily"]) == DAILY and built["sla"] == SLA and built["accounts"] == ACCOUNTS
+    alerts = [t for t in slack_receiver.texts() if "SLA attainment" in t]
+    assert len(alerts) == 2, slack_receiver.texts()
+    assert "first-response SLA attainment on 2026-03-10 fell below 90%" in alerts[0]
+    assert "• high: 2 of 3 first responses in time (67%)" in alerts[0]
+    assert alerts[1].splitlines()[2:4] == ["• urgent: 0 of 1 first responses in time (0%)",
+                                           "• normal: 0 of 1 first responses in time (0%)"]
+    assert pack_dag("saas_support").test(logical_date=night).state == "success"
+    assert len([t for t in slack_receiver.texts() if "SLA attainment" in t]) == 2
