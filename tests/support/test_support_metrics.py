@@ -158,7 +158,8 @@ def test_the_tables_worked_by_hand_at_once_and_night_by_night(scenario):
 
 def test_a_ticket_corrected_late_restates_the_days_it_moves(scenario):
     """t2's first response is corrected a day later to 10:20 (inside its 30 minutes): 03-10's enterprise high
-    attainment becomes 2 of 2 and A's breach disappears (on 03-11 A has nothing left to show); a ticket deleted takes its counts with it."""
+    attainment becomes 2 of 2 and A's breach disappears (on 03-11 A has nothing left to show); a ticket deleted
+    takes its counts with it."""
     databases, warehouse = scenario
     run_support(D2, full=True)
     with psycopg.connect(databases["app"]) as conn:
