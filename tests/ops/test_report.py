@@ -15,6 +15,10 @@ have their own tests):
   outcomes       failed_payment cohorts of 11-01 and 11-02: emailed 600 + 400 (72 + 48 converted, 12%), held
                  out 1,000 (90, 9%): lift +3.0 pts (+0.3 to +5.7); MRR retained 60,000.00 vs 45,000.00;
                  inactive_30 of 11-01: 30 of 100 against 20 of 100, +10 pts (−1.9 to +21.9), activity: no MRR
+  support        11-21: 10 opened, 8 resolved, backlog 5, median first response 30 min, CSAT 4.5 (4 ratings);
+                 11-22: 6, 7, 4, 40 min, 4.0 (2); first responses in time urgent 1 of 2 and 1 of 1, high 4 of 4
+                 and 2 of 3: 8 of 10 (80%) over 7 days; CSAT (4.5 × 4 + 4.0 × 2) / 6 = 4.33, 6 of 15 resolved
+                 rated (40%); breaches in 30 days: c1 (500.00 MRR, 1) before c2 (200.00, 2), c3 none
   backups        two good backups (10 and 12 MB); the only passed drill 10 days ago: overdue (8 days allowed)
 """
 
@@ -87,6 +91,16 @@ VALUES ('failed_payment', 'default', 'treatment', '2026-11-01', 600, 72, 3600000
        ('failed_payment', 'default', 'holdout', '2026-11-01', 1000, 90, 4500000, 14),
        ('inactive_30', 'default', 'treatment', '2026-11-01', 100, 30, 900000, 14),
        ('inactive_30', 'default', 'holdout', '2026-11-01', 100, 20, 800000, 14);
+INSERT INTO {o}.support_daily (day, priority, opened, first_responded, resolved, backlog, first_response_p50_s,
+    csat_mean, csat_responses)
+VALUES ('2026-11-21', 'all', 10, 9, 8, 5, 1800, 4.5, 4), ('2026-11-22', 'all', 6, 6, 7, 4, 2400, 4.0, 2),
+       ('2026-11-22', 'high', 3, 3, 3, 1, 600, 5, 1);
+INSERT INTO {o}.support_sla_daily (day, priority, plan_id, due, met, breached, attainment)
+VALUES ('2026-11-21', 'urgent', 'starter', 2, 1, 1, 0.5), ('2026-11-21', 'high', 'enterprise', 4, 4, 0, 1),
+       ('2026-11-22', 'urgent', 'starter', 1, 1, 0, 1), ('2026-11-22', 'high', 'enterprise', 3, 2, 1, 0.6667);
+INSERT INTO {o}.support_account_daily (day, customer_id, opened, open_tickets, breaches_30d, last_csat, mrr_cents)
+VALUES ('2026-11-22', 'c1', 1, 2, 1, 3, 50000), ('2026-11-22', 'c2', 0, 0, 2, NULL, 20000),
+       ('2026-11-22', 'c3', 2, 2, 0, 5, 99000), ('2026-11-21', 'c4', 0, 1, 5, NULL, 900000);
 INSERT INTO {o}.backups (backup_id, started_at, finished_at, bytes, status)
 VALUES ('b1', now() - interval '2 days', now() - interval '2 days', 10000000, 'succeeded'),
        ('b2', now() - interval '1 day', now() - interval '1 day', 12000000, 'succeeded');
@@ -167,6 +181,16 @@ def test_the_api_returns_the_warehouse_figures(seeded, signed_in, web_server):
         "roi": None, "verdict": "no effect that can be told from chance: the 95% interval includes zero"}
     assert data["campaigns"]["totals"] == {"failed_payment": {"failed": 1}, "inactive_30": {"sent": 3,
                                                                                             "suppressed": 1}}
+    support = data["support"]
+    assert support["days"][-1] == {"day": "2026-11-22", "opened": 6, "resolved": 7, "backlog": 4,
+                                   "first_response_p50_s": 2400, "csat_mean": 4.0, "csat_responses": 2,
+                                   "attainment": {"urgent": 1, "high": 0.6667}}
+    assert support["days"][0]["attainment"] == {"urgent": 0.5, "high": 1}
+    assert (support["attainment_7d"], round(support["csat_30d"], 4), support["csat_response_rate_30d"]) == (
+        0.8, 4.3333, 0.4)
+    assert support["breaches"] == [
+        {"customer_id": "c1", "mrr": 50000, "open_tickets": 2, "breaches_30d": 1, "last_csat": 3},
+        {"customer_id": "c2", "mrr": 20000, "open_tickets": 0, "breaches_30d": 2, "last_csat": None}]
     backups = data["backups"]
     assert backups["problems"] == ["newest passed restore drill d1 finished 240.0 h ago, 192.0 h allowed"]
     assert [b["bytes"] for b in backups["backups"]] == [10000000, 12000000]
@@ -212,10 +236,10 @@ def test_a_section_the_user_may_not_see_is_left_out(seeded, web_server):
         page = httpx.get(f"{web_server}/").text
     finally:
         web.app.dependency_overrides.clear()
-    assert data["hidden"] == ["backups", "campaigns", "churn", "engagement"]
+    assert data["hidden"] == ["backups", "campaigns", "churn", "engagement", "support"]
     assert [k for k in web.SECTIONS if data[k] is not None] == ["revenue"]
     assert '<section id="revenue">' in page and '<section id="churn">' not in page and "c1" not in page
-    assert "Not shown to you: backups, campaigns, churn, engagement (each needs edit access" in page
+    assert "Not shown to you: backups, campaigns, churn, engagement, support (each needs edit access" in page
 
 
 def test_empty_states_say_what_to_run_first(airflow_env, databases, signed_in, web_server, monkeypatch):
@@ -228,6 +252,7 @@ def test_empty_states_say_what_to_run_first(airflow_env, databases, signed_in, w
                  "No engagement yet: run the saas_engagement DAG.",
                  "No churn model yet: run churn_train, then churn_score.",
                  "No campaign emails yet: run reengagement_campaigns (after churn_score).",
+                 "No support figures yet: run saas_support (after saas_mrr).",
                  "No backups yet: run db_backup, then db_restore_drill."):
         assert line in page
 
@@ -252,6 +277,12 @@ def test_the_static_report_holds_the_same_figures(seeded, tmp_path):
     assert '<svg viewBox="0 0 720 76" width="100%" role="img" class="chart lift">' in text  # two rows
     assert '<p class="alert" data-problem>signal events_30d has shifted since churn-20261122 was trained</p>' in text
     assert '<tr data-signal="events_30d"><td>events_30d</td><td class="bad">0.310</td>' in text
+    for figure in ('<b data-figure="backlog">4</b>', '<b data-figure="sla_7d">80.0%</b>',
+                   '<b data-figure="first_response_p50">40 min</b>', '<b data-figure="csat_30d">4.33</b>',
+                   '<tr data-breaches="c1"><td class="left">c1</td><td>500 USD</td><td>2</td><td class="bad">1</td>'
+                   '<td>3</td></tr>', "CSAT of 5, 30 days (40.0% rated)"):
+        assert figure in text, figure
+    assert 'data-breaches="c3"' not in text and 'data-breaches="c4"' not in text  # none; not the newest day
 
 
 def test_model_health_before_any_realised_figure_says_when_they_start(seeded):
@@ -320,8 +351,9 @@ def test_the_page_in_headless_chromium(seeded, signed_in, web_server):
         assert riskiest == ["c1", "c2"]
         failed = browser.find_element(By.CSS_SELECTOR, 'tr[data-campaign="failed_payment"] td.bad').text
         assert failed == "1"
-        # MRR, waterfall, DAU/WAU/MAU, stickiness, realised AUC, campaign lift, backup size, RTO
-        assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 8
+        # MRR, waterfall, DAU/WAU/MAU, stickiness, realised AUC, campaign lift, backlog, SLA attainment, backup
+        # size, RTO
+        assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 10
         browser.save_screenshot(str(ARTIFACTS / "saas_ops_page.png"))
         Select(browser.find_element(By.NAME, "month")).select_by_visible_text("2026-10")
         browser.find_element(By.XPATH, "//h2[text()='MRR movements in 2026-10']")

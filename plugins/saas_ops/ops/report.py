@@ -86,6 +86,17 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
     if campaign_results:
         campaigns = {**(campaigns or {"days": [], "totals": {}, "last_day": None}), "results": campaign_results}
 
+    support_days = q("report/support_daily.sql")
+    support = None
+    if support_days:
+        keys = ("day", "opened", "resolved", "backlog", "first_response_p50_s", "csat_mean", "csat_responses",
+                "attainment")
+        attainment_7d, csat_30d, csat_rate_30d = q("report/support_week.sql")[0]
+        support = {"days": [dict(zip(keys, (d.isoformat(), *rest), strict=True)) for d, *rest in support_days],
+                   "attainment_7d": attainment_7d, "csat_30d": csat_30d, "csat_response_rate_30d": csat_rate_30d,
+                   "breaches": [dict(zip(("customer_id", "mrr", "open_tickets", "breaches_30d", "last_csat"), row,
+                                         strict=True)) for row in q("report/support_breaches.sql")]}
+
     backups_rows = q("report/backups.sql")
     drills_rows = q("report/restore_drills.sql")
     backups = None
@@ -107,7 +118,8 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
                          if p.key.startswith(("backup:", "drill:"))],
         }
     return {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "currency": currency,
-            "revenue": revenue, "engagement": engagement, "churn": churn, "campaigns": campaigns, "backups": backups}
+            "revenue": revenue, "engagement": engagement, "churn": churn, "campaigns": campaigns, "support": support,
+            "backups": backups}
 
 
 def model_health(rows: list[tuple], importance_change: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -268,6 +280,17 @@ def render_html(data: dict[str, Any], *, standalone: bool = False) -> str:
         charts["active"] = Markup(line_chart(labels, {k.upper(): [d[k] for d in days] for k in ("dau", "wau", "mau")}))
         charts["stickiness"] = Markup(line_chart(labels, {"DAU/MAU": [d["stickiness"] for d in days]},
                                                  fmt=lambda v: f"{v:.0%}", height=160))
+    support = data.get("support")
+    if support:
+        days = support["days"]
+        labels = [d["day"] for d in days]
+        charts["backlog"] = Markup(line_chart(labels, {"backlog": [d["backlog"] for d in days],
+                                                       "opened": [d["opened"] for d in days]}, height=180))
+        priorities = [p for p in ("urgent", "high", "normal", "low") if any(p in (d["attainment"] or {}) for d in days)]
+        if priorities:
+            charts["attainment"] = Markup(line_chart(
+                labels, {p: [(d["attainment"] or {}).get(p) for d in days] for p in priorities},
+                fmt=lambda v: f"{v:.0%}", height=180))
     health = data["churn"] and data["churn"].get("health")
     if health and any(r["auc"] is not None for r in health["realised"]):
         realised = health["realised"]

@@ -31,7 +31,7 @@ app = FastAPI(title="SaaS Ops", docs_url=None, redoc_url=None, openapi_url=None)
 # Each section of the page, and the DAG whose edit permission shows it (the auth manager's role for running it:
 # User, Op and Admin; not Viewer).
 SECTIONS = {"revenue": "saas_mrr", "engagement": "saas_engagement", "churn": "churn_score",
-            "campaigns": "reengagement_campaigns", "backups": "db_backup"}
+            "campaigns": "reengagement_campaigns", "support": "saas_support", "backups": "db_backup"}
 
 
 def visible_sections(user: GetUserDep) -> set[str]:
