@@ -32,8 +32,8 @@ from dev.demo_history import DEMO_VARIANTS
 from saas_ops import config
 
 # Pipeline order; DAGs not written yet are skipped.
-DAG_ORDER = ["saas_mrr", "saas_engagement", "churn_train", "churn_score", "reengagement_campaigns", "db_backup",
-             "db_restore_drill", "ops_watchdog"]
+DAG_ORDER = ["saas_mrr", "saas_support", "support_sla_watch", "saas_engagement", "churn_train", "churn_score",
+             "reengagement_campaigns", "db_backup", "db_restore_drill", "ops_watchdog", "saas_weekly_review"]
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_SEED = 5000, 24, 7
 
 
@@ -51,6 +51,7 @@ def airflow_env(home: Path, app_uri: str, warehouse_uri: str) -> dict[str, str]:
         "AIRFLOW_CONN_SAAS_DB": app_uri,
         "AIRFLOW_CONN_WAREHOUSE_DB": warehouse_uri,
         "AIRFLOW_VAR_ALERT_EMAILS": os.environ.get("AIRFLOW_VAR_ALERT_EMAILS", "data-team@example.com"),
+        "AIRFLOW_VAR_REVIEW_EMAILS": os.environ.get("AIRFLOW_VAR_REVIEW_EMAILS", "leadership@example.com"),
         "AIRFLOW_VAR_LOCAL_DIR": str(home),
         # Dry run (no Resend key): render the whole day's audience, not the first 500 by priority.
         "AIRFLOW_VAR_EMAIL_MAX_PER_RUN": os.environ.get("AIRFLOW_VAR_EMAIL_MAX_PER_RUN", "5000"),
@@ -125,6 +126,7 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
         _engagement(conn)
         _churn(conn, app)
         _campaigns(conn, home)
+        _support(conn)
         _backups(conn)
     outbox = home / "outbox"
     print(f"\nLocal mode (no Slack, Resend, PagerDuty or S3 connection): messages are written to {outbox}")
@@ -133,6 +135,9 @@ def _summary(app: str, warehouse: str, home: Path) -> None:
 
         last = json.loads((outbox / "slack.jsonl").read_text().splitlines()[-1])
         print("  last Slack message:\n    " + last["text"].replace("\n", "\n    "))
+    reviews = sorted((outbox / "review_emails").glob("*.eml"))
+    if reviews:
+        print(f"  the weekly review email (saas_weekly_review; text and HTML parts): {reviews[-1]}")
 
 
 def _revenue(conn: Any) -> None:
@@ -293,6 +298,35 @@ def _campaign_results(conn: Any) -> None:
           "holdout; the demo models a true effect for some campaigns, see dev/demo_history.py):")
     for line in outcomes.summary_lines(found, config.setting("REPORTING_CURRENCY")):
         print(f"    {line}")
+
+
+def _support(conn: Any) -> None:
+    """The last week of support_daily, SLA attainment by priority over it, and the accounts with breaches."""
+    days = conn.execute("SELECT day, opened, first_responded, resolved, backlog, first_response_p50_s, "
+                        "resolution_p50_s, csat_mean, csat_response_rate FROM saas_ops.support_daily "
+                        "WHERE priority = 'all' ORDER BY day DESC LIMIT 7").fetchall()
+    if not days:
+        return
+    minutes = lambda s: "" if s is None else f"{s / 60:,.0f} min"  # noqa: E731
+    print("\nSupport (saas_ops.support_daily, every priority; times are medians of the tickets answered/resolved):")
+    print(f"  {'day':<12}{'opened':>7}{'answered':>9}{'resolved':>9}{'backlog':>8}{'1st response':>13}"
+          f"{'resolution':>11}{'CSAT':>6}{'rated':>7}")
+    for day, opened, answered, resolved, backlog, first, resolution, csat, rate in reversed(days):
+        print(f"  {day!s:<12}{opened:>7}{answered:>9}{resolved:>9}{backlog:>8}{minutes(first):>13}"
+              f"{minutes(resolution):>11}{'' if csat is None else f'{csat:.2f}':>6}"
+              f"{'' if rate is None else f'{rate:.0%}':>7}")
+    sla = conn.execute("SELECT priority, sum(due), sum(met) FROM saas_ops.support_sla_daily WHERE day > "
+                       "(SELECT max(day) FROM saas_ops.support_daily) - 7 GROUP BY 1 "
+                       "ORDER BY array_position(ARRAY['urgent', 'high', 'normal', 'low'], priority)").fetchall()
+    print("  first responses in time over those days (saas_ops.support_sla_daily, SLA_POLICIES): "
+          + "; ".join(f"{p} {met:,} of {due:,} ({met / due:.0%})" for p, due, met in sla))
+    accounts = conn.execute("SELECT customer_id, mrr_cents, open_tickets, breaches_30d FROM "
+                            "saas_ops.support_account_daily WHERE day = (SELECT max(day) FROM "
+                            "saas_ops.support_account_daily) AND breaches_30d > 0 ORDER BY mrr_cents DESC "
+                            "LIMIT 5").fetchall()
+    if accounts:
+        print("  accounts with breaches in 30 days, by MRR (saas_ops.support_account_daily): "
+              + "; ".join(f"{c} {m / 100:,.0f} MRR, {o} open, {b} breached" for c, m, o, b in accounts))
 
 
 def _backups(conn: Any) -> None:
