@@ -1,4 +1,4 @@
-"""The incremental runner of saas_mrr and saas_engagement: the days a run rebuilds, the watermarks that
+"""The incremental runner of saas_mrr, saas_engagement and saas_support: the days a run rebuilds, the watermarks that
 remember how far each output is complete, the frame of a build, and the three tasks every such DAG has:
 
 1. **build** (`build`): the capability's build rebuilds its window of days in one warehouse transaction and
