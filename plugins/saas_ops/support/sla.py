@@ -100,7 +100,7 @@ def alert_waiting_tickets(now: dt.datetime, *, dag_id: str, run_id: str) -> list
         if now - lookback <= due < now + warning:
             waiting.append((ticket_id, customer_id, created_at, priority, plan_id, due))
     if not waiting:
-        print(f"no ticket of an account is past or within {warning} of its first-response target")
+        print(f"no ticket of an account is past or within {_span(warning)} of its first-response target")
         return []
     with db.warehouse() as wh:
         mrr = dict(db.fetch_sql_file(wh, "support/current_mrr.sql",
