@@ -12,7 +12,7 @@ from saas_ops.engagement import metrics
 from saas_ops.revenue import mrr
 
 REVENUE_TABLES = {"mrr_daily": "day", "customer_mrr_monthly": "month, customer_id", "mrr_monthly": "month",
-                  "customer_mrr_changes": "day, customer_id"}
+                  "customer_mrr_changes": "day, customer_id", "mrr_by_dimension_monthly": "month, dimension, value"}
 ENGAGEMENT_TABLES = {"engagement_daily": "day", "account_engagement_daily": "day, customer_id",
                      "feature_adoption": "day, feature", "retention_cohorts": "cohort_month, months_since"}
 

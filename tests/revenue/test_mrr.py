@@ -251,7 +251,8 @@ def test_a_full_refresh_forgets_what_the_source_no_longer_says(airflow_env, data
     builds.run_revenue("2026-03-31", full=True)
     tables = builds.revenue_snapshot(warehouse)
     assert tables["customer_mrr_changes"] == [(dt.date(2026, 3, 1), "Q", 0, 1000, "new")]
-    assert tables["customer_mrr_monthly"] == [(dt.date(2026, 3, 1), "Q", 1000, 0, "new")]
+    assert tables["customer_mrr_monthly"] == [(dt.date(2026, 3, 1), "Q", 1000, 0, "new", "plan", "month", "(none)",
+                                              "(none)")]
     assert [(row[0], row[1], row[5], row[9]) for row in tables["mrr_monthly"]] == [(dt.date(2026, 3, 1), 1000, 1000, 0)]
     assert warehouse.execute("SELECT first_paid_day, first_paid_month FROM saas_ops.mrr_customer_first_paid "
                              "WHERE customer_id = 'Q'").fetchone() == (dt.date(2026, 3, 1), dt.date(2026, 3, 1))

@@ -20,7 +20,8 @@ ANALYZE mrr_month_scope;
 -- the new days start the month (otherwise its rows carry the month end before as previous_mrr_cents); the
 -- others (a restatement's few), month by month by their key. A full refresh emptied the table.
 CREATE TEMP TABLE mrr_month_stored ON COMMIT DROP AS
-SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month AS replaced
+SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month AS replaced,
+       c.plan_id, c.billing_interval, c.segment, c.country
 FROM mrr_month_scope s
 JOIN {schema}.customer_mrr_monthly c ON c.customer_id = s.customer_id
 WHERE s.from_month = date_trunc('month', %(day)s::date)
@@ -28,7 +29,8 @@ WHERE s.from_month = date_trunc('month', %(day)s::date)
                        - CASE WHEN %(whole_month)s THEN interval '1 month' ELSE interval '0' END)::date
                   AND date_trunc('month', %(day)s::date)::date;
 INSERT INTO mrr_month_stored
-SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month
+SELECT c.month, c.customer_id, c.mrr_cents, c.previous_mrr_cents, c.movement, c.month >= s.from_month,
+       c.plan_id, c.billing_interval, c.segment, c.country
 FROM mrr_month_scope s
 CROSS JOIN generate_series(s.from_month - interval '1 month', date_trunc('month', %(day)s::date), interval '1 month') m
 JOIN {schema}.customer_mrr_monthly c ON c.month = m::date AND c.customer_id = s.customer_id
@@ -120,3 +122,31 @@ FROM (
 ) r
 WHERE mrr_cents > 0 OR previous_cents > 0;
 ANALYZE mrr_month_rows;
+
+-- What each new row counts under in mrr_by_dimension_monthly ('(none)' without a value): the plan and billing
+-- interval of the customer's largest paying period in force at the month end (at the month end before, for a
+-- customer who churned), so a customer who changes plan moves to the new one with all of its MRR; segment and
+-- country as saas_db has them now. A join on customer_id, not a lookup per row: a full refresh builds
+-- mrr_paying_periods' indexes only at its end.
+CREATE TEMP TABLE mrr_month_dimensions ON COMMIT DROP AS
+WITH at_days AS (
+    SELECT month, customer_id,
+           CASE WHEN mrr_cents > 0 THEN least((month + interval '1 month - 1 day')::date, %(day)s::date)
+                ELSE month - 1 END AS at_day
+    FROM mrr_month_rows
+), plans AS (
+    SELECT DISTINCT ON (r.month, r.customer_id) r.month, r.customer_id, p.plan_id, p.billing_interval
+    FROM at_days r
+    JOIN {schema}.mrr_paying_periods p
+      ON p.customer_id = r.customer_id AND p.first_day <= r.at_day AND (p.end_day IS NULL OR p.end_day > r.at_day)
+    ORDER BY r.month, r.customer_id, p.mrr_num / p.mrr_den DESC, p.plan_id
+)
+SELECT r.month, r.customer_id, coalesce(nullif(btrim(p.plan_id), ''), '(none)') AS plan_id,
+       coalesce(p.billing_interval, '(none)') AS billing_interval,
+       coalesce(nullif(btrim(a.segment), ''), '(none)') AS segment,
+       coalesce(nullif(btrim(a.country), ''), '(none)') AS country
+FROM at_days r
+LEFT JOIN plans p USING (month, customer_id)
+LEFT JOIN mrr_customer_dimensions a USING (customer_id);
+CREATE UNIQUE INDEX ON mrr_month_dimensions (month, customer_id);
+ANALYZE mrr_month_dimensions;
