@@ -12,7 +12,8 @@ WITH days AS (
     FROM days d LEFT JOIN {schema}.support_daily s ON s.day = d.day
     GROUP BY d.day
 )
-SELECT day || ': support_daily has ' || rows_ || ' rows (expected 5: four priorities and all)' FROM daily WHERE rows_ <> 5
+SELECT day || ': support_daily has ' || rows_ || ' rows (expected 5: four priorities and all)'
+FROM daily WHERE rows_ <> 5
 UNION ALL
 SELECT day || ': support_daily all opened ' || opened_all || ' <> the priorities'' ' || opened_sum
 FROM daily WHERE opened_all <> opened_sum
