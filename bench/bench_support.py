@@ -51,7 +51,7 @@ SELECT 'tkt_' || i, 'cus_' || ((i * 7919) %% %(accounts)s), t.created,
        CASE WHEN i %% 500 <> 0 THEN t.created + p.scale * ((i * 37) %% 100) / 90.0
                                    + interval '1 hour' * ((i * 13) %% 72) END,
        CASE WHEN i %% 3 = 0 AND i %% 500 <> 0 THEN 1 + (i * 7) %% 5 END
-FROM generate_series(%(lo)s, %(hi)s - 1) i
+FROM generate_series(%(lo)s::bigint, %(hi)s - 1) i
 CROSS JOIN LATERAL (SELECT %(first)s::timestamptz + (%(last)s::timestamptz - %(first)s::timestamptz) * i / %(n)s
                     AS created) t
 CROSS JOIN LATERAL (SELECT (ARRAY['urgent', 'high', 'high', 'normal', 'normal', 'normal', 'normal', 'normal',

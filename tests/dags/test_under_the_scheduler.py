@@ -1,7 +1,7 @@
 """The nightly chain under Airflow's real scheduler: the API server, scheduler (LocalExecutor), DAG processor
 and triggerer started as `make airflow` starts them (dev.airflow_services), PostgreSQL as metadata
-database. saas_mrr and saas_engagement are triggered over the REST API; churn_score and reengagement_campaigns
-must follow through the assets; a DAG that fails on purpose must reach each alert channel once; task logs
+database. saas_mrr and saas_engagement are triggered over the REST API; saas_support, churn_score and
+reengagement_campaigns must follow through the assets; a DAG that fails on purpose must reach each alert channel once; task logs
 must hold the pack's own lines and no connection's secret.
 """
 
@@ -23,7 +23,7 @@ from tests.harness.databases import airflow_uri, create_database
 
 pytestmark = pytest.mark.slow
 TOKEN = "schedulerWebhookTokenThatMustNotLeak"
-CHAIN = ("saas_mrr", "saas_engagement", "churn_score", "reengagement_campaigns")
+CHAIN = ("saas_mrr", "saas_engagement", "saas_support", "churn_score", "reengagement_campaigns")
 
 
 @pytest.fixture(scope="module")
@@ -115,13 +115,15 @@ def test_the_nightly_chain_follows_its_assets_and_alerts_once(airflow, receivers
         assert {r["state"] for r in runs} == {"success"}, (dag_id, runs)
     scored = [r for r in _runs(api, "churn_score") if r["run_type"] == "asset_triggered"]
     mailed = [r for r in _runs(api, "reengagement_campaigns") if r["run_type"] == "asset_triggered"]
-    assert scored and mailed  # neither was triggered by hand: the assets did it
+    supported = [r for r in _runs(api, "saas_support") if r["run_type"] == "asset_triggered"]
+    assert scored and mailed and supported  # none was triggered by hand: the assets did it
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     with psycopg.connect(warehouse) as conn:
         marks = dict(conn.execute("SELECT output, watermark_day FROM saas_ops.watermarks").fetchall())
         emails = conn.execute("SELECT count(*), count(DISTINCT idempotency_key) FROM saas_ops.email_sends "
                               "WHERE status = 'sent'").fetchone()
-    assert marks["mrr_daily"] == marks["engagement_daily"] == marks["email_sends"] == yesterday
+    assert marks["mrr_daily"] == marks["engagement_daily"] == marks["email_sends"] == marks["support_daily"] \
+        == yesterday
     assert emails[0] == emails[1] and receivers["resend"].duplicates() == 0
 
     drill = _wait_finished(api, "alert_drill")
