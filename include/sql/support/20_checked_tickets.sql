@@ -42,7 +42,7 @@ ANALYZE sup_tickets;
 -- ticket's account, opening, priority, plan or deadline, from the day it was opened; a first response or a
 -- resolution, from the earlier of its two days; a rating, from the day the ticket was resolved.
 CREATE TEMP TABLE sup_changed ON COMMIT DROP AS
-SELECT coalesce(n.ticket_id, o.ticket_id) AS ticket_id,
+SELECT coalesce(n.ticket_id, o.ticket_id) AS ticket_id, n.customer_id, o.customer_id AS old_customer_id,
        (least(CASE WHEN (n.customer_id, n.created_at, n.priority, n.plan_id, n.response_due_at)
                         IS DISTINCT FROM (o.customer_id, o.created_at, o.priority, o.plan_id, o.response_due_at)
                    THEN least(n.created_at, o.created_at) END,

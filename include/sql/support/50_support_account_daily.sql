@@ -1,7 +1,21 @@
--- support_account_daily for the window's days: each account with a ticket open at the day's end, a ticket
--- opened that day, or a first-response target breached in the 30 days to it; with the rating of its latest
--- resolved ticket that has one, and its MRR on the day (the latest of saas_mrr's customer_mrr_changes).
-DELETE FROM {schema}.support_account_daily WHERE day BETWEEN %(from_day)s AND %(day)s;
+-- support_account_daily: each account with a ticket open at the day's end, a ticket opened that day, or a
+-- first-response target breached in the 30 days to it; with the rating of its latest resolved ticket that has
+-- one, and its MRR on the day (the latest of saas_mrr's customer_mrr_changes). Every account's rows from
+-- `all_from` (the days after the watermark, or an older interval rerun), and before that only the rows of the
+-- accounts whose tickets changed, from the first day a change moves.
+CREATE TEMP TABLE sup_account_scope ON COMMIT DROP AS
+SELECT customer_id, min(changes_from) AS from_day
+FROM (SELECT customer_id, changes_from FROM sup_changed
+      UNION ALL
+      SELECT old_customer_id, changes_from FROM sup_changed) c
+WHERE customer_id IS NOT NULL AND changes_from < %(all_from)s
+GROUP BY customer_id;
+ANALYZE sup_account_scope;
+
+DELETE FROM {schema}.support_account_daily WHERE day BETWEEN %(all_from)s AND %(day)s;
+DELETE FROM {schema}.support_account_daily t
+USING sup_account_scope s
+WHERE t.customer_id = s.customer_id AND t.day >= s.from_day AND t.day < %(all_from)s;
 
 CREATE TEMP TABLE sup_ratings ON COMMIT DROP AS
 SELECT customer_id, resolved_at, ticket_id, csat FROM sup_tickets WHERE csat IS NOT NULL AND resolved_at IS NOT NULL;
@@ -10,23 +24,26 @@ ANALYZE sup_ratings;
 
 INSERT INTO {schema}.support_account_daily (day, customer_id, opened, open_tickets, breaches_30d, last_csat,
                                             mrr_cents)
-WITH marks AS (
+WITH tickets AS (  -- each ticket with the first day its account's rows are rewritten
+    SELECT t.*, coalesce(s.from_day, %(all_from)s::date) AS from_day
+    FROM sup_tickets t
+    LEFT JOIN sup_account_scope s USING (customer_id)
+), marks AS (
     SELECT customer_id, created_at::date AS day, 1 AS opened, 0 AS open, 0 AS breach
-    FROM sup_tickets
-    WHERE created_at >= %(read_start)s AND created_at < %(day_end)s
+    FROM tickets
+    WHERE created_at >= from_day AND created_at < %(day_end)s
     UNION ALL  -- open at the end of each day from its opening to the day before its resolution
     SELECT customer_id, d::date, 0, 1, 0
-    FROM sup_tickets,
-         generate_series(greatest(created_at::date, %(from_day)s::date),
+    FROM tickets,
+         generate_series(greatest(created_at::date, from_day),
                          least(coalesce(resolved_at::date - 1, %(day)s::date), %(day)s::date), interval '1 day') d
-    WHERE created_at < %(day_end)s AND (resolved_at IS NULL OR resolved_at::date > %(from_day)s::date)
+    WHERE created_at < %(day_end)s AND (resolved_at IS NULL OR resolved_at::date > from_day)
     UNION ALL  -- a breach counts on its deadline's day and the 29 days after
     SELECT customer_id, d::date, 0, 0, 1
-    FROM sup_tickets,
-         generate_series(greatest(response_due_at::date, %(from_day)s::date),
+    FROM tickets,
+         generate_series(greatest(response_due_at::date, from_day),
                          least(response_due_at::date + 29, %(day)s::date), interval '1 day') d
-    WHERE %(responses_known)s AND response_due_at < %(day_end)s
-      AND response_due_at >= %(read_start)s - interval '29 days'
+    WHERE %(responses_known)s AND response_due_at < %(day_end)s AND response_due_at::date + 29 >= from_day
       AND (first_response_at IS NULL OR first_response_at > response_due_at)
 ), accounts AS (
     SELECT day, customer_id, sum(opened) AS opened, sum(open) AS open_tickets, sum(breach) AS breaches_30d
