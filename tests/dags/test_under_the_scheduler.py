@@ -1,8 +1,8 @@
 """The nightly chain under Airflow's real scheduler: the API server, scheduler (LocalExecutor), DAG processor
 and triggerer started as `make airflow` starts them (dev.airflow_services), PostgreSQL as metadata
 database. saas_mrr and saas_engagement are triggered over the REST API; saas_support, churn_score and
-reengagement_campaigns must follow through the assets; a DAG that fails on purpose must reach each alert channel once; task logs
-must hold the pack's own lines and no connection's secret.
+reengagement_campaigns must follow through the assets; a DAG that fails on purpose must reach each alert channel
+once; task logs must hold the pack's own lines and no connection's secret.
 """
 
 from __future__ import annotations

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 
+from saas_ops.db import compose
 from saas_ops.ops.weekly_review import week_of
-from tests.harness import builds, scenarios
+from tests.harness import scenarios
 from tests.harness.dag_runs import pack_dag
-from tests.support.test_support_metrics import PERIODS, POLICIES, TICKETS, load_tickets, reset_support, run_support
+from tests.support.test_support_metrics import PERIODS, POLICIES, TICKETS, load_tickets
+
+OUT = "review_out"
 
 
 def test_the_week_is_the_last_whole_iso_week():
@@ -26,18 +30,20 @@ def test_the_week_is_the_last_whole_iso_week():
 
 
 @pytest.fixture
-def built_week(airflow_env, databases, warehouse, monkeypatch):
+def built_week(airflow_env, databases, monkeypatch):
+    """saas_mrr and saas_support run by dag.test() through Sunday 15 March into an output schema of their own (no
+    other test's rows in the review)."""
     scenarios.reset_source(databases["app"])
     scenarios.load(databases["app"], PERIODS)
     load_tickets(databases["app"], TICKETS)
-    builds.reset_revenue(warehouse)
-    builds.run_revenue("2026-03-15")
-    reset_support(warehouse)
+    monkeypatch.setenv("AIRFLOW_VAR_OUTPUT_SCHEMA", OUT)
     monkeypatch.setenv("AIRFLOW_VAR_SLA_POLICIES", POLICIES)
-    run_support(dt.date(2026, 3, 15), full=True)
-    warehouse.execute("TRUNCATE saas_ops.weekly_reviews")
-    warehouse.commit()
-    return warehouse
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        conn.execute(compose("DROP SCHEMA IF EXISTS {o} CASCADE", o=OUT))
+    for dag_id in ("saas_mrr", "saas_support"):
+        assert pack_dag(dag_id).test(logical_date=dt.datetime(2026, 3, 16, 2, tzinfo=dt.UTC)).state == "success"
+    with psycopg.connect(databases["warehouse"]) as conn:
+        yield conn
 
 
 def test_the_review_goes_to_slack_and_by_email_once(built_week, slack_receiver, resend_double, monkeypatch):
@@ -69,8 +75,9 @@ def test_the_review_goes_to_slack_and_by_email_once(built_week, slack_receiver, 
     assert slack.splitlines()[0] == ":bar_chart: Weekly review, 09 Mar – 15 Mar 2026"
     assert "Support: tickets opened / resolved 6 / 4 · backlog at the week's end 2 · first-response SLA " \
            "attainment 50.0% (3 of 6 in time)" in slack.splitlines()
-    assert built_week.execute("SELECT week_start, recipients, cardinality(channels_sent) FROM saas_ops.weekly_reviews"
-                              ).fetchall() == [(dt.date(2026, 3, 9), ["ceo@example.com", "data@example.com"], 2)]
+    sent = built_week.execute(compose("SELECT week_start, recipients, cardinality(channels_sent) "
+                                      "FROM {o}.weekly_reviews", o=OUT)).fetchall()
+    assert sent == [(dt.date(2026, 3, 9), ["ceo@example.com", "data@example.com"], 2)]
     built_week.commit()
 
     later = dt.datetime(2026, 3, 18, 9, tzinfo=dt.UTC)  # triggered by hand on the Wednesday: the same week
