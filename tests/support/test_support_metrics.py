@@ -254,3 +254,18 @@ def test_the_dag_end_to_end_alerts_low_attainment_once(scenario, slack_receiver,
                                            "• normal: 0 of 1 first responses in time (0%)"]
     assert pack_dag("saas_support").test(logical_date=night).state == "success"
     assert len([t for t in slack_receiver.texts() if "SLA attainment" in t]) == 2
+
+
+def test_a_full_refresh_without_tickets_writes_nothing_and_keeps_the_indexes(scenario):
+    """A helpdesk not synced yet: no day to build, the watermark moves, and the indexes a full refresh drops while it
+    loads support_account_daily are back."""
+    databases, warehouse = scenario
+    load_tickets(databases["app"], [])
+    assert run_support(D2, full=True)["days"] == 0
+    warehouse.commit()
+    assert warehouse.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'saas_ops' AND "
+                             "tablename = 'support_account_daily' ORDER BY 1").fetchall() == [
+        ("support_account_daily_customer_idx",), ("support_account_daily_pkey",)]
+    assert warehouse.execute("SELECT watermark_day FROM saas_ops.watermarks WHERE output = 'support_daily'"
+                             ).fetchone() == (D2,)
+    warehouse.commit()

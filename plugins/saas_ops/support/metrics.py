@@ -60,12 +60,13 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             window = dataclasses.replace(window, start=changed_from)
             summary["window"] = window.to_xcom()
         summary["absent_columns"] = absent
+        if window.start is not None:
+            for step in BUILD_STEPS:
+                db.run_sql_file(wh, step, window.params(**params), schema=output_schema)
+        incremental.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
         if window.start is None:
             summary.update(days=0, left_out={})
             return summary
-        for step in BUILD_STEPS:
-            db.run_sql_file(wh, step, window.params(**params), schema=output_schema)
-        incremental.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
         summary["left_out"] = quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID)
         summary["days"] = (window.day - window.start).days + 1
     return summary
