@@ -134,7 +134,8 @@ def test_mrr_by_plan_interval_segment_and_country_sums_to_mrr(scenario):
     quarter is "3 months"; T's year only its churn. By segment, smb = P 100 + Q 50 + V 80 = 230.00, 3 paying;
     mid_market = U 150 (expansion 50) with T's churn; R has no segment: (none) 50.00 new. By country, US = P + Q +
     U = 300.00 (Q new 50, U expansion 50); DE only T's churn; GB = R; V's blank country is (none). S never paid:
-    in no row. The bridge check holds every dimension to mrr_monthly (it fails the run if not)."""
+    in no row. The bridge check holds every dimension to mrr_monthly (it fails the run if not). U's growth plan
+    renamed scale at the same price is restated from 02-10: February's 150.00 moves from growth to scale."""
     databases, wh = scenario
     builds.run_revenue("2026-03-31")
     assert by_dimension(wh, "2026-02-01") == [
@@ -150,7 +151,7 @@ def test_mrr_by_plan_interval_segment_and_country_sums_to_mrr(scenario):
     totals = wh.execute("SELECT dimension, sum(mrr_cents) FROM saas_ops.mrr_by_dimension_monthly "
                         "WHERE month = '2026-03-01' GROUP BY 1 ORDER BY 1").fetchall()
     assert totals == [("billing_interval", 41000), ("country", 41000), ("plan", 41000), ("segment", 41000)]
-    with psycopg.connect(databases["app"]) as conn:  # a new plan name, the same price: restated from 02-10
+    with psycopg.connect(databases["app"]) as conn:  # a plan renamed: the fingerprint must see it
         conn.execute("UPDATE app.subscription_periods SET plan_id = 'scale' WHERE customer_id = 'U' "
                      "AND plan_id = 'growth'")
     builds.run_revenue("2026-03-31")

@@ -11,6 +11,8 @@ A pays 1,000.00 a month on enterprise, B 100.00 on starter, C has no subscriptio
 - t4 B urgent, opened 03-10 23:50, never answered: due 03-11 00:05, breached on 03-11;
 - t5 C low,    opened 03-10 12:00, answered 18:00 (due 03-11 12:00: met), resolved 03-11 09:00, no CSAT;
 - t6 B normal, opened 03-11 08:00, answered 13:00 (due 12:00: breached), resolved 14:00, CSAT 4.
+Percentiles interpolate: 03-10's high first responses 1799, 1801, 3599 s have p50 1801 and p90 1801 + 0.8 × 1798
+= 3239.4.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ TICKETS = [
 D1, D2 = dt.date(2026, 3, 10), dt.date(2026, 3, 11)
 
 # (day, priority): opened, first_responded, resolved, backlog, first response p50 / p90 s, resolution p50 / p90 s,
-# CSAT mean, responses, response rate. Percentiles interpolate (p90 of 1799, 1801, 3599: 1801 + 0.8 × 1798).
+# CSAT mean, responses, response rate; percentiles interpolate, as the module docstring works out.
 DAILY = {
     (D1, "high"): (3, 3, 1, 2, 1801.0, 3239.4, 7200.0, 7200.0, Decimal("5"), 1, Decimal("1")),
     (D1, "urgent"): (1, 0, 0, 1, None, None, None, None, None, 0, None),
