@@ -44,7 +44,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
                                                   bulk_tables=BULK_TABLES)
         absent = contract.check_source(src, source_schema)["absent_optional_columns"].get("support_tickets", [])
         db.run_sql_file(wh, "support/10_raw_tables.sql")
-        params = {"run_id": run_id, "dag_id": DAG_ID, "now": now or dt.datetime.now(dt.UTC),
+        params = {"run_id": run_id, "dag_id": DAG_ID, "now": now or dt.datetime.now(dt.UTC), "waiting_since": None,
                   "responses_known": "first_response_at" not in absent, **policies.params(),
                   **quality.quarantine(src, wh, ("support_tickets",), source_schema=source_schema,
                                        output_schema=output_schema, run_id=run_id, dag_id=DAG_ID)}

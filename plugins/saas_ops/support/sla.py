@@ -89,13 +89,15 @@ def alert_waiting_tickets(now: dt.datetime, *, dag_id: str, run_id: str) -> list
                   "alert is sent")
             return []
         columns = contract.optional_columns({"support_tickets": absent})["support_tickets"]
-        opened_since = now - lookback - dt.timedelta(seconds=policies.longest_s())
-        rows = db.fetch_sql_file(src, "support/open_unanswered.sql", {"opened_since": opened_since, "now": now},
-                                 schema=source_schema, **columns)
+        rows = db.fetch_sql_file(src, "support/extract_tickets.sql", {
+            "quarantined_ticket_ids": [], "waiting_since": now - lookback - dt.timedelta(seconds=policies.longest_s())},
+            schema=source_schema, **columns)
     waiting = []
-    for ticket_id, customer_id, created_at, priority, plan_id in rows:
-        if priority not in PRIORITIES:
-            continue  # saas_support lists it in data_quality_issues
+    for ticket_id, customer_id, created_at, raw_priority, _, _, _, raw_plan in rows:
+        # read as 20_checked_tickets.sql reads them; a ticket it leaves out is in data_quality_issues
+        priority, plan_id = (raw_priority or "").strip().lower(), (raw_plan or "").strip() or "(none)"
+        if priority not in PRIORITIES or customer_id is None or created_at > now:
+            continue
         due = created_at + dt.timedelta(seconds=policies.target_s(priority, plan_id))
         if now - lookback <= due < now + warning:
             waiting.append((ticket_id, customer_id, created_at, priority, plan_id, due))
