@@ -63,10 +63,9 @@ CREATE TABLE {schema}.support_ticket_state (
 CREATE TABLE {schema}.support_sla_alerts (
     ticket_id text PRIMARY KEY,
     customer_id text NOT NULL,
-    response_due_at timestamptz NOT NULL,
-    breached boolean NOT NULL,                 -- false: named while about to breach
+    response_due_at timestamptz NOT NULL,      -- after alerted_at: named while about to breach
     run_id text NOT NULL,
-    alerted_at timestamptz NOT NULL DEFAULT now()
+    alerted_at timestamptz NOT NULL
 );
 
 -- One review per ISO week (its Monday): a rerun of the week sends nothing.

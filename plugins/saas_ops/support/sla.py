@@ -110,7 +110,7 @@ def alert_waiting_tickets(now: dt.datetime, *, dag_id: str, run_id: str) -> list
         paying = sorted((w for w in waiting if mrr.get(w[1], 0) > 0), key=lambda w: (-mrr[w[1]], w[5], w[0]))
         claimed = {row[0] for row in db.fetch_sql_file(wh, "support/claim_ticket_alerts.sql", {
             "ticket_ids": [w[0] for w in paying], "customer_ids": [w[1] for w in paying],
-            "due_ats": [w[5] for w in paying], "breached": [w[5] <= now for w in paying], "run_id": run_id},
+            "due_ats": [w[5] for w in paying], "run_id": run_id, "now": now},
             schema=schema)}
         new = [w for w in paying if w[0] in claimed]
         if not new:
