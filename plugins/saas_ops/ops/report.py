@@ -91,9 +91,14 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
     if support_days:
         keys = ("day", "opened", "resolved", "backlog", "first_response_p50_s", "csat_mean", "csat_responses",
                 "attainment")
-        attainment_7d, csat_30d, csat_rate_30d = q("report/support_week.sql")[0]
+        newest = support_days[-1][0]
+        last = lambda days: q("support/period_summary.sql",  # noqa: E731
+                              first_day=newest - dt.timedelta(days=days - 1), last_day=newest)[0]
+        *_, due_7d, met_7d = last(7)
+        _, _, resolved_30d, csat_30d, ratings_30d, _, _ = last(30)
         support = {"days": [dict(zip(keys, (d.isoformat(), *rest), strict=True)) for d, *rest in support_days],
-                   "attainment_7d": attainment_7d, "csat_30d": csat_30d, "csat_response_rate_30d": csat_rate_30d,
+                   "attainment_7d": float(met_7d / due_7d) if due_7d else None, "csat_30d": csat_30d,
+                   "csat_response_rate_30d": float(ratings_30d / resolved_30d) if resolved_30d else None,
                    "breaches": [dict(zip(("customer_id", "mrr", "open_tickets", "breaches_30d", "last_csat"), row,
                                          strict=True)) for row in q("report/support_breaches.sql")]}
 

@@ -93,7 +93,8 @@ def figures(wh: psycopg.Connection, schema: str, week_start: dt.date, week_end: 
     recent = outcomes.recent_effects(wh, schema, cost_per_1000)
     campaigns.notes = outcomes.summary_lines(recent[2], currency) if recent else ["no measured cohort yet"]
 
-    opened, backlog, resolved, csat, csat_responses, due, met = one("support")
+    opened, backlog, resolved, csat, csat_responses, due, met = fetch_sql_file(
+        wh, "support/period_summary.sql", {"first_day": week_start, "last_day": week_end}, schema=schema)[0]
     support = Section("Support", [
         ("tickets opened / resolved", f"{_count(opened)} / {_count(resolved)}"),
         ("backlog at the week's end", _count(backlog)),
