@@ -1,7 +1,8 @@
-"""Airflow's four components on one machine, for `make airflow` and the test that runs the nightly chain under
-the real scheduler: the API server on 127.0.0.1 only, the scheduler (LocalExecutor), the DAG processor and the
-triggerer. The scheduler and triggerer run without their log servers: those listen on every interface, and on
-one machine the API server reads task logs from disk anyway.
+"""Airflow's four components on one machine, for `make airflow` and the tests that run the nightly chain under
+the real scheduler: the API server on 127.0.0.1 only, the scheduler (LocalExecutor, or CeleryExecutor with
+Celery workers started by `start_celery_worker`), the DAG processor and the triggerer. The scheduler and
+triggerer run without their log servers: those listen on every interface, and on one machine the API server
+reads task logs from disk anyway.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ COMMANDS = {
 }
 
 
-def environment(env: dict[str, str], port: int) -> dict[str, str]:
+def environment(env: dict[str, str], port: int, executor: str = "LocalExecutor") -> dict[str, str]:
     """`env` with what the components need to find each other on 127.0.0.1:<port>."""
-    return {**env, "AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+    return {**env, "AIRFLOW__CORE__EXECUTOR": executor, "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}", "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/"}
 
 
-def start(env: dict[str, str], port: int, log_dir: Path) -> dict[str, subprocess.Popen]:
+def start(env: dict[str, str], port: int, log_dir: Path,
+          executor: str = "LocalExecutor") -> dict[str, subprocess.Popen]:
     """Starts the four components (after `airflow db migrate`), each logging to <log_dir>/<name>.log."""
     import socket
 
@@ -37,7 +39,7 @@ def start(env: dict[str, str], port: int, log_dir: Path) -> dict[str, subprocess
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise RuntimeError(f"127.0.0.1:{port} is in use (another Airflow still running?): stop it or pick "
                                "another port")
-    env = environment(env, port)
+    env = environment(env, port, executor)
     log_dir.mkdir(parents=True, exist_ok=True)
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
                              text=True)
@@ -50,6 +52,20 @@ def start(env: dict[str, str], port: int, log_dir: Path) -> dict[str, subprocess
             started[name] = subprocess.Popen([sys.executable, "-m", "airflow", *args, *extra], env=env, stdout=log,
                                              stderr=subprocess.STDOUT, start_new_session=True)
     return started
+
+
+def start_celery_worker(env: dict[str, str], port: int, name: str, home: Path) -> subprocess.Popen:
+    """One Celery worker running one task at a time, as if on a machine of its own: `home` is its AIRFLOW_HOME,
+    working directory and local storage (task logs land in home/logs); it logs to home/worker.log. Without a log
+    server (it would listen on every interface): the API server cannot show its task logs."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**environment(env, port, "CeleryExecutor"), "AIRFLOW_HOME": str(home),
+           "AIRFLOW_VAR_LOCAL_DIR": str(home / "local")}
+    with (home / "worker.log").open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "airflow", "celery", "worker", "--celery-hostname",
+                                 f"{name}@%h", "--concurrency", "1", "--skip-serve-logs", "--without-mingle",
+                                 "--without-gossip"], env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def wait_until_up(port: int, processes: dict[str, subprocess.Popen], timeout: float = 180) -> None:

@@ -229,15 +229,34 @@ class S3Storage:
 Storage = LocalStorage | S3Storage
 
 
+# Executors that run every task on the scheduler's machine, where the local folder is the same for all tasks.
+ONE_MACHINE_EXECUTORS = {"LocalExecutor", "SequentialExecutor"}
+
+
 def open_storage() -> Storage:
-    """S3 when the backup_storage connection exists, else the local folder."""
+    """S3 when the backup_storage connection exists, else the local folder (on one machine only: with the
+    Celery or Kubernetes executor a backup or model on one worker's disk is not there for the next task)."""
     from saas_ops import config, db
 
     conn = db.optional_connection(CONN_ID)
     if conn is None:
+        distributed = sorted(set(configured_executors()) - ONE_MACHINE_EXECUTORS)
+        if distributed:
+            raise StorageError(f"no {CONN_ID} connection, and Airflow runs tasks with {', '.join(distributed)}: "
+                               "a backup or model kept on one worker's local disk cannot be read by the task on "
+                               f"another worker. Define the {CONN_ID} connection (S3, or MinIO through endpoint_url).")
         return LocalStorage(config.local_dir() / "storage")
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     prefix = config.setting("STORAGE_PREFIX").strip("/")
     return S3Storage(S3Hook(aws_conn_id=CONN_ID).get_conn(), config.setting("STORAGE_BUCKET"),
                      f"{prefix}/" if prefix else "")
+
+
+def configured_executors() -> list[str]:
+    """The executors of Airflow's [core] executor setting, by class name (it may list several, with aliases or
+    module paths)."""
+    from airflow.configuration import conf
+
+    names = [name.strip() for name in conf.get("core", "executor", fallback="LocalExecutor").split(",")]
+    return [name.rsplit(":", 1)[-1].rsplit(".", 1)[-1] for name in names if name]

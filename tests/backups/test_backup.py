@@ -281,6 +281,19 @@ def test_unreachable_storage_fails_the_backup_and_records_why(env, monkeypatch):
     assert not our_pg_dumps()
 
 
+def test_the_local_mode_refuses_a_distributed_executor(env, monkeypatch):
+    """Without backup_storage, a backup under the CeleryExecutor would land on one worker's disk, where the drill
+    on another worker cannot find it: the run fails at once, naming the connection, and records nothing."""
+    monkeypatch.delenv("AIRFLOW_CONN_BACKUP_STORAGE")
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor,KubernetesExecutor")
+    with pytest.raises(storage.StorageError, match="no backup_storage connection, and Airflow runs tasks with "
+                                                   "CeleryExecutor, KubernetesExecutor: a backup or model"):
+        take()
+    assert row(env["warehouse"], "SELECT count(*) FROM saas_ops.backups") == (0,)
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
+    assert isinstance(storage.open_storage(), storage.LocalStorage)
+
+
 def our_pg_dumps() -> list[psutil.Process]:
     """The pg_dump processes this test session started (a backup runs them as its children), never another's."""
     found = []

@@ -8,9 +8,7 @@ once; task logs must hold the pack's own lines and no connection's secret.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import time
 
 import httpx
 import psycopg
@@ -18,8 +16,9 @@ import pytest
 
 from dev import airflow_services, demo_data
 from dev.devdb import free_port
+from tests.harness.airflow_api import api_client, components_env, runs, trigger, unpause, wait_finished, wait_for_dags
 from tests.harness.dag_runs import REPO
-from tests.harness.databases import airflow_uri, create_database
+from tests.harness.databases import create_database
 
 pytestmark = pytest.mark.slow
 TOKEN = "schedulerWebhookTokenThatMustNotLeak"
@@ -37,24 +36,11 @@ def airflow(pg_server, airflow_env, slack_receiver, tmp_path_factory):
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     demo_data.load(app, customers=300, months=6, seed=3, end=yesterday, verbose=False)
     port = free_port()
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _sqlalchemy_url(metadata),
-           "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-           "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
-           "AIRFLOW_CONN_SAAS_DB": airflow_uri(app), "AIRFLOW_CONN_WAREHOUSE_DB": airflow_uri(warehouse),
-           "AIRFLOW_CONN_SLACK_ALERTS": json.dumps({"conn_type": "slackwebhook",
-                                                    "password": f"{slack_receiver.url}/services/T0/B0/{TOKEN}"}),
-           "AIRFLOW_VAR_LOCAL_DIR": str(home / "local")}
+    env = components_env(home, metadata, app, warehouse, f"{slack_receiver.url}/services/T0/B0/{TOKEN}")
     processes = airflow_services.start(env, port, home / "service_logs")
     try:
         airflow_services.wait_until_up(port, processes)
-        base = f"http://127.0.0.1:{port}"
-        answer = httpx.post(f"{base}/auth/token", timeout=60,
-                            json={"username": "admin", "password": airflow_services.admin_password(home)})
-        client = httpx.Client(base_url=base, timeout=60,  # a busy 2-core machine answers slowly
-                              headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
-        yield client, home, warehouse, processes
+        yield api_client(port, home), home, warehouse, processes
     finally:
         airflow_services.stop(processes)
 
@@ -68,54 +54,20 @@ def _listening(processes: dict) -> set[str]:
     return {c.laddr.ip for p in tree for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
 
 
-def _sqlalchemy_url(dsn: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    parts = conninfo_to_dict(dsn)
-    return f"postgresql+psycopg2://{parts.get('user', 'postgres')}@{parts['host']}:{parts['port']}/{parts['dbname']}"
-
-
-def _wait_for_dags(api: httpx.Client, dag_ids: tuple[str, ...], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = {d["dag_id"] for d in api.get("/api/v2/dags?limit=100").json()["dags"]}
-        if set(dag_ids) <= found:
-            return
-        time.sleep(2)
-    raise AssertionError(f"the DAG processor did not parse {set(dag_ids) - found} within {timeout:.0f} s")
-
-
-def _runs(api: httpx.Client, dag_id: str) -> list[dict]:
-    return api.get(f"/api/v2/dags/{dag_id}/dagRuns?order_by=run_after").json()["dag_runs"]
-
-
-def _wait_finished(api: httpx.Client, dag_id: str, timeout: float = 600) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = _runs(api, dag_id)
-        if runs and all(r["state"] in ("success", "failed") for r in runs):
-            return runs
-        time.sleep(3)
-    raise AssertionError(f"{dag_id} did not finish within {timeout:.0f} s: {_runs(api, dag_id)}")
-
-
 def test_the_nightly_chain_follows_its_assets_and_alerts_once(airflow, receivers):
     api, home, warehouse, processes = airflow
-    _wait_for_dags(api, (*CHAIN, "alert_drill"))
+    wait_for_dags(api, (*CHAIN, "alert_drill"))
     assert _listening(processes) == {"127.0.0.1"}  # no log server on every interface
-    for dag_id in (*CHAIN, "alert_drill"):
-        answer = api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})
-        assert answer.status_code == 200, answer.text
+    unpause(api, (*CHAIN, "alert_drill"))
     for dag_id in ("saas_mrr", "saas_engagement", "alert_drill"):
-        answer = api.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": dt.datetime.now(dt.UTC).isoformat()})
-        assert answer.status_code == 200, answer.text
+        trigger(api, dag_id)
 
     for dag_id in CHAIN:
-        runs = _wait_finished(api, dag_id)
-        assert {r["state"] for r in runs} == {"success"}, (dag_id, runs)
-    scored = [r for r in _runs(api, "churn_score") if r["run_type"] == "asset_triggered"]
-    mailed = [r for r in _runs(api, "reengagement_campaigns") if r["run_type"] == "asset_triggered"]
-    supported = [r for r in _runs(api, "saas_support") if r["run_type"] == "asset_triggered"]
+        finished = wait_finished(api, dag_id)
+        assert {r["state"] for r in finished} == {"success"}, (dag_id, finished)
+    scored = [r for r in runs(api, "churn_score") if r["run_type"] == "asset_triggered"]
+    mailed = [r for r in runs(api, "reengagement_campaigns") if r["run_type"] == "asset_triggered"]
+    supported = [r for r in runs(api, "saas_support") if r["run_type"] == "asset_triggered"]
     assert scored and mailed and supported  # none was triggered by hand: the assets did it
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     with psycopg.connect(warehouse) as conn:
@@ -126,7 +78,7 @@ def test_the_nightly_chain_follows_its_assets_and_alerts_once(airflow, receivers
         == yesterday
     assert emails[0] == emails[1] and receivers["resend"].duplicates() == 0
 
-    drill = _wait_finished(api, "alert_drill")
+    drill = wait_finished(api, "alert_drill")
     assert [r["state"] for r in drill] == ["failed"]
     failures = [t for t in receivers["slack"].texts() if "alert_drill" in t and "will retry" not in t]
     assert len(failures) == 1 and failures[0].startswith(":red_circle: [P0] alert_drill")

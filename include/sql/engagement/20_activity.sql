@@ -9,14 +9,13 @@ ON CONFLICT DO NOTHING;
 
 DELETE FROM {schema}.user_activity_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.user_activity_daily (day, customer_id, user_id, events, last_event_at)
-SELECT day, customer_id, user_id, sum(events), max(last_event_at)
+SELECT day, customer_id, user_id, events, last_event_at
 FROM eng_raw_activity
-WHERE day >= %(from_day)s::date  -- days read again for late events that did not change are kept as stored
-GROUP BY day, customer_id, user_id;
+WHERE user_id IS NOT NULL
+  AND day >= %(from_day)s::date;  -- days read again for late events that did not change are kept as stored
 
 DELETE FROM {schema}.account_feature_daily WHERE day BETWEEN %(from_day)s::date AND %(day)s::date;
 INSERT INTO {schema}.account_feature_daily (day, customer_id, feature, events)
-SELECT day, customer_id, feature, sum(events)
+SELECT day, customer_id, feature, events
 FROM eng_raw_activity
-WHERE feature IS NOT NULL AND day >= %(from_day)s::date
-GROUP BY day, customer_id, feature;
+WHERE feature IS NOT NULL AND day >= %(from_day)s::date;

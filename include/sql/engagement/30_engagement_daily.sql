@@ -3,7 +3,8 @@
 -- Each user's active days, with the next one, say on which days the user counts: in WAU from an active day
 -- a until a+6 (or the next active day, which starts its own span), in MAU until a+29, dormant from a+30
 -- to a+59 when no activity follows before. The spans of one user do not overlap, so each figure is a
--- running sum of +1/-1 steps: one sort of the 60 days' activity, however many days the window has.
+-- running sum of +1/-1 steps: one sort of the 60 days' activity, however many days the window has. A step
+-- that the next span's start cancels (a user active again within 7 / 30 days) is left out.
 CREATE TEMP TABLE eng_user_days ON COMMIT DROP AS
 SELECT user_id, day,
        lag(day) OVER w AS previous_day,
@@ -16,11 +17,14 @@ DELETE FROM {schema}.engagement_daily WHERE day BETWEEN %(from_day)s::date AND %
 INSERT INTO {schema}.engagement_daily (day, dau, wau, mau, stickiness, new_users, returning_users,
                                        resurrected_users, dormant_users)
 WITH steps AS (
-    SELECT day, 1 AS wau, 1 AS mau, 0 AS dormant FROM eng_user_days
+    SELECT day, 1 AS wau, 0 AS mau, 0 AS dormant FROM eng_user_days
+    WHERE previous_day IS NULL OR previous_day < day - 7
     UNION ALL
-    SELECT least(day + 7, next_day), -1, 0, 0 FROM eng_user_days
+    SELECT day, 0, 1, 0 FROM eng_user_days WHERE previous_day IS NULL OR previous_day < day - 30
     UNION ALL
-    SELECT least(day + 30, next_day), 0, -1, 0 FROM eng_user_days
+    SELECT day + 7, -1, 0, 0 FROM eng_user_days WHERE next_day > day + 7
+    UNION ALL
+    SELECT day + 30, 0, -1, 0 FROM eng_user_days WHERE next_day > day + 30
     UNION ALL
     SELECT day + 30, 0, 0, 1 FROM eng_user_days WHERE next_day > day + 30
     UNION ALL

@@ -3,33 +3,46 @@
 --
 -- As in 30_engagement_daily.sql, every figure is a running sum of steps per account: events enter on their
 -- day and leave 7 / 30 days later; a user (a core feature) counts from an active day until 7 / 30 days
--- later or its next active day. Calendar steps of 0 give the days in between a row.
+-- later, and a step the next active day cancels is left out. Calendar steps of 0 give the days in between a row.
+-- eng_feature_steps (when each account starts and stops counting a core feature) also serves
+-- 50_feature_adoption.sql.
+CREATE TEMP TABLE eng_feature_steps (customer_id, feature, day, n) ON COMMIT DROP AS
+SELECT customer_id, feature, s.day, s.n
+FROM (
+    SELECT customer_id, feature, day, lag(day) OVER w AS previous_day,
+           coalesce(lead(day) OVER w, 'infinity'::date) AS next_day
+    FROM {schema}.account_feature_daily
+    WHERE day BETWEEN %(from_day)s::date - 30 AND %(day)s::date
+    WINDOW w AS (PARTITION BY customer_id, feature ORDER BY day)
+) f
+CROSS JOIN LATERAL (SELECT f.day, 1 WHERE f.previous_day IS NULL OR f.previous_day < f.day - 30
+                    UNION ALL
+                    SELECT f.day + 30, -1 WHERE f.next_day > f.day + 30) s(day, n);
+
 CREATE TEMP TABLE eng_account_steps (customer_id, day, events_7d, events_30d, users_7d, users_30d, features_30d,
                                       last_event_at) ON COMMIT DROP AS
 WITH user_days AS (
-    SELECT customer_id, day, events, last_event_at,
-           coalesce(lead(day) OVER (PARTITION BY customer_id, user_id ORDER BY day), 'infinity'::date) AS next_day
+    SELECT customer_id, day, events, last_event_at, lag(day) OVER w AS previous_day,
+           coalesce(lead(day) OVER w, 'infinity'::date) AS next_day
     FROM {schema}.user_activity_daily
     WHERE day BETWEEN %(from_day)s::date - 30 AND %(day)s::date
+    WINDOW w AS (PARTITION BY customer_id, user_id ORDER BY day)
 ), account_days AS (
     SELECT customer_id, day, sum(events) AS events, max(last_event_at) AS last_event_at,
            coalesce(lead(day) OVER (PARTITION BY customer_id ORDER BY day), 'infinity'::date) AS next_day
     FROM user_days
     GROUP BY customer_id, day
-), feature_days AS (
-    SELECT customer_id, day,
-           coalesce(lead(day) OVER (PARTITION BY customer_id, feature ORDER BY day), 'infinity'::date) AS next_day
-    FROM {schema}.account_feature_daily
-    WHERE day BETWEEN %(from_day)s::date - 30 AND %(day)s::date
 )
 SELECT customer_id, day, events, events, 0, 0, 0, last_event_at FROM account_days
 UNION ALL SELECT customer_id, day + 7, -events, 0, 0, 0, 0, NULL FROM account_days
 UNION ALL SELECT customer_id, day + 30, 0, -events, 0, 0, 0, NULL FROM account_days
-UNION ALL SELECT customer_id, day, 0, 0, 1, 1, 0, NULL FROM user_days
-UNION ALL SELECT customer_id, least(day + 7, next_day), 0, 0, -1, 0, 0, NULL FROM user_days
-UNION ALL SELECT customer_id, least(day + 30, next_day), 0, 0, 0, -1, 0, NULL FROM user_days
-UNION ALL SELECT customer_id, day, 0, 0, 0, 0, 1, NULL FROM feature_days
-UNION ALL SELECT customer_id, least(day + 30, next_day), 0, 0, 0, 0, -1, NULL FROM feature_days
+UNION ALL SELECT customer_id, day, 0, 0, 1, 0, 0, NULL FROM user_days
+          WHERE previous_day IS NULL OR previous_day < day - 7
+UNION ALL SELECT customer_id, day, 0, 0, 0, 1, 0, NULL FROM user_days
+          WHERE previous_day IS NULL OR previous_day < day - 30
+UNION ALL SELECT customer_id, day + 7, 0, 0, -1, 0, 0, NULL FROM user_days WHERE next_day > day + 7
+UNION ALL SELECT customer_id, day + 30, 0, 0, 0, -1, 0, NULL FROM user_days WHERE next_day > day + 30
+UNION ALL SELECT customer_id, day, 0, 0, 0, 0, n, NULL FROM eng_feature_steps
 UNION ALL
 SELECT a.customer_id, d.day::date, 0, 0, 0, 0, 0, NULL
 FROM account_days a

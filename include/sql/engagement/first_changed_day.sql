@@ -1,14 +1,14 @@
 -- The first of the days read again for late events (%(read_from)s up to the window) whose activity, by user or
 -- by core feature, differs from what is stored; null when none does: those days need no rebuild.
 WITH read_users AS (
-    SELECT day, customer_id, user_id, sum(events)::bigint AS events, max(last_event_at) AS last_event_at
-    FROM eng_raw_activity WHERE day < %(from_day)s::date GROUP BY 1, 2, 3
+    SELECT day, customer_id, user_id, events, last_event_at
+    FROM eng_raw_activity WHERE user_id IS NOT NULL AND day < %(from_day)s::date
 ), stored_users AS (
     SELECT day, customer_id, user_id, events::bigint, last_event_at FROM {schema}.user_activity_daily
     WHERE day >= %(read_from)s::date AND day < %(from_day)s::date
 ), read_features AS (
-    SELECT day, customer_id, feature, sum(events)::bigint AS events
-    FROM eng_raw_activity WHERE day < %(from_day)s::date AND feature IS NOT NULL GROUP BY 1, 2, 3
+    SELECT day, customer_id, feature, events
+    FROM eng_raw_activity WHERE feature IS NOT NULL AND day < %(from_day)s::date
 ), stored_features AS (
     SELECT day, customer_id, feature, events::bigint FROM {schema}.account_feature_daily
     WHERE day >= %(read_from)s::date AND day < %(from_day)s::date

@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 DAG_ID = "saas_engagement"
 OUTPUTS = ("engagement_daily", "account_engagement_daily", "retention_cohorts", "feature_adoption")
 STATE_TABLES = ("user_activity_daily", "account_feature_daily")
-# The build in run order. A step with two files: the first for a window of up to FEW_DAYS days (aggregated day
-# by day), the second for longer ones (running sums); the same figures either way.
+# The build in run order, after ACTIVITY_STEP has written the window's activity state. A step with two files:
+# the first for a window of up to FEW_DAYS days (aggregated day by day), the second for longer ones (running
+# sums); the same figures either way.
+ACTIVITY_STEP = "engagement/20_activity.sql"
 BUILD_STEPS: tuple[str | tuple[str, str], ...] = (
-    "engagement/20_activity.sql",
     "engagement/30_engagement_daily.sql",
     ("engagement/40_account_engagement_few_days.sql", "engagement/40_account_engagement.sql"),
     ("engagement/50_feature_adoption_few_days.sql", "engagement/50_feature_adoption.sql"),
@@ -76,8 +77,10 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
 
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
-        incremental.begin_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
+        dropped_indexes = incremental.begin_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
+                                                  bulk_tables=STATE_TABLES)
         if window.start is None:
+            incremental.end_build(wh, window.full_refresh, output_schema, (), dropped_indexes)
             summary.update(rows_read={}, bad_events=0, days=0)
             return summary
         summary["events_index"] = has_events_index(src, source_schema)
@@ -92,12 +95,15 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             window = dataclasses.replace(window, start=min(changed or window.start, window.start), read_from=None)
             params["from_day"] = window.start
             summary["window"] = window.to_xcom()
+        db.run_sql_file(wh, ACTIVITY_STEP, params, schema=output_schema)
+        # the later steps look users up by index and plan by the tables' statistics: both from the loaded state
+        incremental.end_build(wh, window.full_refresh, output_schema, STATE_TABLES, dropped_indexes)
         few_days = (window.day - window.start).days + 1 <= FEW_DAYS
         for step in BUILD_STEPS:
             if isinstance(step, tuple):
                 step = step[0] if few_days else step[1]
             db.run_sql_file(wh, step, params, schema=output_schema)
-        incremental.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES))
+        incremental.end_build(wh, window.full_refresh, output_schema, OUTPUTS)
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["left_out"] = quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID)
         summary["days"] = (window.day - window.start).days + 1
