@@ -71,13 +71,19 @@ GROUP BY 1 ORDER BY 1
 
 
 def _load_events(dsn: str, users: int, first_day: dt.date, lo: int, hi: int) -> int:
-    """Adds the events of days lo..hi, rebuilding the indexes once afterwards (as a bulk load would)."""
+    """Adds the events of days lo..hi."""
+    return load_events(dsn, EVENTS, {"names": EVENT_NAMES, "first_day": first_day, "users": users, "lo": lo,
+                                     "hi": hi})
+
+
+def load_events(dsn: str, insert_sql: str, params: dict) -> int:
+    """Runs an INSERT into app.events, rebuilding the table's indexes once afterwards (as a bulk load would)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '1GB'")
         conn.execute("ALTER TABLE app.events DROP CONSTRAINT IF EXISTS events_pkey")
         conn.execute("DROP INDEX IF EXISTS app.events_occurred_at_idx, app.events_customer_occurred_idx")
         with psycopg.ClientCursor(conn) as cur:
-            cur.execute(EVENTS, {"names": EVENT_NAMES, "first_day": first_day, "users": users, "lo": lo, "hi": hi})
+            cur.execute(insert_sql, params)
             added = cur.rowcount
         conn.execute("ALTER TABLE app.events ADD PRIMARY KEY (event_id)")
         conn.execute(compose(read_sql("contract/app_indexes.sql"), schema="app"))
