@@ -84,6 +84,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             summary.update(rows_read={}, bad_events=0, days=0)
             return summary
         summary["events_index"] = has_events_index(src, source_schema)
+        incremental.prepare_session(src)  # the extract aggregates the window's events on saas_db
         db.run_sql_file(wh, "engagement/10_raw_tables.sql")
         params = window.params(run_id=run_id, dag_id=DAG_ID, features=features, now=now or dt.datetime.now(dt.UTC),
                                **quality.quarantine(src, wh, QUARANTINED, source_schema=source_schema,
