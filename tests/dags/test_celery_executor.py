@@ -47,17 +47,23 @@ def redis_url(tmp_path_factory):
     server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                                "no", "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
-                probe.sendall(b"PING\r\n")
-                if probe.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            time.sleep(0.2)
+    while not _answers_ping(port):
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise RuntimeError(f"redis-server did not answer on 127.0.0.1:{port} within 30 s")
+        time.sleep(0.2)
     yield f"redis://127.0.0.1:{port}/0"
     server.terminate()
     server.wait(30)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+            probe.sendall(b"PING\r\n")
+            return probe.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
