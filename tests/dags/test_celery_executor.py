@@ -21,7 +21,7 @@ import psutil
 import psycopg
 import pytest
 
-from dev import airflow_services, demo_data
+from dev import airflow_services
 from dev.devdb import free_port
 from tests.harness import airflow_api
 from tests.harness.builds import engagement_snapshot, revenue_snapshot, run_engagement, run_revenue
@@ -71,16 +71,12 @@ def celery_airflow(pg_server, airflow_env, slack_receiver, redis_url, tmp_path_f
     """Airflow with the CeleryExecutor and two workers: (API client, {worker: (process, home)}, app, warehouse)."""
     admin, _ = pg_server
     home = tmp_path_factory.mktemp("celery_home")
-    app = create_database(admin, "saas_ops_celery_app")
-    warehouse = create_database(admin, "saas_ops_celery_warehouse")
-    metadata = create_database(admin, "saas_ops_celery_airflow")
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    demo_data.load(app, customers=150, months=4, seed=5, end=yesterday, verbose=False)
+    app, warehouse, metadata = airflow_api.chain_databases(admin, "saas_ops_celery", customers=150, months=4, seed=5)
     port = free_port()
     env = {**airflow_api.components_env(home, metadata, app, warehouse, f"{slack_receiver.url}/services/T0/B0/celery"),
            "AIRFLOW__CELERY__BROKER_URL": redis_url,
            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + airflow_api.sqlalchemy_url(metadata),
-           # a task whose worker died is failed (and retried) after 20 s without a heartbeat, not 5 min
+           # a dead worker's task is failed, and retried, soon after its heartbeats stop, not minutes later
            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5"}
     processes = airflow_services.start(env, port, home / "service_logs", executor="CeleryExecutor")

@@ -14,11 +14,19 @@ import httpx
 import psycopg
 import pytest
 
-from dev import airflow_services, demo_data
+from dev import airflow_services
 from dev.devdb import free_port
-from tests.harness.airflow_api import api_client, components_env, runs, trigger, unpause, wait_finished, wait_for_dags
+from tests.harness.airflow_api import (
+    api_client,
+    chain_databases,
+    components_env,
+    runs,
+    trigger,
+    unpause,
+    wait_finished,
+    wait_for_dags,
+)
 from tests.harness.dag_runs import REPO
-from tests.harness.databases import create_database
 
 pytestmark = pytest.mark.slow
 TOKEN = "schedulerWebhookTokenThatMustNotLeak"
@@ -30,11 +38,7 @@ def airflow(pg_server, airflow_env, slack_receiver, tmp_path_factory):
     """Airflow running against its own metadata, source and warehouse databases: (API client, home, warehouse)."""
     admin, _ = pg_server
     home = tmp_path_factory.mktemp("scheduler_home")
-    app = create_database(admin, "saas_ops_sched_app")
-    warehouse = create_database(admin, "saas_ops_sched_warehouse")
-    metadata = create_database(admin, "saas_ops_sched_airflow")
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    demo_data.load(app, customers=300, months=6, seed=3, end=yesterday, verbose=False)
+    app, warehouse, metadata = chain_databases(admin, "saas_ops_sched", customers=300, months=6, seed=3)
     port = free_port()
     env = components_env(home, metadata, app, warehouse, f"{slack_receiver.url}/services/T0/B0/{TOKEN}")
     processes = airflow_services.start(env, port, home / "service_logs")

@@ -11,7 +11,20 @@ import httpx
 
 from dev import airflow_services
 from tests.harness.dag_runs import REPO
-from tests.harness.databases import airflow_uri
+from tests.harness.databases import airflow_uri, create_database
+
+
+def chain_databases(admin: str, prefix: str, *, customers: int, months: int, seed: int) -> tuple[str, str, str]:
+    """Fresh saas_db (demo data to yesterday), warehouse and Airflow metadata databases named <prefix>_app,
+    _warehouse and _airflow: (app, warehouse, metadata) DSNs."""
+    import datetime as dt
+
+    from dev import demo_data
+
+    app, warehouse, metadata = (create_database(admin, f"{prefix}_{name}") for name in ("app", "warehouse", "airflow"))
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    demo_data.load(app, customers=customers, months=months, seed=seed, end=yesterday, verbose=False)
+    return app, warehouse, metadata
 
 
 def components_env(home: Path, metadata: str, app: str, warehouse: str, slack_url: str) -> dict[str, str]:
