@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping
 
     import psycopg
 
@@ -147,29 +147,29 @@ def plan_for(day: dt.date, full_refresh: bool, *, output_schema: str, source_sch
 
 
 def begin_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables: tuple[str, ...], *,
-                bulk_tables: tuple[str, ...] = ()) -> list[str]:
+                bulk_tables: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """Prepares the warehouse transaction of a build (see prepare_session) and empties `tables` for a full
     refresh.
 
     A full refresh also drops the indexes of those of `tables` in `bulk_tables` (the ones it fills with
-    millions of rows) and returns the statements that recreate them, for end_build: building an index once
-    from the loaded table costs a fraction of updating it row by row. TRUNCATE already holds the tables
-    exclusively until the transaction ends, and a failed build rolls the drop back with the rest."""
+    millions of rows) and returns, per table, the statements that recreate them, for end_build: building an
+    index once from the loaded table costs a fraction of updating it row by row. TRUNCATE already holds the
+    tables exclusively until the transaction ends, and a failed build rolls the drop back with the rest."""
     from saas_ops.db import compose, fetch_sql_file
 
     prepare_session(wh)
     if not full_refresh:
-        return []
+        return {}
     for table in tables:
         wh.execute(compose("TRUNCATE {schema}.{table}", schema=schema, table=table))
-    bulk_tables = [t for t in bulk_tables if t in tables]
-    if not bulk_tables:
-        return []
-    indexes = fetch_sql_file(wh, "incremental/indexes_of_tables.sql", {
-        "tables": [compose("{schema}.{table}", schema=schema, table=t).as_string(wh) for t in bulk_tables]})
-    for drop, _ in indexes:
-        wh.execute(drop)
-    return [create for _, create in indexes]
+    dropped = {}
+    for table in (t for t in bulk_tables if t in tables):
+        indexes = fetch_sql_file(wh, "incremental/indexes_of_tables.sql", {
+            "tables": [compose("{schema}.{table}", schema=schema, table=table).as_string(wh)]})
+        for drop, _ in indexes:
+            wh.execute(drop)
+        dropped[table] = [create for _, create in indexes]
+    return dropped
 
 
 def prepare_session(conn: psycopg.Connection) -> None:
@@ -180,13 +180,14 @@ def prepare_session(conn: psycopg.Connection) -> None:
 
 
 def end_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables: tuple[str, ...],
-              dropped_indexes: Sequence[str] = ()) -> None:
-    """Closes a build: the indexes begin_build dropped, and after a full refresh, fresh planner statistics for
-    the rebuilt tables (without them the next daily run plans against none until autovacuum gets there)."""
+              dropped_indexes: Mapping[str, list[str]] | None = None) -> None:
+    """Closes the build of `tables`: the indexes begin_build dropped from them, and after a full refresh, fresh
+    planner statistics (without them the next daily run plans against none until autovacuum gets there)."""
     from saas_ops.db import compose
 
-    for create in dropped_indexes:
-        wh.execute(create)
+    for table in tables:
+        for create in (dropped_indexes or {}).get(table, ()):
+            wh.execute(create)
     if full_refresh:
         for table in tables:
             wh.execute(compose("ANALYZE {schema}.{table}", schema=schema, table=table))

@@ -158,7 +158,15 @@ def test_bad_events_are_reported_and_left_out(scenario):
 
 
 def test_incremental_runs_and_reruns_equal_a_full_refresh(scenario):
+    """A full refresh builds the big tables' indexes after loading them: they must all be back, as the
+    migrations made them."""
+    index_sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'saas_ops' "
+                 "AND tablename = ANY (%s) ORDER BY 1")
+    indexes = scenario.execute(index_sql, (list(metrics.BULK_TABLES),)).fetchall()
+    assert [name for name, _ in indexes] == ["account_engagement_daily_pkey", "account_feature_daily_pkey",
+                                             "user_activity_daily_pkey", "user_activity_daily_user_idx"]
     builds.run_engagement("2026-03-31", full=True)
+    assert scenario.execute(index_sql, (list(metrics.BULK_TABLES),)).fetchall() == indexes
     full = builds.engagement_snapshot(scenario)
     builds.reset_engagement(scenario)
     for day in ("2026-01-01", "2026-01-02", "2026-01-20", "2026-02-09", "2026-02-10", "2026-03-31"):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DAG_ID = "saas_engagement"
 OUTPUTS = ("engagement_daily", "account_engagement_daily", "retention_cohorts", "feature_adoption")
 STATE_TABLES = ("user_activity_daily", "account_feature_daily")
+BULK_TABLES = (*STATE_TABLES, "account_engagement_daily")  # a row per account and day: indexed after a full refresh
 # The build in run order, after ACTIVITY_STEP has written the window's activity state. A step with two files:
 # the first for a window of up to FEW_DAYS days (aggregated day by day), the second for longer ones (running
 # sums); the same figures either way.
@@ -78,9 +79,9 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
     summary: dict[str, Any] = {"window": window.to_xcom()}
     with db.source() as src, db.warehouse() as wh:
         dropped_indexes = incremental.begin_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES),
-                                                  bulk_tables=STATE_TABLES)
+                                                  bulk_tables=BULK_TABLES)
         if window.start is None:
-            incremental.end_build(wh, window.full_refresh, output_schema, (), dropped_indexes)
+            incremental.end_build(wh, window.full_refresh, output_schema, (*OUTPUTS, *STATE_TABLES), dropped_indexes)
             summary.update(rows_read={}, bad_events=0, days=0)
             return summary
         summary["events_index"] = has_events_index(src, source_schema)
@@ -104,7 +105,7 @@ def build(window: Window, *, run_id: str, output_schema: str, source_schema: str
             if isinstance(step, tuple):
                 step = step[0] if few_days else step[1]
             db.run_sql_file(wh, step, params, schema=output_schema)
-        incremental.end_build(wh, window.full_refresh, output_schema, OUTPUTS)
+        incremental.end_build(wh, window.full_refresh, output_schema, OUTPUTS, dropped_indexes)
         summary["bad_events"] = summary["rows_read"]["eng_bad_events"]
         summary["left_out"] = quality.new_issue_counts(wh, output_schema, run_id=run_id, dag_id=DAG_ID)
         summary["days"] = (window.day - window.start).days + 1
