@@ -162,13 +162,12 @@ def begin_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables:
         return {}
     for table in tables:
         wh.execute(compose("TRUNCATE {schema}.{table}", schema=schema, table=table))
-    dropped = {}
-    for table in (t for t in bulk_tables if t in tables):
-        indexes = fetch_sql_file(wh, "incremental/indexes_of_tables.sql", {
-            "tables": [compose("{schema}.{table}", schema=schema, table=table).as_string(wh)]})
-        for drop, _ in indexes:
-            wh.execute(drop)
-        dropped[table] = [create for _, create in indexes]
+    dropped: dict[str, list[str]] = {}
+    for table, drop, create in fetch_sql_file(wh, "incremental/indexes_of_tables.sql", {
+            "tables": [compose("{schema}.{table}", schema=schema, table=t).as_string(wh)
+                       for t in bulk_tables if t in tables]}):
+        wh.execute(drop)
+        dropped.setdefault(table, []).append(create)
     return dropped
 
 
@@ -185,8 +184,9 @@ def end_build(wh: psycopg.Connection, full_refresh: bool, schema: str, tables: t
     planner statistics (without them the next daily run plans against none until autovacuum gets there)."""
     from saas_ops.db import compose
 
+    dropped_indexes = dropped_indexes or {}
     for table in tables:
-        for create in (dropped_indexes or {}).get(table, ()):
+        for create in dropped_indexes.get(table, ()):
             wh.execute(create)
     if full_refresh:
         for table in tables:
