@@ -13,7 +13,7 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.lock
+	$(VENV)/bin/uv pip install --quiet --no-deps --python $(PY) -r requirements-dev.lock
 	@touch $@
 
 demo: $(VENV)/.installed
@@ -36,10 +36,11 @@ airflow: $(VENV)/.installed
 db-stop: $(VENV)/.installed
 	$(PY) -m dev.devdb stop
 
-# Re-resolves the locks after requirements*.txt change.
-lock:
-	uv pip compile --universal --python-version 3.11 --no-header -q requirements.txt -o requirements.lock
-	uv pip compile --universal --python-version 3.11 --no-header -q requirements-dev.txt -o requirements-dev.lock
+# Re-resolves the locks after requirements*.txt change. psycopg2 (Barman's declared driver, a source build) is
+# left out: psycopg2-binary in the lock is the same module, and installs are --no-deps from the complete lock.
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile --universal --python-version 3.11 --no-header -q --no-emit-package psycopg2 requirements.txt -o requirements.lock
+	$(VENV)/bin/uv pip compile --universal --python-version 3.11 --no-header -q --no-emit-package psycopg2 requirements-dev.txt -o requirements-dev.lock
 
 clean:
 	-$(PY) -m dev.devdb stop
