@@ -15,16 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pwd
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from saas_ops.backups.pg_tools import pg_bin_candidates
+from saas_ops.backups import pg_server
+from saas_ops.backups.pg_tools import BackupError, pg_bin_candidates
 from saas_ops.config import project_home
 
 
@@ -74,93 +71,44 @@ class DevServer:
         return self.dsn_for(name)
 
 
-def _run_as() -> pwd.struct_passwd | None:
-    """The account the server runs under: None for a normal user, an unprivileged one under root."""
-    if os.geteuid() != 0:
-        return None
-    name = os.environ.get("SAAS_OPS_PG_USER", "nobody")
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        raise DevDbError(f"Running as root needs an unprivileged user for PostgreSQL; '{name}' does not exist. "
-                         "Set SAAS_OPS_PG_USER to an existing one.") from None
-
-
-def _open_path_for(account: pwd.struct_passwd, path: Path) -> None:
-    """Lets ``account`` traverse to ``path`` (adds o+x to parent folders that lack it, nothing more)."""
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(parent, mode | 0o001)
-
-
-def _command(account: pwd.struct_passwd | None, args: list[str], **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    preexec = None
-    if account is not None:
-        env["HOME"] = "/tmp"
-
-        def preexec() -> None:  # drop root before exec: initdb and postgres refuse to run as root
-            os.setgid(account.pw_gid)
-            os.setgroups([])
-            os.setuid(account.pw_uid)
-
-    return subprocess.run(args, env=env, preexec_fn=preexec, capture_output=True, text=True, **kw)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _is_ready(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def start(folder: Path | None = None) -> DevServer:
-    """Starts the server in ``folder`` (initialising it on first use), or reuses the one running there."""
+def start(folder: Path | None = None, *, archiving: bool = False) -> DevServer:
+    """Starts the server in ``folder`` (initialising it on first use), or reuses the one running there. With
+    ``archiving`` it runs with `archive_mode = on` (a restart-only setting), so that
+    `python -m saas_ops.backups.archiving setup` switches continuous archiving on with a reload; without, no WAL
+    is kept for an archive that no one set up."""
     folder = (folder or default_dir()).resolve()
     data, state_file = folder / "data", folder / "server.json"
     bin_dir = find_pg_bin()
-    account = _run_as()
+    account = pg_server.server_account()
     folder.mkdir(parents=True, exist_ok=True)
 
     if state_file.exists():
         state = json.loads(state_file.read_text())
-        status = _command(account, [str(bin_dir / "pg_ctl"), "status", "-D", str(data)])
-        if status.returncode == 0 and _is_ready(state["port"]):
-            return DevServer(folder, state["port"], bin_dir)
+        if pg_server.is_running(bin_dir, data) and pg_server.is_ready(state["port"]):
+            if state.get("archiving", False) >= archiving:
+                return DevServer(folder, state["port"], bin_dir)
+            pg_server.stop(bin_dir, data)  # archive_mode changes only with a restart
 
     if account is not None:
-        _open_path_for(account, bin_dir)
-        _open_path_for(account, folder.parent)
+        pg_server.open_path_for(account, folder.parent)
+        pg_server.open_path_for(account, bin_dir)
         os.chown(folder, account.pw_uid, account.pw_gid)
     if not (data / "PG_VERSION").exists():
         shutil.rmtree(data, ignore_errors=True)
-        out = _command(account, [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                                 "--encoding=UTF8", "--no-instructions"])
+        out = pg_server.run_as(account, [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                         "--encoding=UTF8", "--no-instructions"])
         if out.returncode != 0:
             raise DevDbError(f"initdb failed in {data}:\n{out.stdout}\n{out.stderr}")
-
-    port = free_port()
-    options = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off -c max_connections=200"
-    out = _command(account, [str(bin_dir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data),
-                             "-l", str(folder / "server.log"), "-o", options])
-    if out.returncode != 0:
-        log = (folder / "server.log").read_text()[-3000:] if (folder / "server.log").exists() else ""
-        raise DevDbError(f"PostgreSQL did not start from {data}:\n{out.stderr}\n{log}")
-    deadline = time.monotonic() + 30
-    while not _is_ready(port):
-        if time.monotonic() > deadline:
-            raise DevDbError(f"PostgreSQL started but does not accept connections on 127.0.0.1:{port}")
-        time.sleep(0.1)
-    state_file.write_text(json.dumps({"port": port, "bin_dir": str(bin_dir)}))
+        # Replication connections for pg_basebackup (Barman's local folder mode), from 127.0.0.1 only.
+        with (data / "pg_hba.conf").open("a") as hba:
+            hba.write("host replication all 127.0.0.1/32 trust\n")
+    try:
+        port = pg_server.start(bin_dir, data, folder / "server.log",
+                               options="-c fsync=off -c max_connections=200 -c track_commit_timestamp=on"
+                                       + (" -c archive_mode=on" if archiving else ""))
+    except BackupError as exc:
+        raise DevDbError(str(exc)) from None
+    state_file.write_text(json.dumps({"port": port, "bin_dir": str(bin_dir), "archiving": archiving}))
     return DevServer(folder, port, bin_dir)
 
 
@@ -169,9 +117,9 @@ def stop(folder: Path | None = None) -> bool:
     folder = (folder or default_dir()).resolve()
     if not (folder / "data" / "PG_VERSION").exists():
         return False
-    out = _command(_run_as(), [str(find_pg_bin() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(folder / "data")])
+    stopped = pg_server.stop(find_pg_bin(), folder / "data")
     (folder / "server.json").unlink(missing_ok=True)
-    return out.returncode == 0
+    return stopped
 
 
 def discard(folder: Path) -> None:
@@ -184,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("--dir", type=Path, default=None, help="server folder (default: .local/pg)")
+    parser.add_argument("--archiving", action="store_true", help="start with archive_mode = on")
     args = parser.parse_args(argv)
     if args.action == "start":
-        print(start(args.dir).dsn)
+        print(start(args.dir, archiving=args.archiving).dsn)
     else:
         print("stopped" if stop(args.dir) else "no server was running")
     return 0

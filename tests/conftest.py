@@ -75,7 +75,7 @@ def s3_server():
     """moto's S3 server bound to 127.0.0.1 (its default binds every interface)."""
     from moto.server import ThreadedMotoServer
 
-    from dev.devdb import free_port
+    from saas_ops.backups.pg_server import free_port
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
@@ -161,7 +161,7 @@ def web_server(airflow_env):
 
     import uvicorn
 
-    from dev.devdb import free_port
+    from saas_ops.backups.pg_server import free_port
     from saas_ops.ops.web import app
 
     port = free_port()

@@ -33,6 +33,17 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BACKUP_KEEP_DAILY": (7, "retention: keep the newest backup of each of this many latest days"),
     "BACKUP_KEEP_WEEKLY": (4, "retention: ... of each of this many latest ISO weeks"),
     "BACKUP_KEEP_MONTHLY": (12, "retention: ... of each of this many latest months"),
+    "RPO_TARGET_MINUTES": (60, "at most this much of saas_db's writes may be lost: backup_archive_watch alerts (P1; "
+                               "P0 past twice this) when the newest archived WAL is older"),
+    "RTO_TARGET_MINUTES": (240, "a restore must be ready within this: a drill whose RTO is longer alerts"),
+    "PITR_WINDOW_DAYS": (30, "restores to any moment of this many latest days: the base backups and WAL they need "
+                             "are kept"),
+    "ARCHIVE_TIMEOUT_SECONDS": (60, "archive_timeout the setup sets: a quiet database still closes and archives a "
+                                    "WAL segment this often when anything was written"),
+    "WAL_RETAINED_MAX_MB": (4096, "alert when the source keeps more than this much WAL for a stuck archive or a "
+                                  "replication slot (before it fills the disk)"),
+    "BASE_BACKUP_EVERY_DAYS": (1, "db_backup takes a Barman base backup when the newest good one is older than this "
+                                  "many days (0: never; the archive alone then restores nothing new)"),
     "PG_BIN_DIR": ("", "folder of pg_dump/pg_restore matching the server's major version; empty: searched for"),
     "GROSS_MARGIN": (1.0, "the share of revenue kept after the cost of serving it: LTV = ARPA x this / logo churn"),
     "TRIAL_CONVERSION_DAYS": (7, "a trial converted when its customer pays within this many days of its end"),

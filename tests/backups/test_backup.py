@@ -268,7 +268,7 @@ def test_a_table_missing_after_restore_is_caught(env):
 
 
 def test_unreachable_storage_fails_the_backup_and_records_why(env, monkeypatch):
-    from dev.devdb import free_port
+    from saas_ops.backups.pg_server import free_port
 
     monkeypatch.setenv("AIRFLOW_CONN_BACKUP_STORAGE", json.dumps({
         "conn_type": "aws", "login": "testing", "password": "testing",

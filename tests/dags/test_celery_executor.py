@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from dev import airflow_services
-from dev.devdb import free_port
+from saas_ops.backups.pg_server import free_port
 from tests.harness import airflow_api
 from tests.harness.builds import engagement_snapshot, revenue_snapshot, run_engagement, run_revenue
 from tests.harness.databases import airflow_uri, create_database

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from dev import airflow_services
-from dev.devdb import free_port
+from saas_ops.backups.pg_server import free_port
 from tests.harness.airflow_api import (
     api_client,
     chain_databases,

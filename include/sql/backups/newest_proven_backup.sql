@@ -2,4 +2,4 @@
 SELECT max(b.started_at)
 FROM {schema}.backups b
 JOIN {schema}.restore_drills d USING (backup_id)
-WHERE d.status = 'passed'
+WHERE d.status = 'passed' AND b.kind = 'logical'
