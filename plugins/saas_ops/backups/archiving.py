@@ -21,7 +21,6 @@ import json
 import os
 import pwd
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,7 +268,7 @@ class LocalArchive:
 
     def _barman(self, *args: str, what: str, timeout: float | None = None) -> str:
         # Barman runs as root only to drop to barman_user at once (the server's account owns its home).
-        return _run([barman_bin("barman"), "-c", str(self.config_file), "-q", *args], self.src.env, what,
+        return _run([barman_bin("barman"), "-c", str(self.config_file), *args], self.src.env, what,
                     timeout=timeout)
 
     def archive_command(self) -> str:
@@ -277,7 +276,7 @@ class LocalArchive:
         return f"test ! -f {self.incoming}/%f && cp %p {part} && mv {part} {self.incoming}/%f"
 
     def restore_command(self) -> str:
-        return f"{barman_bin('barman')} -c {self.config_file} -q get-wal -P {SERVER} %f > %p"
+        return f"{barman_bin('barman')} -c {self.config_file} get-wal -P {SERVER} %f > %p"
 
     def take_base_backup(self, name: str) -> BaseBackup:
         self._barman("backup", "--name", name, "--wait", "--wait-timeout", "600", SERVER, what="barman backup")

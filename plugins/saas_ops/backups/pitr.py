@@ -1,0 +1,265 @@
+"""Point-in-time recovery on Barman's archive (backups/archiving.py): base backups recorded in `backups`, the
+RPO measured into `backup_rpo`, and physical drills that restore a base backup, replay WAL to a target time in a
+scratch server, and prove the result by the marks written into saas_db (present when committed by then, absent
+when after)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from saas_ops.backups import archiving, pg_server
+from saas_ops.backups.drill import Check
+from saas_ops.backups.pg_tools import BackupError
+
+
+def write_mark(note: str) -> tuple[int, dt.datetime]:
+    """A mark in saas_db, written through the marks role; returns its id and commit time."""
+    from saas_ops import db
+
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        conn.execute(f"SET LOCAL ROLE {archiving.MARKS_ROLE}")
+        mark_id = conn.execute("INSERT INTO saas_ops_pitr.marks (note) VALUES (%s) RETURNING mark_id",
+                               (note,)).fetchone()[0]
+        conn.commit()
+        committed = conn.execute("SELECT pg_xact_commit_timestamp(xmin) FROM saas_ops_pitr.marks WHERE mark_id = %s",
+                                 (mark_id,)).fetchone()[0]
+    return mark_id, committed
+
+
+def marks_committed(conn: Any) -> dict[int, dt.datetime]:
+    return dict(conn.execute("SELECT mark_id, pg_xact_commit_timestamp(xmin) FROM saas_ops_pitr.marks").fetchall())
+
+
+# --------------------------------------------------------------------------------------- base backups
+
+
+def take_base_backup(backup_id: str) -> dict[str, Any]:
+    """A Barman base backup of saas_db, recorded in `backups` (kind `base`); a rerun of a backup that succeeded
+    takes none. A failure is recorded with its reason, and Barman keeps a failed backup out of its list of
+    good ones (status FAILED), so nothing half-taken is ever restored."""
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    with db.warehouse() as wh:
+        rows = db.fetch_sql_file(wh, "backups/backup_status.sql", {"backup_id": backup_id}, schema=schema)
+        if rows and rows[0][0] == "succeeded":
+            return {"backup_id": backup_id, "reused": True}
+        db.run_sql_file(wh, "backups/base_backup_started.sql", {"backup_id": backup_id}, schema=schema)
+    archive = archiving.open_archive()
+    try:
+        archive.prepare()
+        got = archive.take_base_backup(backup_id)
+        if got.status != "DONE":
+            raise archiving.ArchiveError(f"Barman's backup {got.backup_id} ended {got.status}")
+    except BaseException as exc:
+        with db.warehouse() as wh:
+            db.run_sql_file(wh, "backups/backup_failed.sql", {"error": str(exc)[:2000], "backup_id": backup_id},
+                            schema=schema)
+        raise
+    record = {"backup_id": backup_id, "tool_backup_id": got.backup_id, "started_at": got.begin_time,
+              "finished_at": got.end_time, "uri": f"{archive.where}#{got.backup_id}", "bytes": got.bytes,
+              "begin_lsn": got.begin_lsn, "end_lsn": got.end_lsn, "begin_wal": got.begin_wal, "end_wal": got.end_wal,
+              "format": f"barman-{archive.kind}", "tool_info": json.dumps(got.info, default=str)}
+    with db.warehouse() as wh:
+        db.run_sql_file(wh, "backups/base_backup_succeeded.sql", record, schema=schema)
+    return {**record, "tool_info": None}
+
+
+# --------------------------------------------------------------------------------------- RPO
+
+
+def measure_rpo(now: dt.datetime) -> dict[str, Any]:
+    """How much of saas_db's writes would be lost now: read from the source's archiver, its kept WAL and slots,
+    and the archive's own check; written to `backup_rpo`."""
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        state = dict(zip(["archive_mode", "last_archived_wal", "last_archived_at", "failed_count", "last_failed_wal",
+                          "last_failed_at", "current_wal", "unarchived", "ready_bytes", "slot_retained_bytes",
+                          "server_now"],
+                         db.fetch_sql_file(conn, "backups/archiver_state.sql")[0], strict=True))
+    problems: list[str] = []
+    if state["archive_mode"] != "on":
+        problems.append("archive_mode is off on saas_db's server: nothing is archived "
+                        "(python -m saas_ops.backups.archiving setup, then restart it)")
+    try:
+        archive = archiving.open_archive()
+        if isinstance(archive, archiving.LocalArchive):
+            archive.prepare()  # files the WAL waiting in incoming
+        problems += archive.check()
+        where = archive.where
+    except Exception as exc:  # noqa: BLE001 - an unreachable archive is a finding, reported below
+        problems.append(f"the archive cannot be read: {exc}")
+        where = None
+    rpo = 0.0
+    if state["unarchived"]:
+        since = state["last_archived_at"] or state["server_now"] - dt.timedelta(days=365)
+        rpo = (state["server_now"] - since).total_seconds()
+    target = config.setting("RPO_TARGET_MINUTES") * 60
+    if rpo > target:
+        problems.append(f"RPO {rpo / 60:.0f} min is over the {target / 60:.0f} min target: the newest archived WAL "
+                        f"is {state['last_archived_wal'] or 'none'} at {state['last_archived_at'] or 'never'}")
+    if state["last_failed_at"] and (not state["last_archived_at"] or state["last_failed_at"] > state["last_archived_at"]):
+        problems.append(f"the archive command fails: WAL {state['last_failed_wal']} last failed at "
+                        f"{state['last_failed_at']:%Y-%m-%d %H:%M:%S} UTC ({state['failed_count']} failures); the "
+                        "server keeps the WAL and retries, so nothing is lost once it works again")
+    retained = int(state["ready_bytes"] or 0) + int(state["slot_retained_bytes"] or 0)
+    limit = config.setting("WAL_RETAINED_MAX_MB") * 1024 * 1024
+    if retained > limit:
+        problems.append(f"saas_db's server keeps {retained / 1024 ** 2:,.0f} MB of WAL for the archive or a "
+                        f"replication slot (limit {limit / 1024 ** 2:,.0f} MB): it grows until the disk is full")
+    row = {"measured_at": now, "last_archived_at": state["last_archived_at"],
+           "last_archived_wal": state["last_archived_wal"], "rpo_seconds": rpo, "retained_wal_bytes": retained,
+           "failed_count": state["failed_count"], "last_failed_at": state["last_failed_at"],
+           "last_failed_wal": state["last_failed_wal"], "current_wal": state["current_wal"],
+           "slot_retained_bytes": state["slot_retained_bytes"], "archive": where, "ok": not problems,
+           "problems": json.dumps(problems)}
+    with db.warehouse() as wh:
+        db.run_sql_file(wh, "backups/rpo_measured.sql", row, schema=schema)
+    return {**row, "problems": problems, "severity": "P0" if rpo > 2 * target else "P1"}
+
+
+# --------------------------------------------------------------------------------------- physical drill
+
+
+def restorable_window(archive: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(earliest, latest) moment a restore can reach: the end of the oldest good base backup, and now's archive."""
+    good = [b for b in archive.base_backups() if b.status == "DONE" and b.end_time]
+    return (min(b.end_time for b in good) if good else None), None
+
+
+# Replay refuses a server with less of these than the primary had.
+REPLAY_MINIMUMS = ("max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions",
+                   "max_locks_per_transaction")
+
+
+def _as_on_source() -> str:
+    from saas_ops import db
+
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        rows = conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", (list(REPLAY_MINIMUMS),))
+        return " ".join(f"-c {name}={int(value)}" for name, value in rows)
+
+
+def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_restored: bool, folder: Path
+                   ) -> dict[str, Any]:
+    """Restores the newest base backup that ended before `target_time` (or the newest: to its end) into
+    `folder`, replays WAL to the target in a scratch server on 127.0.0.1, and proves it by the marks. Writes the
+    `restore_drills` row whatever happens; removes the scratch server unless kept; raises when not proven."""
+    import psycopg
+
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    started = dt.datetime.now(dt.UTC)
+    archive = archiving.open_archive()
+    archive.prepare()
+    good = sorted((b for b in archive.base_backups() if b.status == "DONE" and b.end_time),
+                  key=lambda b: b.end_time)
+    usable = [b for b in good if target_time is None or b.end_time < target_time]
+    if not usable:
+        raise BackupError(f"no base backup ended before {target_time or 'now'} in {archive.where}: "
+                          "run db_backup (its base_backup task) first")
+    base = usable[-1]
+    with db.warehouse() as wh:
+        db.run_sql_file(wh, "backups/physical_drill_started.sql",
+                        {"drill_id": drill_id, "backup_id": base.backup_id, "started_at": started,
+                         "target_time": target_time}, schema=schema)
+    record: dict[str, Any] = {"drill_id": drill_id, "backup_id": base.backup_id, "target_time": target_time,
+                              "kept_at": None, "kept_dir": None, "restore_seconds": None, "replay_seconds": None,
+                              "rto_seconds": None, "rpo_seconds": None, "restored_to": None,
+                              "rto_target_seconds": config.setting("RTO_TARGET_MINUTES") * 60.0}
+    checks: list[Check] = []
+    error = None
+    account = pg_server.server_account()
+    bin_dir = archive.src.bin_dir
+    data = folder / "data"
+    running = False
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if account is not None:
+            pg_server.open_path_for(account, folder.parent)
+            pg_server.hand_over(account, folder)
+        t0 = time.monotonic()
+        recovery = archive.restore(base.backup_id, data, account)
+        target = (f"recovery_target_time = '{target_time.isoformat()}'" if target_time
+                  else "recovery_target = 'immediate'")
+        with (data / "postgresql.auto.conf").open("a") as conf:
+            conf.write("\n# saas_ops physical drill\n" + "\n".join(
+                [*recovery, target, "recovery_target_action = 'promote'", "archive_mode = 'off'",
+                 "archive_command = ''"]) + "\n")
+        (data / "recovery.signal").touch()
+        pg_server.hand_over(account, folder)
+        (data).chmod(0o700)
+        record["restore_seconds"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        port = pg_server.start(bin_dir, data, folder / "server.log", timeout_s=3600,
+                               options="-c track_commit_timestamp=on -c archive_mode=off " + _as_on_source())
+        running = True
+        info = f"host=127.0.0.1 port={port} user={archive.src.user} dbname={archive.src.dbname}"
+        with psycopg.connect(info, autocommit=True, connect_timeout=30) as restored:
+            while restored.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                time.sleep(0.2)
+            record["replay_seconds"] = time.monotonic() - t0
+            restored_to = restored.execute("SELECT (pg_last_committed_xact()).timestamp").fetchone()[0]
+            got = marks_committed(restored)
+        record["rto_seconds"] = record["restore_seconds"] + record["replay_seconds"]
+        with db.connect(db.SOURCE_CONN_ID) as src:
+            source_marks = marks_committed(src)
+        upto = target_time or base.end_time
+        restored_to = restored_to or (max(got.values()) if got else None)
+        record["restored_to"] = restored_to
+        if restored_to is not None:
+            record["rpo_seconds"] = max(0.0, ((target_time or started) - restored_to).total_seconds())
+        checks.append(Check(f"marks committed by {upto:%Y-%m-%d %H:%M:%S.%f} UTC present",
+                            sorted(m for m, at in source_marks.items() if at <= upto),
+                            sorted(m for m in got if source_marks.get(m) and source_marks[m] <= upto)))
+        checks.append(Check("marks committed after the target absent", [],
+                            sorted(m for m in got if m not in source_marks or source_marks[m] > upto)))
+        checks.append(Check("RTO within the target", True, record["rto_seconds"] <= record["rto_target_seconds"]))
+        if keep_restored:
+            record["kept_at"], record["kept_dir"] = f"127.0.0.1:{port}", str(folder)
+    except Exception as exc:  # noqa: BLE001 - recorded in the drill's row, then raised below
+        error = str(exc)
+    finally:
+        if not record["kept_at"]:
+            if running:
+                pg_server.stop(bin_dir, data)
+            shutil.rmtree(folder, ignore_errors=True)
+    failed = [c for c in checks if not c.ok]
+    status = "passed" if error is None and not failed else "failed"
+    with db.warehouse() as wh:
+        db.run_sql_file(wh, "backups/physical_drill_finished.sql",
+                        {**record, "status": status, "error": error,
+                         "checks": json.dumps([c.as_json() for c in checks], default=str)}, schema=schema)
+    record.update(status=status, checks=len(checks), failed=[c.as_json() for c in failed], error=error)
+    if status == "failed":
+        reasons = ([error] if error else []) + [f"{c.name}: expected {c.expected}, got {c.actual}" for c in failed]
+        raise BackupError(f"physical drill {drill_id} of base backup {base.backup_id} to "
+                          f"{target_time or 'its end'} FAILED: " + "; ".join(reasons))
+    return record
+
+
+def stop_kept(schema: str) -> list[str]:
+    """Stops every restored server a drill kept (`keep_restored`) and removes its files; returns where they ran."""
+    from saas_ops import db
+
+    stopped = []
+    with db.warehouse() as wh:
+        kept = db.fetch_sql_file(wh, "backups/kept_restores.sql", schema=schema)
+    for drill_id, kept_at, kept_dir in kept:
+        folder = Path(kept_dir)
+        if (folder / "data").exists():
+            pg_server.stop(archiving.source().bin_dir, folder / "data")
+        shutil.rmtree(folder, ignore_errors=True)
+        with db.warehouse() as wh:
+            db.run_sql_file(wh, "backups/kept_restore_stopped.sql", {"drill_id": drill_id}, schema=schema)
+        stopped.append(kept_at)
+    return stopped
