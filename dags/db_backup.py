@@ -13,6 +13,9 @@ and in `saas_ops.backups`. A backup that failed says why in `backups.error` and 
 Then `check_backup` alerts (without failing) when the backup is much smaller than the previous one or a
 table lost most of its rows, and retention (`BACKUP_KEEP_DAILY` / `_WEEKLY` / `_MONTHLY`, 7/4/12) deletes
 old backups, but never before a newer backup has passed a restore drill (`db_restore_drill`).
+
+Beside the dump, `base_backup` takes a **Barman base backup** (daily: `BASE_BACKUP_EVERY_DAYS`) when continuous
+archiving is set up: with the archived WAL it restores to any moment after it (`backup_archive_watch`, README).
 """
 
 import pendulum
@@ -20,6 +23,7 @@ from airflow.sdk import dag
 
 from saas_ops import alerts
 from saas_ops.backups.dump import apply_backup_retention, backup_database, check_backup
+from saas_ops.backups.pitr import base_backup
 from saas_ops.tasks import migrate_outputs
 
 
@@ -27,8 +31,10 @@ from saas_ops.tasks import migrate_outputs
      doc_md=__doc__, **alerts.dag_policy(severity="P0", owner="data-platform", tags=["backup"], retries=1))
 def db_backup():
     backup = backup_database()
-    migrate_outputs() >> backup
-    check_backup(backup) >> apply_backup_retention() >> alerts.failure_backstop()
+    migrations = migrate_outputs()
+    migrations >> backup
+    retention = check_backup(backup) >> apply_backup_retention()
+    [retention, migrations >> base_backup()] >> alerts.failure_backstop()
 
 
 db_backup()

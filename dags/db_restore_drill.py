@@ -3,6 +3,13 @@
 
 Weekly (Saturday 05:00 UTC), and by hand: **Trigger DAG** shows a form. Severity **P0**.
 
+**Physical** (the default once `db_backup` took a base backup): the newest base backup before `target_time` is
+restored by Barman into a scratch folder, WAL is replayed to the target in a scratch server on 127.0.0.1, and the
+marks prove it (committed by the target: present; after: absent). RPO = target − the newest restored commit, RTO =
+restore + replay, against `RTO_TARGET_MINUTES`. `keep_restored` leaves it running; `stop` stops it.
+
+**Logical**:
+
 1. Picks the backup (`latest` good one by default, or a `backup_id` from `saas_ops.backups`).
 2. Reads its manifest from storage and checks it against the `backups` row; downloads the dump and checks
    its size and SHA-256 **before** restoring (a flipped byte in a dump can restore without an error).
@@ -31,6 +38,18 @@ from saas_ops.tasks import migrate_outputs
          "target_conn_id": Param("restore_target", type="string", title="Restore into",
                                  description="Airflow connection of the server to restore into; when it does not "
                                              "exist, the server of saas_db"),
+         "method": Param("", type="string", enum=["", "physical", "logical"], title="Method",
+                         description="physical: a base backup and WAL replayed to the target time in a scratch "
+                                     "server; logical: a dump into a scratch database; blank: physical once a base "
+                                     "backup exists"),
+         "target_time": Param("", type="string", title="Restore to (physical)",
+                              description="ISO 8601 with a zone, e.g. 2026-12-07T16:59:00+00:00 (just before a bad "
+                                          "statement); blank: the newest backup, to its end"),
+         "keep_restored": Param(False, type="boolean", title="Keep the restored server (physical)",
+                                description="leave it running on 127.0.0.1 after it is proven, its port in the log "
+                                            "and on the SaaS Ops page, to read lost rows back"),
+         "stop": Param(False, type="boolean", title="Stop kept restores",
+                       description="only stop the restored servers earlier drills kept, and remove their files"),
          "keep_database": Param(False, type="boolean", title="Keep the scratch database",
                                 description="leave the restored database in place to inspect it (drop it yourself "
                                             "afterwards); by default it is dropped, even when a check fails"),

@@ -69,7 +69,7 @@ def _databases(home: Path, customers: int, reload: bool) -> tuple[str, str, bool
         print("Using your databases (AIRFLOW_CONN_SAAS_DB is set); no demo data is loaded into them.")
         return os.environ["AIRFLOW_CONN_SAAS_DB"], os.environ.get("AIRFLOW_CONN_WAREHOUSE_DB",
                                                                   os.environ["AIRFLOW_CONN_SAAS_DB"]), False
-    server = devdb.start(home / "pg", archiving=True)
+    server = devdb.start(home / "pg")
     print(f"Embedded PostgreSQL ({server.bin_dir}) on 127.0.0.1:{server.port}, data in {server.folder}")
     app = server.create_database("saas_app")
     if not reload and _has_demo_data(app):

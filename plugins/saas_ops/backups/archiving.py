@@ -264,7 +264,8 @@ class LocalArchive:
             pg_server.open_path_for(account, self.home.parent)
             pg_server.open_path_for(account, Path(sys.executable).resolve())
             pg_server.hand_over(account, self.home)
-        self._barman("cron", what="barman cron")  # creates the server's folders, files incoming WAL
+        self._barman("cron", what="barman cron")  # creates the server's folders
+        self.cron()
 
     def _barman(self, *args: str, what: str, timeout: float | None = None) -> str:
         # Barman runs as root only to drop to barman_user at once (the server's account owns its home).
@@ -279,6 +280,9 @@ class LocalArchive:
         return f"{barman_bin('barman')} -c {self.config_file} get-wal -P {SERVER} %f > %p"
 
     def take_base_backup(self, name: str) -> BaseBackup:
+        if any("wal_archive" in problem for problem in self.check()):  # Barman backs up once a first WAL is filed
+            self._barman("switch-wal", "--force", "--archive", "--archive-timeout", "60", SERVER,
+                         what="barman switch-wal")
         self._barman("backup", "--name", name, "--wait", "--wait-timeout", "600", SERVER, what="barman backup")
         for backup in self.base_backups():
             if backup.info.get("backup_name") == name:
@@ -321,8 +325,9 @@ class LocalArchive:
                 if c.get("status") != "OK" and name not in NOT_YET]
 
     def cron(self) -> None:
-        """Files the WAL waiting in incoming into the archive (compressed), as `barman cron` does."""
-        self._barman("cron", what="barman cron", timeout=600)
+        """Files the WAL waiting in incoming into the archive (compressed) now: `barman cron` would do it in the
+        background, after the task has ended."""
+        self._barman("archive-wal", SERVER, what="barman archive-wal", timeout=600)
 
 
 # A fresh archive has no backup yet: not a problem of the archive.

@@ -181,11 +181,61 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
     return record
 
 
+def parse_target_time(value: str) -> dt.datetime | None:
+    """The form's target_time: blank (None), or ISO 8601 with a zone."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise BadFormValue(f"target_time {value!r} is not ISO 8601 (e.g. 2026-12-07T16:59:00+00:00)") from None
+    if at.tzinfo is None:
+        raise BadFormValue(f"target_time {value!r} has no time zone: add one (+00:00 for UTC)")
+    return at.astimezone(dt.UTC)
+
+
+def _physical(drill_id: str, params: dict[str, Any]) -> str:
+    """A physical drill from the form; returns its summary."""
+    from saas_ops import config
+    from saas_ops.backups import pitr
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    for where in pitr.stop_kept(schema):  # the next drill stops a restore kept by an earlier one
+        print(f"stopped the restored server kept at {where} and removed its files")
+    target = parse_target_time(str(params.get("target_time") or ""))
+    folder = config.local_dir() / "drills" / "".join(c if c.isalnum() or c in "-_" else "_" for c in drill_id)
+    record = pitr.physical_drill(drill_id, target, keep_restored=bool(params.get("keep_restored")), folder=folder)
+    return (f":white_check_mark: physical drill passed: base backup {record['backup_id']} replayed to "
+            f"{target.isoformat() if target else 'its end'} in {record['rto_seconds']:.1f} s (RTO: restore "
+            f"{record['restore_seconds']:.1f} s + replay {record['replay_seconds']:.1f} s, target "
+            f"{record['rto_target_seconds'] / 60:.0f} min); newest restored commit {record['restored_to']} "
+            f"(RPO {record['rpo_seconds'] or 0:.1f} s); {record['checks']} checks equal"
+            + (f"; the restored server is KEPT at {record['kept_at']} (database {pitr.archiving.source().dbname}, "
+               f"files {record['kept_dir']}): the next drill, the form's stop, or make db-stop stops it"
+               if record["kept_at"] else ""))
+
+
+def _method(params: dict[str, Any]) -> str:
+    from saas_ops import config, db
+
+    method = str(params.get("method") or "").strip()
+    if method not in ("", "logical", "physical"):
+        raise BadFormValue(f"method {method!r}: expected logical, physical, or blank")
+    if method:
+        return method
+    with db.warehouse() as wh:
+        newest = db.fetch_sql_file(wh, "backups/newest_base_backup.sql",
+                                   schema=config.schema_name("OUTPUT_SCHEMA"))[0][0]
+    return "physical" if newest is not None else "logical"
+
+
 @task
 def restore_drill(**context: Any) -> dict[str, Any]:
-    """Restores the chosen backup into a scratch database and proves it equal to its manifest. A check
-    that fails fails the task at once (a retry would find the same); an error on the way (storage or the
-    server unreachable) is retried."""
+    """Restores the chosen backup and proves it: logically (a dump into a scratch database, proven equal to its
+    manifest) or physically (a base backup and WAL replayed to target_time in a scratch server, proven by the
+    marks). A check that fails fails the task at once (a retry would find the same); an error on the way
+    (storage or the server unreachable) is retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from saas_ops import config
@@ -193,11 +243,28 @@ def restore_drill(**context: Any) -> dict[str, Any]:
     params = context["params"]
     drill_id = f"drill-{context['run_id']}"
     try:
+        if params.get("stop"):
+            from saas_ops.backups import pitr
+
+            stopped = pitr.stop_kept(config.schema_name("OUTPUT_SCHEMA"))
+            print(f"stopped {len(stopped)} kept restored server(s): {', '.join(stopped) or 'none was running'}")
+            return {"stopped": stopped}
+        if _method(params) == "physical":
+            summary = _physical(drill_id, params)
+            print(summary)
+            alert_channels.send_slack(summary)
+            return {"method": "physical", "summary": summary}
+        if str(params.get("target_time") or "").strip():
+            raise BadFormValue("target_time needs the physical method: a dump restores only to when it was taken")
         record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
                            target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
                            keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
     except (DrillFailed, BadFormValue) as exc:  # the same on every retry: fail at once
         raise AirflowFailException(str(exc)) from exc
+    except BackupError as exc:
+        if "FAILED" in str(exc):  # a physical drill's checks: the same on every retry
+            raise AirflowFailException(str(exc)) from exc
+        raise
     summary = (f":white_check_mark: restore drill passed: backup {record['backup_id']} restored into "
                f"{record['target']} in {record['rto_seconds']:.1f} s (RTO: download {record['download_seconds']:.1f} s "
                f"+ pg_restore {record['restore_seconds']:.1f} s), {record['checks']} checks equal, verified in "

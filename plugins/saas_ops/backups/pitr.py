@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from airflow.sdk import task
+
 from saas_ops.backups import archiving, pg_server
 from saas_ops.backups.drill import Check
 from saas_ops.backups.pg_tools import BackupError
@@ -105,7 +107,9 @@ def measure_rpo(now: dt.datetime) -> dict[str, Any]:
     if rpo > target:
         problems.append(f"RPO {rpo / 60:.0f} min is over the {target / 60:.0f} min target: the newest archived WAL "
                         f"is {state['last_archived_wal'] or 'none'} at {state['last_archived_at'] or 'never'}")
-    if state["last_failed_at"] and (not state["last_archived_at"] or state["last_failed_at"] > state["last_archived_at"]):
+    failing = state["last_failed_at"] and (not state["last_archived_at"]
+                                           or state["last_failed_at"] > state["last_archived_at"])
+    if failing:
         problems.append(f"the archive command fails: WAL {state['last_failed_wal']} last failed at "
                         f"{state['last_failed_at']:%Y-%m-%d %H:%M:%S} UTC ({state['failed_count']} failures); the "
                         "server keeps the WAL and retries, so nothing is lost once it works again")
@@ -228,6 +232,11 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
             record["kept_at"], record["kept_dir"] = f"127.0.0.1:{port}", str(folder)
     except Exception as exc:  # noqa: BLE001 - recorded in the drill's row, then raised below
         error = str(exc)
+        log = folder / "server.log"
+        if log.exists():  # the restoring server's own words: a missing or corrupt WAL segment, a target not reached
+            said = [line for line in log.read_text(errors="replace").splitlines()
+                    if "FATAL" in line or "PANIC" in line or "invalid" in line or "ERROR" in line]
+            error += " | the restoring server: " + " / ".join(said[-4:])
     finally:
         if not record["kept_at"]:
             if running:
@@ -263,3 +272,57 @@ def stop_kept(schema: str) -> list[str]:
             db.run_sql_file(wh, "backups/kept_restore_stopped.sql", {"drill_id": drill_id}, schema=schema)
         stopped.append(kept_at)
     return stopped
+
+
+# --------------------------------------------------------------------------------------- tasks
+
+
+@task
+def watch_archive(**context: Any) -> dict[str, Any]:
+    """Writes a mark, measures the RPO into `backup_rpo`, and alerts (P1; P0 past twice the target) on any
+    problem: a failing archive command, an unreachable archive, WAL piling up on the source."""
+    from saas_ops import alerts
+
+    now = context.get("logical_date") or context["dag_run"].run_after
+    mark = None
+    try:
+        mark = write_mark(f"backup_archive_watch {context['run_id']}")
+    except Exception as exc:  # noqa: BLE001 - no marks role yet: archiving is not set up, which measure_rpo names
+        print(f"no mark written: {exc}")
+    measured = measure_rpo(now)
+    print(f"RPO {measured['rpo_seconds']:.0f} s; newest archived WAL {measured['last_archived_wal']} at "
+          f"{measured['last_archived_at']}; WAL kept on the source {measured['retained_wal_bytes']:,} bytes"
+          + (f"; mark {mark[0]} committed {mark[1]}" if mark else ""))
+    for problem in measured["problems"]:
+        print(f"PROBLEM: {problem}")
+    if measured["problems"]:
+        alerts.dispatch(alerts.Alert(kind="watchdog", severity=measured["severity"], dag_id="backup_archive_watch",
+                                     run_id=context["run_id"], title="backup_archive_watch: the archive is behind "
+                                     "or failing", details=[f"• {p}" for p in measured["problems"]]))
+    return {k: v for k, v in measured.items() if k in ("rpo_seconds", "ok", "last_archived_wal")}
+
+
+@task
+def base_backup(**context: Any) -> dict[str, Any]:
+    """A Barman base backup when the newest good one is older than BASE_BACKUP_EVERY_DAYS (0: never), with the
+    archive set up (archive_mode on); otherwise says why none was taken."""
+    from saas_ops import config, db
+
+    every = config.setting("BASE_BACKUP_EVERY_DAYS")
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        mode = conn.execute("SHOW archive_mode").fetchone()[0]
+    if every <= 0 or mode != "on":
+        print("no base backup: " + ("BASE_BACKUP_EVERY_DAYS is 0" if every <= 0 else
+              "archive_mode is off on saas_db's server (python -m saas_ops.backups.archiving setup)"))
+        return {"taken": False}
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    now = context.get("logical_date") or context["dag_run"].run_after
+    with db.warehouse() as wh:
+        newest = db.fetch_sql_file(wh, "backups/newest_base_backup.sql", schema=schema)[0][0]
+    if newest is not None and now - newest < dt.timedelta(days=every) - dt.timedelta(hours=1):
+        print(f"no base backup: the newest good one ended {newest}, within {every} day(s)")
+        return {"taken": False}
+    record = take_base_backup(f"base-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
+    print(f"base backup {record['backup_id']}: {record.get('bytes')} bytes, WAL {record.get('begin_wal')} to "
+          f"{record.get('end_wal')}")
+    return {"taken": True, "backup_id": record["backup_id"]}

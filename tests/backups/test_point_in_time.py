@@ -1,0 +1,193 @@
+"""Continuous archiving by Barman and point-in-time drills, on a server of their own with archiving on: restores
+to moments before, between and after known writes and to just before a DROP TABLE, proven by the marks; a
+corrupted WAL segment fails the drill; a failing archive command is named by the RPO watch and loses nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import time
+
+import psycopg
+import pytest
+
+from saas_ops.backups import archiving, pitr
+from saas_ops.backups.pg_tools import BackupError
+from tests.harness.dag_runs import pack_dag
+from tests.harness.databases import airflow_uri
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory, airflow_env):
+    """A PostgreSQL server started with archive_mode on, its saas_db set up by the pack for the local folder."""
+    from dev import devdb
+
+    folder = tmp_path_factory.mktemp("pitr_pg")
+    server = devdb.start(folder, archiving=True)
+    dsn = server.create_database("saas_pitr")
+    saved = {k: os.environ.get(k) for k in ("AIRFLOW_CONN_SAAS_DB", "AIRFLOW_CONN_BACKUP_STORAGE")}
+    os.environ["AIRFLOW_CONN_SAAS_DB"] = airflow_uri(dsn)
+    os.environ.pop("AIRFLOW_CONN_BACKUP_STORAGE", None)  # the local folder: a Barman server of its own
+    try:
+        done = archiving.setup()
+        yield {"dsn": dsn, "setup": done, "local_dir": airflow_env}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        devdb.stop(folder)
+
+
+def switch_and_file(dsn: str) -> None:
+    """Closes the current WAL segment and waits until it is archived and filed by Barman."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_switch_wal()")
+        # PostgreSQL's archiver waits a minute after three failures in a row (the failing-command test)
+        deadline = time.monotonic() + 90
+        while conn.execute("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'").fetchone()[0]:
+            assert time.monotonic() < deadline, "the closed WAL segments were not archived within 90 s"
+            time.sleep(0.2)
+    archiving.open_archive().cron()
+
+
+def drills(warehouse):
+    return {r[0]: r for r in warehouse.execute(
+        "SELECT drill_id, status, method, target_time, rpo_seconds, rto_seconds, kept_at, checks, error "
+        "FROM saas_ops.restore_drills WHERE method = 'physical'").fetchall()}
+
+
+def test_setup_configures_the_server_and_the_marks_role(archived):
+    assert any("archive_command" in line and "incoming" in line for line in archived["setup"])
+    with psycopg.connect(archived["dsn"]) as conn:
+        assert conn.execute("SHOW archive_mode").fetchone()[0] == "on"
+        assert conn.execute("SHOW archive_timeout").fetchone()[0] == "1min"
+        # the marks role may write its table and nothing else
+        conn.execute(f"SET ROLE {archiving.MARKS_ROLE}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TABLE public.sneaky (x int)")
+
+
+def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, warehouse, tmp_path):
+    dsn = archived["dsn"]
+    before, _ = pitr.write_mark("before the base backup")
+    backup = pitr.take_base_backup("base-test-1")
+    assert backup["end_lsn"] and backup["bytes"] > 0
+    row = warehouse.execute("SELECT kind, status, format, begin_wal FROM saas_ops.backups "
+                            "WHERE backup_id = 'base-test-1'").fetchone()
+    assert row == ("base", "succeeded", "barman-local", backup["begin_wal"])
+
+    first, _ = pitr.write_mark("between 1")
+    time.sleep(1.2)
+    between = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    second, _ = pitr.write_mark("between 2")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.invoices_archive (invoice_id int PRIMARY KEY, amount_cents int)")
+        conn.execute("INSERT INTO public.invoices_archive SELECT g, g * 100 FROM generate_series(1, 250) g")
+    time.sleep(1.2)
+    before_drop = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE public.invoices_archive")
+    after, _ = pitr.write_mark("after the drop")
+    time.sleep(1.2)
+    after_writes = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    pitr.write_mark("replay finds a commit past the last target")
+    switch_and_file(dsn)
+
+    # between the marks: the first present, the second (and everything later) absent
+    record = pitr.physical_drill("pitr-between", between, keep_restored=False, folder=tmp_path / "d1")
+    assert record["status"] == "passed"
+    assert 1.0 <= record["rpo_seconds"] < 60
+    got = drills(warehouse)["pitr-between"]
+    assert got[1:4] == ("passed", "physical", between)
+    present = next(c for c in got[7] if c["name"].startswith("marks committed by"))
+    assert before in present["actual"] and first in present["actual"] and second not in present["actual"]
+    assert not (tmp_path / "d1").exists()  # removed once proven
+
+    # just before the DROP TABLE, kept running: the lost rows can be read back
+    record = pitr.physical_drill("pitr-before-drop", before_drop, keep_restored=True, folder=tmp_path / "d2")
+    host, port = record["kept_at"].split(":")
+    with psycopg.connect(host=host, port=port, user="postgres", dbname="saas_pitr") as restored:
+        assert restored.execute("SELECT count(*), sum(amount_cents) FROM public.invoices_archive").fetchone() == (
+            250, 100 * 250 * 251 // 2)
+        marks = [r[0] for r in restored.execute("SELECT mark_id FROM saas_ops_pitr.marks ORDER BY 1")]
+        assert second in marks and after not in marks
+    assert drills(warehouse)["pitr-before-drop"][6] == record["kept_at"]
+    assert pitr.stop_kept("saas_ops") == [record["kept_at"]]
+    assert not (tmp_path / "d2").exists()
+    assert drills(warehouse)["pitr-before-drop"][6] is None
+
+    # after every write: all marks present; and the base backup alone (blank target) holds only the first
+    record = pitr.physical_drill("pitr-after", after_writes, keep_restored=False, folder=tmp_path / "d3")
+    assert record["status"] == "passed"
+    present = next(c for c in drills(warehouse)["pitr-after"][7] if c["name"].startswith("marks committed by"))
+    assert {before, first, second, after} <= set(present["actual"])
+    record = pitr.physical_drill("pitr-backup-end", None, keep_restored=False, folder=tmp_path / "d4")
+    present = next(c for c in drills(warehouse)["pitr-backup-end"][7] if c["name"].startswith("marks committed by"))
+    assert before in present["actual"] and first not in present["actual"]
+
+
+def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
+    pitr.take_base_backup("base-test-2")
+    pitr.write_mark("in the segment to corrupt")
+    time.sleep(1.2)
+    target = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    pitr.write_mark("after the target")
+    switch_and_file(archived["dsn"])
+    archive = archiving.open_archive()
+    newest = max(archive.base_backups(), key=lambda b: b.end_time)
+    wals = sorted(p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.name > newest.end_wal
+                  and "." not in p.name)
+    assert wals, "the segments after the base backup are in the archive"
+    wals[0].write_bytes(gzip.compress(b"\x00" * 16 * 1024 * 1024))  # a segment of zeros, well compressed
+    with pytest.raises(BackupError, match="FAILED"):
+        pitr.physical_drill("pitr-corrupt", target, keep_restored=False, folder=tmp_path / "d5")
+    got = drills(warehouse)["pitr-corrupt"]
+    assert got[1] == "failed" and got[8], "the drill's row says why"
+    assert not (tmp_path / "d5").exists()
+
+
+def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, warehouse, receivers):
+    dsn = archived["dsn"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        good = conn.execute("SHOW archive_command").fetchone()[0]
+        conn.execute("ALTER SYSTEM SET archive_command = 'false'")
+        conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        stuck = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+        deadline = time.monotonic() + 30
+        while conn.execute("SELECT last_failed_wal FROM pg_stat_archiver").fetchone()[0] != stuck:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+    assert not measured["ok"]
+    assert any("archive command fails" in p and stuck in p for p in measured["problems"])
+    assert warehouse.execute("SELECT ok, last_failed_wal FROM saas_ops.backup_rpo WHERE measured_at = %s",
+                             (measured["measured_at"],)).fetchone() == (False, stuck)
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("ALTER SYSTEM SET archive_command = {}").format(good))
+        conn.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + 60
+        while (conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0] or "") < stuck:
+            assert time.monotonic() < deadline, "the stuck segment is archived once the command works"
+            time.sleep(0.5)
+    archiving.open_archive().cron()
+    assert (archiving.open_archive().home / "saas" / "wals" / stuck[:16] / stuck).exists()
+
+
+def test_the_watch_dag_writes_a_mark_and_the_rpo(archived, warehouse, receivers):
+    switch_and_file(archived["dsn"])
+    pack_dag("backup_archive_watch").test(logical_date=dt.datetime(2026, 12, 7, 12, 15, tzinfo=dt.UTC))
+    row = warehouse.execute("SELECT ok, rpo_seconds, last_archived_wal, archive FROM saas_ops.backup_rpo "
+                            "WHERE measured_at = '2026-12-07T12:15:00Z'").fetchone()
+    assert row is not None and row[2] and row[3].endswith("barman")
+    with psycopg.connect(archived["dsn"]) as conn:
+        assert conn.execute("SELECT count(*) FROM saas_ops_pitr.marks WHERE note LIKE 'backup_archive_watch %'"
+                            ).fetchone()[0] == 1
