@@ -138,7 +138,21 @@ def main(argv: list[str] | None = None) -> int:
         print(start(args.dir, archiving=args.archiving).dsn)
     else:
         print("stopped" if stop(args.dir) else "no server was running")
+        for where in stop_kept_restores():
+            print(f"stopped the restored server a drill kept in {where}, and removed its files")
     return 0
+
+
+def stop_kept_restores() -> list[Path]:
+    """Stops the servers physical drills kept (`keep_restored`) under the local folder, and removes them."""
+    local = Path(os.environ.get("AIRFLOW_VAR_LOCAL_DIR") or project_home() / ".local")
+    stopped = []
+    for data in sorted((local / "drills").glob("*/data")):
+        if (data / "PG_VERSION").exists():
+            pg_server.stop(find_pg_bin(), data)
+        shutil.rmtree(data.parent, ignore_errors=True)
+        stopped.append(data.parent)
+    return stopped
 
 
 if __name__ == "__main__":
