@@ -31,7 +31,7 @@ def archived(tmp_path_factory, airflow_env):
     os.environ.pop("AIRFLOW_CONN_BACKUP_STORAGE", None)  # the local folder: a Barman server of its own
     try:
         done = archiving.setup()
-        yield {"dsn": dsn, "setup": done, "local_dir": airflow_env}
+        yield {"dsn": dsn, "setup": done, "local_dir": airflow_env, "s3": saved["AIRFLOW_CONN_BACKUP_STORAGE"]}
     finally:
         for key, value in saved.items():
             if value is None:
@@ -191,3 +191,41 @@ def test_the_watch_dag_writes_a_mark_and_the_rpo(archived, warehouse, receivers)
     with psycopg.connect(archived["dsn"]) as conn:
         assert conn.execute("SELECT count(*) FROM saas_ops_pitr.marks WHERE note LIKE 'backup_archive_watch %'"
                             ).fetchone()[0] == 1
+
+
+def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, tmp_path_factory, tmp_path):
+    """barman-cloud to the suite's S3 server: archived, base-backed-up, replayed to a moment between two marks."""
+    from dev import devdb
+
+    folder = tmp_path_factory.mktemp("pitr_s3_pg")
+    server = devdb.start(folder, archiving=True)
+    try:
+        dsn = server.create_database("saas_pitr_s3")
+        monkeypatch.setenv("AIRFLOW_CONN_SAAS_DB", airflow_uri(dsn))
+        monkeypatch.setenv("AIRFLOW_CONN_BACKUP_STORAGE", archived["s3"])
+        monkeypatch.setenv("AIRFLOW_VAR_STORAGE_PREFIX", f"pitr-test-{server.port}")
+        done = archiving.setup()
+        assert any("barman-cloud-wal-archive" in line and "-e AES256" in line and "testing" not in line
+                   for line in done), "the archive command encrypts, and holds no key"
+        backup = pitr.take_base_backup("base-s3-1")
+        assert backup["format"] == "barman-s3" and backup["uri"].startswith("s3://saas-ops/pitr-test-")
+        first, _ = pitr.write_mark("s3 first")
+        time.sleep(1.2)
+        target = dt.datetime.now(dt.UTC)
+        time.sleep(1.2)
+        second, _ = pitr.write_mark("s3 second")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SELECT pg_switch_wal()")
+            deadline = time.monotonic() + 60
+            while conn.execute("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"
+                               ).fetchone()[0]:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+        assert measured["ok"], measured["problems"]
+        record = pitr.physical_drill("pitr-s3", target, keep_restored=False, folder=tmp_path / "s3")
+        assert record["status"] == "passed"
+        present = next(c for c in drills(warehouse)["pitr-s3"][7] if c["name"].startswith("marks committed by"))
+        assert first in present["actual"] and second not in present["actual"]
+    finally:
+        devdb.stop(folder)
