@@ -19,7 +19,7 @@ from tests.harness.databases import airflow_uri
 
 
 @pytest.fixture(scope="module")
-def archived(tmp_path_factory, airflow_env):
+def archived(tmp_path_factory, airflow_env, databases):
     """A PostgreSQL server started with archive_mode on, its saas_db set up by the pack for the local folder."""
     from dev import devdb
 
@@ -29,10 +29,17 @@ def archived(tmp_path_factory, airflow_env):
     saved = {k: os.environ.get(k) for k in ("AIRFLOW_CONN_SAAS_DB", "AIRFLOW_CONN_BACKUP_STORAGE")}
     os.environ["AIRFLOW_CONN_SAAS_DB"] = airflow_uri(dsn)
     os.environ.pop("AIRFLOW_CONN_BACKUP_STORAGE", None)  # the local folder: a Barman server of its own
+    with psycopg.connect(databases["warehouse"], autocommit=True) as conn:
+        from saas_ops import db
+        db.migrate(conn, "saas_ops")
     try:
         done = archiving.setup()
         yield {"dsn": dsn, "setup": done, "local_dir": airflow_env, "s3": saved["AIRFLOW_CONN_BACKUP_STORAGE"]}
     finally:
+        with psycopg.connect(databases["warehouse"], autocommit=True) as conn:  # the other modules' warehouse
+            conn.execute("DELETE FROM saas_ops.backups WHERE kind = 'base'")
+            conn.execute("DELETE FROM saas_ops.restore_drills WHERE method = 'physical'")
+            conn.execute("TRUNCATE saas_ops.backup_rpo")
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
