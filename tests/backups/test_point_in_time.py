@@ -138,6 +138,21 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     present = next(c for c in drills(warehouse)["pitr-backup-end"][7] if c["name"].startswith("marks committed by"))
     assert before in present["actual"] and first not in present["actual"]
 
+    # the SaaS Ops page: the RPO, the window one can restore into, the physical drills against the RTO target
+    from saas_ops.ops import report
+
+    measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+    page = report.read_figures()["backups"]["point_in_time"]
+    assert page["rpo_now"] == measured["rpo_seconds"]
+    base_end = warehouse.execute("SELECT finished_at FROM saas_ops.backups WHERE backup_id = 'base-test-1'"
+                                 ).fetchone()[0]
+    assert page["earliest"] == base_end.isoformat()
+    assert [d["drill_id"] for d in page["drills"]][:4] == ["pitr-backup-end", "pitr-after", "pitr-before-drop",
+                                                             "pitr-between"]
+    assert all(d["rto_target_seconds"] == 14400 for d in page["drills"])
+    html = report.render_html(report.read_figures(), standalone=True)
+    assert 'data-figure="pitr_earliest">' + base_end.isoformat()[:19] in html
+
 
 def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
     pitr.take_base_backup("base-test-2")

@@ -118,6 +118,7 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
             "last_good_backup": next((s.isoformat() for _, s, _, st, _ in reversed(backups_rows)
                                       if st == "succeeded"), None),
             "last_passed_drill": last_passed and last_passed.isoformat(),
+            "point_in_time": point_in_time(q("report/point_in_time.sql")[0]),
             # What ops_watchdog alerts on (backup too old, small or shrunk; no recent passed drill), same rules.
             "problems": [p.message for p in watchdog.find_problems(conn, schema, dt.datetime.now(dt.UTC), limits)
                          if p.key.startswith(("backup:", "drill:"))],
@@ -125,6 +126,15 @@ def figures(conn: psycopg.Connection, schema: str, *, currency: str, limits: wat
     return {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "currency": currency,
             "revenue": revenue, "engagement": engagement, "churn": churn, "campaigns": campaigns, "support": support,
             "backups": backups}
+
+
+def point_in_time(row: tuple) -> dict[str, Any] | None:
+    """The RPO now and its worst in 7 days, the window a restore can reach, the last physical drills."""
+    rpo_now, rpo_worst, earliest, latest, drills = row
+    if rpo_now is None and earliest is None and not drills:
+        return None
+    return {"rpo_now": rpo_now, "rpo_worst_7d": rpo_worst, "earliest": earliest and earliest.isoformat(),
+            "latest": latest and latest.isoformat(), "drills": drills}
 
 
 def model_health(rows: list[tuple], importance_change: dict[str, Any] | None) -> dict[str, Any] | None:
