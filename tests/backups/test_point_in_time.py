@@ -153,6 +153,18 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     html = report.render_html(report.read_figures(), standalone=True)
     assert 'data-figure="pitr_earliest">' + base_end.isoformat()[:19] in html
 
+    # the weekly review: the RPO at the week's end and the last physical drill against the RTO target
+    from saas_ops.ops import weekly_review
+
+    today = dt.datetime.now(dt.UTC).date()
+    sections = weekly_review.figures(warehouse, "saas_ops", today - dt.timedelta(days=6), today, currency="USD",
+                                     cost_per_1000=0.4)
+    rows = dict(next(s for s in sections if s.title == "Backups and drills").rows)
+    assert rows["restorable from"] == f"{base_end.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    drill = drills(warehouse)["pitr-backup-end"]
+    assert rows["last physical drill"] == (f"passed: RPO {drill[4] or 0:,.1f} s, RTO {drill[5]:,.0f} s "
+                                           "(target 14,400 s)")
+
 
 def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
     pitr.take_base_backup("base-test-2")

@@ -53,10 +53,10 @@ def figures(wh: psycopg.Connection, schema: str, week_start: dt.date, week_end: 
 
     week = {"week_start": week_start, "week_end": week_end}
 
-    def one(name: str) -> tuple:
-        return fetch_sql_file(wh, f"review/{name}.sql", week, schema=schema)[0]
+    def one(path: str) -> tuple:
+        return fetch_sql_file(wh, path, week, schema=schema)[0]
 
-    mrr, mrr_before, paying, new, expansion, contraction, churn, reactivation = one("revenue")
+    mrr, mrr_before, paying, new, expansion, contraction, churn, reactivation = one("review/revenue.sql")
     revenue = Section("Revenue", [
         ("MRR at the week's end", _money(mrr, currency)),
         ("change over the week", _money(None if mrr is None or mrr_before is None else mrr - mrr_before, currency,
@@ -73,14 +73,14 @@ def figures(wh: psycopg.Connection, schema: str, week_start: dt.date, week_end: 
                           f"{_pct(logo_churn)} / {'n/a' if quick_ratio is None else f'{quick_ratio:.2f}'}"),
                          (f"LTV ({label:%B})", _money(ltv, currency))]
 
-    dau, dau_before, wau, mau, stickiness = one("engagement")
+    dau, dau_before, wau, mau, stickiness = one("review/engagement.sql")
     engagement = Section("Engagement", [
         ("DAU, the week's mean", _count(dau) + (f" ({(dau - dau_before) / dau_before:+.1%} on the week before)"
                                                  if dau is not None and dau_before else "")),
         ("WAU / MAU at the week's end", f"{_count(wau)} / {_count(mau)}"),
         ("stickiness (DAU/MAU)", _pct(stickiness))])
 
-    scored_day, high, entered, at_risk = one("churn_risk")
+    scored_day, high, entered, at_risk = one("review/churn_risk.sql")
     risk = Section("Churn risk", [("accounts in the high band" + (f" on {scored_day}" if scored_day else ""),
                                    _count(high) if scored_day else "n/a (no scores this week)"),
                                   ("entered the high band this week", _count(entered) if scored_day else "n/a"),
@@ -102,12 +102,19 @@ def figures(wh: psycopg.Connection, schema: str, week_start: dt.date, week_end: 
         ("CSAT", f"{csat:.2f} / 5 ({csat_responses:,} ratings, {csat_responses / resolved:.0%} of resolved)"
          if csat is not None and resolved else "n/a")])
 
-    good, failed, newest, drills_passed, drills_failed, rto = one("backups")
+    good, failed, newest, drills_passed, drills_failed, rto = one("review/backups.sql")
     backups = Section("Backups and drills", [
         ("backups succeeded / failed", f"{good} / {failed}"),
         ("newest good backup", f"{newest:%Y-%m-%d %H:%M} UTC" if newest else "none"),
         ("restore drills passed / failed", f"{drills_passed} / {drills_failed}"),
         ("last drill's restore time", f"{rto:,.0f} s" if rto is not None else "n/a")])
+    rpo_end, rpo_worst, earliest, drill_rpo, drill_rto, rto_target, drill_status = one("review/point_in_time.sql")
+    if rpo_end is not None or drill_status is not None:
+        backups.rows += [
+            ("RPO at the week's end / worst", f"{rpo_end or 0:,.0f} s / {rpo_worst or 0:,.0f} s"),
+            ("restorable from", f"{earliest:%Y-%m-%d %H:%M} UTC" if earliest else "no base backup"),
+            ("last physical drill", f"{drill_status}: RPO {drill_rpo or 0:,.1f} s, RTO {drill_rto or 0:,.0f} s "
+             f"(target {rto_target or 0:,.0f} s)" if drill_status else "none")]
 
     sections = [revenue, engagement, risk, campaigns, support, backups]
     for section in sections:
