@@ -263,3 +263,16 @@ def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, t
         assert first in present["actual"] and second not in present["actual"]
     finally:
         devdb.stop(folder)
+
+
+def test_base_backup_retention_by_hand():
+    """A 30-day window on 2026-12-31: backups ended Nov 20, Nov 25, Dec 1 (in the window) and Dec 20. The window
+    begins Dec 1 12:00, so Nov 25 is the one that reaches its first moment and stays; Nov 20 goes, but only once
+    a newer backup passed a physical drill."""
+    at = lambda day: dt.datetime(2026, *day, 12, tzinfo=dt.UTC)  # noqa: E731
+    ended = [("nov20", at((11, 20))), ("nov25", at((11, 25))), ("dec01", at((12, 1))), ("dec20", at((12, 20)))]
+    now = dt.datetime(2026, 12, 31, 12, tzinfo=dt.UTC)
+    assert pitr.expired_base_backups(ended, now, 30, newest_proven=at((12, 20))) == ["nov20"]
+    assert pitr.expired_base_backups(ended, now, 30, newest_proven=None) == []
+    assert pitr.expired_base_backups(ended, now, 30, newest_proven=at((11, 20))) == []
+    assert pitr.expired_base_backups(ended, now, 60, newest_proven=at((12, 20))) == []

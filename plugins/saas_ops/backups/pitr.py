@@ -72,6 +72,35 @@ def take_base_backup(backup_id: str) -> dict[str, Any]:
     return {**record, "tool_info": None}
 
 
+def expired_base_backups(ended: list[tuple[str, dt.datetime]], now: dt.datetime, window_days: int,
+                         newest_proven: dt.datetime | None) -> list[str]:
+    """The base backups retention removes: those older than the newest one that ended before the window began
+    (it is what reaches the window's first moment), and only behind the newest base backup a physical drill
+    proved. Barman then drops the WAL no kept backup needs."""
+    start = now - dt.timedelta(days=window_days)
+    before = sorted((at, b) for b, at in ended if at < start)
+    if not before or newest_proven is None:
+        return []
+    reach_start = before[-1][0]
+    return [b for at, b in before if at < reach_start and at < newest_proven]
+
+
+def apply_base_retention(archive: Any, now: dt.datetime) -> list[str]:
+    from saas_ops import config, db
+
+    schema = config.schema_name("OUTPUT_SCHEMA")
+    with db.warehouse() as wh:
+        proven = db.fetch_sql_file(wh, "backups/newest_proven_base_backup.sql", schema=schema)[0][0]
+    good = [(b.backup_id, b.end_time) for b in archive.base_backups() if b.status == "DONE" and b.end_time]
+    expired = expired_base_backups(good, now, config.setting("PITR_WINDOW_DAYS"), proven)
+    for tool_id in expired:
+        archive.delete(tool_id)
+        with db.warehouse() as wh:
+            db.run_sql_file(wh, "backups/base_backup_deleted.sql", {"tool_backup_id": tool_id}, schema=schema)
+        print(f"retention: base backup {tool_id} removed (older than the PITR window's first backup)")
+    return expired
+
+
 # --------------------------------------------------------------------------------------- RPO
 
 
@@ -325,4 +354,5 @@ def base_backup(**context: Any) -> dict[str, Any]:
     record = take_base_backup(f"base-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
     print(f"base backup {record['backup_id']}: {record.get('bytes')} bytes, WAL {record.get('begin_wal')} to "
           f"{record.get('end_wal')}")
-    return {"taken": True, "backup_id": record["backup_id"]}
+    expired = apply_base_retention(archiving.open_archive(), now)
+    return {"taken": True, "backup_id": record["backup_id"], "expired": expired}
