@@ -276,3 +276,30 @@ def test_base_backup_retention_by_hand():
     assert pitr.expired_base_backups(ended, now, 30, newest_proven=None) == []
     assert pitr.expired_base_backups(ended, now, 30, newest_proven=at((11, 20))) == []
     assert pitr.expired_base_backups(ended, now, 60, newest_proven=at((12, 20))) == []
+
+
+def test_the_drill_form_runs_a_physical_drill_to_a_moment(archived, warehouse, receivers):
+    """db_restore_drill from its form, as the UI's trigger: method physical, a target_time between two marks."""
+    pitr.take_base_backup("base-test-form")
+    first, _ = pitr.write_mark("form first")
+    time.sleep(1.2)
+    target = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    second, _ = pitr.write_mark("form second")
+    switch_and_file(archived["dsn"])
+    dag = pack_dag("db_restore_drill")
+    assert {k: dag.params[k] for k in ("method", "target_time", "keep_restored", "stop")} == {
+        "method": "", "target_time": "", "keep_restored": False, "stop": False}
+    run = dag.test(logical_date=dt.datetime(2026, 12, 5, 5, tzinfo=dt.UTC),
+                   run_conf={"method": "physical", "target_time": target.isoformat()})
+    assert run.state == "success"
+    drill_id = f"drill-{run.run_id}"
+    got = drills(warehouse)[drill_id]
+    assert got[1:4] == ("passed", "physical", target)
+    present = next(c for c in got[7] if c["name"].startswith("marks committed by"))
+    assert first in present["actual"] and second not in present["actual"]
+    assert any("physical drill passed" in text for text in receivers["slack"].texts())
+
+    run = dag.test(logical_date=dt.datetime(2026, 12, 5, 6, tzinfo=dt.UTC),
+                   run_conf={"method": "physical", "target_time": "2026-12-07 16:59"})
+    assert run.state == "failed"  # no zone: refused at once, nothing restored
