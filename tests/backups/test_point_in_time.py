@@ -50,6 +50,7 @@ def archived(tmp_path_factory, airflow_env, databases):
 
 def switch_and_file(dsn: str) -> None:
     """Closes the current WAL segment and waits until it is archived and filed by Barman."""
+    pitr.write_mark("closing a segment")  # pg_switch_wal does nothing when no WAL was written since the last
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_switch_wal()")
         # PostgreSQL's archiver waits a minute after three failures in a row (the failing-command test)
@@ -193,22 +194,27 @@ def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, wareho
         good = conn.execute("SHOW archive_command").fetchone()[0]
         conn.execute("ALTER SYSTEM SET archive_command = 'false'")
         conn.execute("SELECT pg_reload_conf()")
+    try:
         time.sleep(0.5)
-        stuck = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
-        deadline = time.monotonic() + 30
-        while conn.execute("SELECT last_failed_wal FROM pg_stat_archiver").fetchone()[0] != stuck:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-    measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
-    assert not measured["ok"]
-    assert any("archive command fails" in p and stuck in p for p in measured["problems"])
-    assert warehouse.execute("SELECT ok, last_failed_wal FROM saas_ops.backup_rpo WHERE measured_at = %s",
-                             (measured["measured_at"],)).fetchone() == (False, stuck)
-
+        pitr.write_mark("written while the archive command fails")  # a switch needs WAL written since the last
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            stuck = conn.execute("SELECT pg_walfile_name(pg_current_wal_lsn())").fetchone()[0]
+            conn.execute("SELECT pg_switch_wal()")
+            deadline = time.monotonic() + 30
+            while conn.execute("SELECT last_failed_wal FROM pg_stat_archiver").fetchone()[0] != stuck:
+                assert time.monotonic() < deadline, f"the archiver did not try {stuck} within 30 s"
+                time.sleep(0.2)
+        measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+        assert not measured["ok"]
+        assert any("archive command fails" in p and stuck in p for p in measured["problems"])
+        assert warehouse.execute("SELECT ok, last_failed_wal FROM saas_ops.backup_rpo WHERE measured_at = %s",
+                                 (measured["measured_at"],)).fetchone() == (False, stuck)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(psycopg.sql.SQL("ALTER SYSTEM SET archive_command = {}").format(good))
+            conn.execute("SELECT pg_reload_conf()")  # also wakes the archiver from its wait after failures
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("ALTER SYSTEM SET archive_command = {}").format(good))
-        conn.execute("SELECT pg_reload_conf()")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while (conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0] or "") < stuck:
             assert time.monotonic() < deadline, "the stuck segment is archived once the command works"
             time.sleep(0.5)
