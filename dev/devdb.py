@@ -99,9 +99,6 @@ def start(folder: Path | None = None, *, archiving: bool = False) -> DevServer:
                                          "--encoding=UTF8", "--no-instructions"])
         if out.returncode != 0:
             raise DevDbError(f"initdb failed in {data}:\n{out.stdout}\n{out.stderr}")
-        # Replication connections for pg_basebackup (Barman's local folder mode), from 127.0.0.1 only.
-        with (data / "pg_hba.conf").open("a") as hba:
-            hba.write("host replication all 127.0.0.1/32 trust\n")
     try:
         port = pg_server.start(bin_dir, data, folder / "server.log",
                                options="-c fsync=off -c max_connections=200 -c track_commit_timestamp=on"

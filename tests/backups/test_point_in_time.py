@@ -48,17 +48,31 @@ def archived(tmp_path_factory, airflow_env, databases):
         devdb.stop(folder)
 
 
-def switch_and_file(dsn: str) -> None:
-    """Closes the current WAL segment and waits until it is archived and filed by Barman."""
+def switch_and_wait(dsn: str) -> None:
+    """Closes the current WAL segment and waits until every closed segment is archived."""
     pitr.write_mark("closing a segment")  # pg_switch_wal does nothing when no WAL was written since the last
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_switch_wal()")
-        # PostgreSQL's archiver waits a minute after three failures in a row (the failing-command test)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 90  # the archiver pauses after failures in a row (the failing-command test)
         while conn.execute("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'").fetchone()[0]:
             assert time.monotonic() < deadline, "the closed WAL segments were not archived within 90 s"
             time.sleep(0.2)
+
+
+def switch_and_file(dsn: str) -> None:
+    """switch_and_wait, then the local Barman server files what arrived."""
+    switch_and_wait(dsn)
     archiving.open_archive().cron()
+
+
+def marks_around(label: str) -> tuple[int, dt.datetime, int]:
+    """Two marks with a moment between them, each over a second away: (first, moment, second)."""
+    first, _ = pitr.write_mark(f"{label} first")
+    time.sleep(1.2)
+    moment = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    second, _ = pitr.write_mark(f"{label} second")
+    return first, moment, second
 
 
 def drills(warehouse):
@@ -87,11 +101,7 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
                             "WHERE backup_id = 'base-test-1'").fetchone()
     assert row == ("base", "succeeded", "barman-local", backup["begin_wal"])
 
-    first, _ = pitr.write_mark("between 1")
-    time.sleep(1.2)
-    between = dt.datetime.now(dt.UTC)
-    time.sleep(1.2)
-    second, _ = pitr.write_mark("between 2")
+    first, between, second = marks_around("between")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE public.invoices_archive (invoice_id int PRIMARY KEY, amount_cents int)")
         conn.execute("INSERT INTO public.invoices_archive SELECT g, g * 100 FROM generate_series(1, 250) g")
@@ -169,18 +179,14 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
 
 def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
     pitr.take_base_backup("base-test-2")
-    pitr.write_mark("in the segment to corrupt")
-    time.sleep(1.2)
-    target = dt.datetime.now(dt.UTC)
-    time.sleep(1.2)
-    pitr.write_mark("after the target")
+    _, target, _ = marks_around("in the segment to corrupt")
     switch_and_file(archived["dsn"])
     archive = archiving.open_archive()
     newest = max(archive.base_backups(), key=lambda b: b.end_time)
     wals = sorted(p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.name > newest.end_wal
                   and "." not in p.name)
     assert wals, "the segments after the base backup are in the archive"
-    wals[0].write_bytes(gzip.compress(b"\x00" * 16 * 1024 * 1024))  # a segment of zeros, well compressed
+    wals[0].write_bytes(gzip.compress(b"\x00" * 16 * 1024 * 1024))  # zeros: valid gzip, no valid WAL page
     with pytest.raises(BackupError, match="FAILED"):
         pitr.physical_drill("pitr-corrupt", target, keep_restored=False, folder=tmp_path / "d5")
     got = drills(warehouse)["pitr-corrupt"]
@@ -249,18 +255,8 @@ def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, t
                    for line in done), "the archive command encrypts, and holds no key"
         backup = pitr.take_base_backup("base-s3-1")
         assert backup["format"] == "barman-s3" and backup["uri"].startswith("s3://saas-ops/pitr-test-")
-        first, _ = pitr.write_mark("s3 first")
-        time.sleep(1.2)
-        target = dt.datetime.now(dt.UTC)
-        time.sleep(1.2)
-        second, _ = pitr.write_mark("s3 second")
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SELECT pg_switch_wal()")
-            deadline = time.monotonic() + 60
-            while conn.execute("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"
-                               ).fetchone()[0]:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+        first, target, second = marks_around("s3")
+        switch_and_wait(dsn)
         measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
         assert measured["ok"], measured["problems"]
         record = pitr.physical_drill("pitr-s3", target, keep_restored=False, folder=tmp_path / "s3")
@@ -287,11 +283,7 @@ def test_base_backup_retention_by_hand():
 def test_the_drill_form_runs_a_physical_drill_to_a_moment(archived, warehouse, receivers):
     """db_restore_drill from its form, as the UI's trigger: method physical, a target_time between two marks."""
     pitr.take_base_backup("base-test-form")
-    first, _ = pitr.write_mark("form first")
-    time.sleep(1.2)
-    target = dt.datetime.now(dt.UTC)
-    time.sleep(1.2)
-    second, _ = pitr.write_mark("form second")
+    first, target, second = marks_around("form")
     switch_and_file(archived["dsn"])
     dag = pack_dag("db_restore_drill")
     assert {k: dag.params[k] for k in ("method", "target_time", "keep_restored", "stop")} == {

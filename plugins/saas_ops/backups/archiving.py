@@ -331,7 +331,7 @@ class LocalArchive:
 
 
 # A fresh archive has no backup yet: not a problem of the archive.
-NOT_YET = {"minimum redundancy requirements", "backup maximum age"}
+NOT_YET = {"minimum_redundancy_requirements", "backup_maximum_age"}
 
 
 def open_archive() -> CloudArchive | LocalArchive:

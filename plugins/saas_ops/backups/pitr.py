@@ -161,12 +161,6 @@ def measure_rpo(now: dt.datetime) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------- physical drill
 
 
-def restorable_window(archive: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(earliest, latest) moment a restore can reach: the end of the oldest good base backup, and now's archive."""
-    good = [b for b in archive.base_backups() if b.status == "DONE" and b.end_time]
-    return (min(b.end_time for b in good) if good else None), None
-
-
 # Replay refuses a server with less of these than the primary had.
 REPLAY_MINIMUMS = ("max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions",
                    "max_locks_per_transaction")
