@@ -3,7 +3,10 @@
 
 Weekly (Saturday 05:00 UTC), and by hand: **Trigger DAG** shows a form. Severity **P0**.
 
-**Physical** (the default once `db_backup` took a base backup): the newest base backup before `target_time` is
+With the method blank (as on the schedule) it drills the newest dump *and* the newest base backup, each the way
+below; `db_restore_drill_monthly` restores a random moment of the window.
+
+**Physical** (once `db_backup` took a base backup): the newest base backup before `target_time` is
 restored by Barman into a scratch folder, WAL is replayed to the target in a scratch server on 127.0.0.1, and the
 marks prove it (committed by the target: present; after: absent). RPO = target − the newest restored commit, RTO =
 restore + replay, against `RTO_TARGET_MINUTES`. `keep_restored` leaves it running; `stop` stops it.
@@ -40,11 +43,12 @@ from saas_ops.tasks import migrate_outputs
                                              "exist, the server of saas_db"),
          "method": Param("", type="string", enum=["", "physical", "logical"], title="Method",
                          description="physical: a base backup and WAL replayed to the target time in a scratch "
-                                     "server; logical: a dump into a scratch database; blank: physical once a base "
-                                     "backup exists"),
+                                     "server; logical: a dump into a scratch database; blank: the newest of each "
+                                     "kind there is (a target_time: physical)"),
          "target_time": Param("", type="string", title="Restore to (physical)",
                               description="ISO 8601 with a zone, e.g. 2026-12-07T16:59:00+00:00 (just before a bad "
-                                          "statement); blank: the newest backup, to its end"),
+                                          "statement); random: a moment of the window; blank: the newest backup, "
+                                          "to its end"),
          "keep_restored": Param(False, type="boolean", title="Keep the restored server (physical)",
                                 description="leave it running on 127.0.0.1 after it is proven, its port in the log "
                                             "and on the SaaS Ops page, to read lost rows back"),

@@ -2,6 +2,8 @@
 
 1. Uses the databases in AIRFLOW_CONN_SAAS_DB / AIRFLOW_CONN_WAREHOUSE_DB when set; otherwise starts the
    embedded PostgreSQL in .local/pg and loads demo data (5,000 customers, 2 years, seed 7) into `saas_app`.
+   The embedded server archives its WAL to a local Barman server (`archiving.setup()`), so db_backup takes a
+   base backup and db_restore_drill restores the database as it was at a moment between two marks.
 2. Prepares Airflow in .local/airflow (SQLite metadata), with the pack's connections as environment
    variables, and runs every DAG in dags/ once with `airflow dags test`, in pipeline order. With its own demo
    data it first gives the campaigns six weeks of past nights and the emails a modelled effect
@@ -33,7 +35,8 @@ from saas_ops import config
 
 # Pipeline order; DAGs not written yet are skipped.
 DAG_ORDER = ["saas_mrr", "saas_support", "support_sla_watch", "saas_engagement", "churn_train", "churn_score",
-             "reengagement_campaigns", "db_backup", "db_restore_drill", "ops_watchdog", "saas_weekly_review"]
+             "reengagement_campaigns", "db_backup", "backup_archive_watch", "db_restore_drill",
+             "db_restore_drill_monthly", "ops_watchdog", "saas_weekly_review"]
 DEMO_CUSTOMERS, DEMO_MONTHS, DEMO_SEED = 5000, 24, 7
 
 
@@ -69,7 +72,7 @@ def _databases(home: Path, customers: int, reload: bool) -> tuple[str, str, bool
         print("Using your databases (AIRFLOW_CONN_SAAS_DB is set); no demo data is loaded into them.")
         return os.environ["AIRFLOW_CONN_SAAS_DB"], os.environ.get("AIRFLOW_CONN_WAREHOUSE_DB",
                                                                   os.environ["AIRFLOW_CONN_SAAS_DB"]), False
-    server = devdb.start(home / "pg")
+    server = devdb.start(home / "pg", archiving=True)
     print(f"Embedded PostgreSQL ({server.bin_dir}) on 127.0.0.1:{server.port}, data in {server.folder}")
     app = server.create_database("saas_app")
     if not reload and _has_demo_data(app):
@@ -330,23 +333,42 @@ def _support(conn: Any) -> None:
 
 
 def _backups(conn: Any) -> None:
-    """The newest backup and the newest restore drill, with what the drill proved."""
+    """The newest dump and base backup, the newest drills with what they proved, and the restorable window."""
+    from saas_ops import db
+    from saas_ops.ops import report
+
     taken = conn.execute("SELECT backup_id, bytes, sha256, dump_seconds, "
                          "(SELECT count(*) FROM jsonb_object_keys(tables)), uri FROM saas_ops.backups "
-                         "WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1").fetchone()
-    if not taken:
-        return
-    backup_id, size, sha256, seconds, tables, uri = taken
-    print(f"\nBackup {backup_id} (saas_ops.backups): {size / 1e6:,.1f} MB in {seconds:.1f} s, {tables} tables, "
-          f"sha256 {sha256[:16]}...\n  {uri}")
-    drill = conn.execute("SELECT status, checks, rto_seconds, rpo_seconds, backup_id FROM saas_ops.restore_drills "
-                         "ORDER BY started_at DESC LIMIT 1").fetchone()
-    if drill:
-        status, checks, rto, rpo, drilled = drill
+                         "WHERE status = 'succeeded' AND kind = 'logical' ORDER BY started_at DESC LIMIT 1").fetchone()
+    if taken:
+        backup_id, size, sha256, seconds, tables, uri = taken
+        print(f"\nBackup {backup_id} (saas_ops.backups, pg_dump): {size / 1e6:,.1f} MB in {seconds:.1f} s, {tables} "
+              f"tables, sha256 {sha256[:16]}...\n  {uri}")
+    base = conn.execute("SELECT backup_id, bytes, begin_wal, end_wal, finished_at - started_at, uri FROM "
+                        "saas_ops.backups WHERE status = 'succeeded' AND kind = 'base' ORDER BY started_at DESC "
+                        "LIMIT 1").fetchone()
+    if base:
+        backup_id, size, begin, end, took, uri = base
+        print(f"Base backup {backup_id} (Barman): {(size or 0) / 1e6:,.1f} MB in {took.total_seconds():.1f} s, WAL "
+              f"{begin} to {end}\n  {uri}")
+    for status, checks, rto, rpo, drilled, method, target in conn.execute(
+            "SELECT status, checks, rto_seconds, rpo_seconds, backup_id, method, target_time FROM "
+            "saas_ops.restore_drills ORDER BY started_at DESC LIMIT 3").fetchall()[::-1]:
         passed = sum(c["ok"] for c in checks or [])
-        print(f"Restore drill of {drilled} (saas_ops.restore_drills): {status.upper()}, {passed} of "
-              f"{len(checks or [])} checks equal (every table's rows and checksum, sequences, indexes, "
-              f"constraints); restored in {rto or 0:.1f} s (RTO), backup {rpo / 60:.0f} min old (RPO)")
+        if method == "physical":
+            print(f"Physical drill of {drilled} to {f'{target:%Y-%m-%d %H:%M:%S} UTC' if target else 'its end'}: "
+                  f"{status.upper()}, {passed} of {len(checks or [])} checks (marks committed by the moment present, "
+                  f"later ones absent, RTO within target); RTO {rto or 0:.1f} s (restore + WAL replay), RPO "
+                  f"{rpo or 0:.1f} s (the moment to the newest restored commit)")
+        else:
+            print(f"Logical drill of {drilled} (saas_ops.restore_drills): {status.upper()}, {passed} of "
+                  f"{len(checks or [])} checks equal (every table's rows and checksum, sequences, indexes, "
+                  f"constraints); restored in {rto or 0:.1f} s (RTO), backup {(rpo or 0) / 60:.0f} min old (RPO)")
+    window = report.point_in_time(db.fetch_sql_file(conn, "report/point_in_time.sql", schema="saas_ops")[0])
+    if window:
+        print(f"Point-in-time recovery: RPO now {window['rpo_now'] or 0:.0f} s (worst in 7 days "
+              f"{window['rpo_worst_7d'] or 0:.0f} s, target {config.setting('RPO_TARGET_MINUTES')} min); "
+              f"restorable from {window['earliest']} to {window['latest']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -410,6 +432,48 @@ def _campaign_history(env: dict[str, str], app: str, warehouse: str, logs: Path)
     return f"saas_engagement {rebuild}", run.returncode == 0, time.perf_counter() - started
 
 
+def _point_in_time(env: dict[str, str], logs: Path) -> tuple[str, bool, float]:
+    """A bad statement and its undoing, as the runbook tells it: a mark, the moment, a DROP TABLE, then
+    db_restore_drill from its form to that moment (the dropped table is back; the later mark is not)."""
+    import psycopg
+
+    from saas_ops import db
+    from saas_ops.backups import pitr
+
+    started = time.perf_counter()
+    with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS public.demo_bad_statement AS SELECT customer_id, name "
+                     "FROM app.customers ORDER BY customer_id LIMIT 100")
+    pitr.write_mark("demo: before the moment")
+    time.sleep(1.2)
+    moment = dt.datetime.now(dt.UTC)
+    time.sleep(1.2)
+    with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
+        conn.execute("DROP TABLE public.demo_bad_statement")  # the bad statement
+    pitr.write_mark("demo: after the moment")
+    pitr.close_segment()
+    conf = json.dumps({"method": "physical", "target_time": moment.isoformat(), "keep_restored": True})
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).replace(microsecond=0).isoformat()
+    run = _airflow(env, "dags", "test", "db_restore_drill", later, "--conf", conf,
+                   log=logs / "db_restore_drill_point_in_time.log")
+    ok = run.returncode == 0
+    from saas_ops import config
+
+    with db.warehouse() as wh:
+        kept = wh.execute(f"SELECT kept_at FROM {config.schema_name('OUTPUT_SCHEMA')}.restore_drills "
+                          "WHERE kept_at IS NOT NULL ORDER BY started_at DESC LIMIT 1").fetchone()
+    if ok and kept:  # read the dropped rows back from the kept restore, then stop it as `make db-stop` would
+        host, port = kept[0].split(":")
+        source = psycopg.conninfo.conninfo_to_dict(db.conninfo(db.SOURCE_CONN_ID))
+        with psycopg.connect(host=host, port=int(port), user=source.get("user"), dbname=source.get("dbname"),
+                             connect_timeout=10) as restored:
+            back = restored.execute("SELECT count(*) FROM public.demo_bad_statement").fetchone()[0]
+        print(f"  {'':<24} {moment:%H:%M:%S.%f} UTC, before a DROP TABLE: the restore kept at {kept[0]} has the "
+              f"dropped table's {back} rows; stopped: {', '.join(pitr.stop_kept(config.schema_name('OUTPUT_SCHEMA')))}")
+        ok = back == 100
+    return f"db_restore_drill {conf}", ok, time.perf_counter() - started
+
+
 def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: float, history: bool) -> int:
     env = airflow_env(home, app, warehouse)
     os.environ.update(env)  # the demo's own calls into the pack read the connections and Variables as the DAGs do
@@ -417,6 +481,11 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
     if out.returncode != 0:
         print(out.stdout[-2000:], out.stderr[-3000:])
         return 1
+    if history:  # the embedded server: continuous archiving on, as a user's would be after setup
+        from saas_ops.backups import archiving
+
+        archiving.setup()
+        print(f"Continuous archiving: saas_db's WAL to {archiving.open_archive().where} (Barman)")
     if args.serve:
         return _serve(env, home, args.port)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()  # not midnight: see the docstring
@@ -434,6 +503,10 @@ def _run(args: argparse.Namespace, home: Path, app: str, warehouse: str, t0: flo
             results.append(_campaign_history(env, app, warehouse, logs))
             print(f"  {results[-1][0]} {'ok' if results[-1][1] else 'FAILED'} in {results[-1][2]:.0f}s "
                   f"(log: {logs / 'saas_engagement_late_events.log'})")
+        if dag_id == "db_restore_drill" and history:
+            results.append(_point_in_time(env, logs))
+            print(f"  {results[-1][0]} {'ok' if results[-1][1] else 'FAILED'} in {results[-1][2]:.0f}s "
+                  f"(log: {logs / 'db_restore_drill_point_in_time.log'})")
     _summary(app, warehouse, home)
     from saas_ops.ops import report
 

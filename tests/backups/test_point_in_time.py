@@ -48,23 +48,6 @@ def archived(tmp_path_factory, airflow_env, databases):
         devdb.stop(folder)
 
 
-def switch_and_wait(dsn: str) -> None:
-    """Closes the current WAL segment and waits until every closed segment is archived."""
-    pitr.write_mark("closing a segment")  # pg_switch_wal does nothing when no WAL was written since the last
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SELECT pg_switch_wal()")
-        deadline = time.monotonic() + 90  # the archiver pauses after failures in a row (the failing-command test)
-        while conn.execute("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'").fetchone()[0]:
-            assert time.monotonic() < deadline, "the closed WAL segments were not archived within 90 s"
-            time.sleep(0.2)
-
-
-def switch_and_file(dsn: str) -> None:
-    """switch_and_wait, then the local Barman server files what arrived."""
-    switch_and_wait(dsn)
-    archiving.open_archive().cron()
-
-
 def marks_around(label: str) -> tuple[int, dt.datetime, int]:
     """Two marks with a moment between them, each over a second away: (first, moment, second)."""
     first, _ = pitr.write_mark(f"{label} first")
@@ -115,7 +98,7 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     after_writes = dt.datetime.now(dt.UTC)
     time.sleep(1.2)
     pitr.write_mark("replay finds a commit past the last target")
-    switch_and_file(dsn)
+    pitr.close_segment()
 
     # between the marks: the first present, the second (and everything later) absent
     record = pitr.physical_drill("pitr-between", between, keep_restored=False, folder=tmp_path / "d1")
@@ -180,7 +163,7 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
 def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
     pitr.take_base_backup("base-test-2")
     _, target, _ = marks_around("in the segment to corrupt")
-    switch_and_file(archived["dsn"])
+    pitr.close_segment()
     archive = archiving.open_archive()
     newest = max(archive.base_backups(), key=lambda b: b.end_time)
     wals = sorted(p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.name > newest.end_wal
@@ -229,7 +212,7 @@ def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, wareho
 
 
 def test_the_watch_dag_writes_a_mark_and_the_rpo(archived, warehouse, receivers):
-    switch_and_file(archived["dsn"])
+    pitr.close_segment()
     pack_dag("backup_archive_watch").test(logical_date=dt.datetime(2026, 12, 7, 12, 15, tzinfo=dt.UTC))
     row = warehouse.execute("SELECT ok, rpo_seconds, last_archived_wal, archive FROM saas_ops.backup_rpo "
                             "WHERE measured_at = '2026-12-07T12:15:00Z'").fetchone()
@@ -256,7 +239,7 @@ def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, t
         backup = pitr.take_base_backup("base-s3-1")
         assert backup["format"] == "barman-s3" and backup["uri"].startswith("s3://saas-ops/pitr-test-")
         first, target, second = marks_around("s3")
-        switch_and_wait(dsn)
+        pitr.close_segment()
         measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
         assert measured["ok"], measured["problems"]
         record = pitr.physical_drill("pitr-s3", target, keep_restored=False, folder=tmp_path / "s3")
@@ -284,7 +267,7 @@ def test_the_drill_form_runs_a_physical_drill_to_a_moment(archived, warehouse, r
     """db_restore_drill from its form, as the UI's trigger: method physical, a target_time between two marks."""
     pitr.take_base_backup("base-test-form")
     first, target, second = marks_around("form")
-    switch_and_file(archived["dsn"])
+    pitr.close_segment()
     dag = pack_dag("db_restore_drill")
     assert {k: dag.params[k] for k in ("method", "target_time", "keep_restored", "stop")} == {
         "method": "", "target_time": "", "keep_restored": False, "stop": False}

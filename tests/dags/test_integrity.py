@@ -106,6 +106,6 @@ def test_every_dag_follows_the_policy(dags):
 def test_p0_dags_page(dags):
     from saas_ops import alerts
 
-    for dag_id in ("db_backup", "db_restore_drill"):
+    for dag_id in ("db_backup", "db_restore_drill", "db_restore_drill_monthly"):
         if dag_id in dags:
             assert alerts.severity_of(dags[dag_id]) == "P0", dag_id

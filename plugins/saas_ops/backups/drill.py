@@ -182,7 +182,7 @@ def run_drill(drill_id: str, backup_id: str, *, target_conn_id: str, keep_databa
 
 
 def parse_target_time(value: str) -> dt.datetime | None:
-    """The form's target_time: blank (None), or ISO 8601 with a zone."""
+    """The form's target_time: blank (None), or ISO 8601 with a zone (`random` is read by _target)."""
     value = (value or "").strip()
     if not value:
         return None
@@ -195,6 +195,36 @@ def parse_target_time(value: str) -> dt.datetime | None:
     return at.astimezone(dt.UTC)
 
 
+def random_moment(drill_id: str, earliest: dt.datetime, latest: dt.datetime) -> dt.datetime:
+    """A moment between `earliest` and `latest`, the same for every try of one drill (seeded by its id)."""
+    import hashlib
+    import random
+
+    seed = int.from_bytes(hashlib.sha256(drill_id.encode()).digest()[:8], "big")
+    span = max(0.0, (latest - earliest).total_seconds())
+    return (earliest + dt.timedelta(seconds=random.Random(seed).uniform(0, span))).replace(microsecond=0)
+
+
+def _target(drill_id: str, value: str) -> dt.datetime | None:
+    """The form's target_time; `random`: a moment of the restorable window, from the oldest base backup's end to
+    a minute before the newest archived WAL, so that the monthly drill proves the window and not only its end."""
+    from saas_ops import db
+    from saas_ops.backups import archiving
+
+    if value.strip().lower() != "random":
+        return parse_target_time(value)
+    archive = archiving.open_archive()
+    ends = sorted(b.end_time for b in archive.base_backups() if b.status == "DONE" and b.end_time)
+    if not ends:
+        raise BackupError(f"no base backup in {archive.where} to restore a random moment from: run db_backup first")
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        archived = conn.execute("SELECT last_archived_time FROM pg_stat_archiver").fetchone()[0]
+    latest = max(ends[0], (archived or ends[-1]) - dt.timedelta(minutes=1))
+    moment = random_moment(drill_id, ends[0] + dt.timedelta(seconds=1), latest)
+    print(f"random moment of the window {ends[0]} .. {latest}: {moment.isoformat()}")
+    return moment
+
+
 def _physical(drill_id: str, params: dict[str, Any]) -> str:
     """A physical drill from the form; returns its summary."""
     from saas_ops import config
@@ -203,7 +233,7 @@ def _physical(drill_id: str, params: dict[str, Any]) -> str:
     schema = config.schema_name("OUTPUT_SCHEMA")
     for where in pitr.stop_kept(schema):  # the next drill stops a restore kept by an earlier one
         print(f"stopped the restored server kept at {where} and removed its files")
-    target = parse_target_time(str(params.get("target_time") or ""))
+    target = _target(drill_id, str(params.get("target_time") or ""))
     folder = config.local_dir() / "drills" / "".join(c if c.isalnum() or c in "-_" else "_" for c in drill_id)
     record = pitr.physical_drill(drill_id, target, keep_restored=bool(params.get("keep_restored")), folder=folder)
     return (f":white_check_mark: physical drill passed: base backup {record['backup_id']} replayed to "
@@ -216,32 +246,40 @@ def _physical(drill_id: str, params: dict[str, Any]) -> str:
                if record["kept_at"] else ""))
 
 
-def _method(params: dict[str, Any]) -> str:
+def methods(params: dict[str, Any]) -> list[str]:
+    """The drills a run does: the form's method, or (blank, as on the schedule) one of each kind of backup there
+    is, the newest dump and the newest base backup, so that each path's retention has a drill behind it."""
     from saas_ops import config, db
 
     method = str(params.get("method") or "").strip()
     if method not in ("", "logical", "physical"):
         raise BadFormValue(f"method {method!r}: expected logical, physical, or blank")
     if method:
-        return method
+        return [method]
+    schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
-        newest = db.fetch_sql_file(wh, "backups/newest_base_backup.sql",
-                                   schema=config.schema_name("OUTPUT_SCHEMA"))[0][0]
-    return "physical" if newest is not None else "logical"
+        base = db.fetch_sql_file(wh, "backups/newest_base_backup.sql", schema=schema)[0][0]
+        dump = db.fetch_sql_file(wh, "backups/good_backup.sql", {"backup_id": None}, schema=schema)
+    if base is None:
+        return ["logical"]
+    if str(params.get("target_time") or "").strip():
+        return ["physical"]  # a moment: only WAL replay reaches it
+    return (["logical"] if dump else []) + ["physical"]
 
 
 @task
 def restore_drill(**context: Any) -> dict[str, Any]:
     """Restores the chosen backup and proves it: logically (a dump into a scratch database, proven equal to its
     manifest) or physically (a base backup and WAL replayed to target_time in a scratch server, proven by the
-    marks). A check that fails fails the task at once (a retry would find the same); an error on the way
-    (storage or the server unreachable) is retried."""
+    marks); blank: both, when both kinds of backup exist. A check that fails fails the task at once (a retry would
+    find the same); an error on the way (storage or the server unreachable) is retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from saas_ops import config
 
     params = context["params"]
     drill_id = f"drill-{context['run_id']}"
+    done: dict[str, Any] = {}
     try:
         if params.get("stop"):
             from saas_ops.backups import pitr
@@ -249,30 +287,37 @@ def restore_drill(**context: Any) -> dict[str, Any]:
             stopped = pitr.stop_kept(config.schema_name("OUTPUT_SCHEMA"))
             print(f"stopped {len(stopped)} kept restored server(s): {', '.join(stopped) or 'none was running'}")
             return {"stopped": stopped}
-        if _method(params) == "physical":
-            summary = _physical(drill_id, params)
-            print(summary)
-            alert_channels.send_slack(summary)
-            return {"method": "physical", "summary": summary}
-        if str(params.get("target_time") or "").strip():
+        chosen = methods(params)
+        if "physical" not in chosen and str(params.get("target_time") or "").strip():
             raise BadFormValue("target_time needs the physical method: a dump restores only to when it was taken")
-        record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
-                           target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
-                           keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
+        for method in chosen:
+            if method == "physical":  # the run's own id: SPEC's blank method is physical where WAL is archived
+                done["physical"] = _physical(drill_id, params)
+            else:
+                done["logical"] = _logical(drill_id if chosen == ["logical"] else f"{drill_id}-logical", params)
+            print(done[method])
+            alert_channels.send_slack(done[method])
     except (DrillFailed, BadFormValue) as exc:  # the same on every retry: fail at once
         raise AirflowFailException(str(exc)) from exc
     except BackupError as exc:
         if "FAILED" in str(exc):  # a physical drill's checks: the same on every retry
             raise AirflowFailException(str(exc)) from exc
         raise
-    summary = (f":white_check_mark: restore drill passed: backup {record['backup_id']} restored into "
-               f"{record['target']} in {record['rto_seconds']:.1f} s (RTO: download {record['download_seconds']:.1f} s "
-               f"+ pg_restore {record['restore_seconds']:.1f} s), {record['checks']} checks equal, verified in "
-               f"{record['verify_seconds']:.1f} s; backup age (RPO) {record['rpo_seconds'] / 3600:.1f} h"
-               + (f"; scratch database {record['scratch_database']} kept" if record["kept_database"] else ""))
-    print(summary)
-    alert_channels.send_slack(summary)
-    return record
+    return done
+
+
+def _logical(drill_id: str, params: dict[str, Any]) -> str:
+    """A logical drill from the form; returns its summary."""
+    from saas_ops import config
+
+    record = run_drill(drill_id, str(params.get("backup_id") or "latest"),
+                       target_conn_id=str(params.get("target_conn_id") or RESTORE_TARGET_CONN_ID),
+                       keep_database=bool(params.get("keep_database")), jobs=config.setting("BACKUP_JOBS"))
+    return (f":white_check_mark: restore drill passed: backup {record['backup_id']} restored into "
+            f"{record['target']} in {record['rto_seconds']:.1f} s (RTO: download {record['download_seconds']:.1f} s "
+            f"+ pg_restore {record['restore_seconds']:.1f} s), {record['checks']} checks equal, verified in "
+            f"{record['verify_seconds']:.1f} s; backup age (RPO) {record['rpo_seconds'] / 3600:.1f} h"
+            + (f"; scratch database {record['scratch_database']} kept" if record["kept_database"] else ""))
 
 
 # --------------------------------------------------------------------------------------- by hand

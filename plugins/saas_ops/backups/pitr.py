@@ -33,6 +33,25 @@ def write_mark(note: str) -> tuple[int, dt.datetime]:
     return mark_id, committed
 
 
+def close_segment(timeout_s: float = 90) -> None:
+    """Closes the current WAL segment and waits until every closed one is archived (and filed, in the local
+    folder), so that what was committed until now can be restored without waiting for archive_timeout."""
+    from saas_ops import db
+
+    write_mark("closing a segment")  # pg_switch_wal does nothing when no WAL was written since the last switch
+    with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
+        conn.execute("SELECT pg_switch_wal()")
+        deadline = time.monotonic() + timeout_s  # the archiver pauses a minute after failures in a row
+        while conn.execute("SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'").fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise BackupError(f"the closed WAL segments were not archived within {timeout_s:.0f} s: "
+                                  "see pg_stat_archiver and the server's log")
+            time.sleep(0.2)
+    archive = archiving.open_archive()
+    if isinstance(archive, archiving.LocalArchive):
+        archive.cron()
+
+
 def marks_committed(conn: Any) -> dict[int, dt.datetime]:
     return dict(conn.execute("SELECT mark_id, pg_xact_commit_timestamp(xmin) FROM saas_ops_pitr.marks").fetchall())
 
