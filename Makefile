@@ -25,8 +25,12 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
+# ruff on the Python, hadolint on the Dockerfile (.hadolint.yaml), shellcheck on every shell script; all from .venv.
+SHELL_SCRIPTS := .ci/run $(wildcard dev/*.sh deploy/*.sh)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
 
 # Starts Airflow (api-server, scheduler, dag-processor, triggerer) on http://127.0.0.1:8080 against
 # the demo database left by `make demo`.

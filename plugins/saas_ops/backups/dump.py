@@ -32,9 +32,6 @@ FORMATS = {"custom": "dump.pgdump", "directory": "dump.tar"}  # directory dumps 
 TABLE_SHRINK_MIN_ROWS = 100  # below this, a table losing rows is not worth an alert
 
 
-# --------------------------------------------------------------------------------------- pg tools
-
-
 # --------------------------------------------------------------------------------------- contents
 
 
