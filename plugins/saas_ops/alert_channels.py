@@ -9,13 +9,11 @@ import html
 import json
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from saas_ops.alert_message import Alert
 from saas_ops.db import optional_connection
 from saas_ops.resend_api import RESEND_CONN_ID
-
-if TYPE_CHECKING:
-    from saas_ops.alerts import Alert
 
 log = logging.getLogger(__name__)
 
@@ -123,26 +121,25 @@ def _write_eml(folder: str, sender: str, recipients: list[str], subject: str, bo
 
 
 def _pagerduty(alert: Alert) -> str:
-    """PagerDuty Events API v2; dedup_key per DAG run, so PagerDuty folds repeats into one incident."""
-    payload = {
-        "event_action": "trigger",
-        "dedup_key": f"saas_ops/{alert.dag_id}/{alert.run_id}",
-        "payload": {"summary": f"[{alert.severity}] {alert.title}"[:1024], "source": alert.dag_id,
-                    "severity": "critical" if alert.severity == "P0" else "error",
-                    "custom_details": {"text": alert.text()}},
-        "links": [{"href": alert.log_url, "text": "task log"}] if alert.log_url else [],
-    }
+    """PagerDuty Events API v2 through the provider's events hook (its async one: the only one whose address can
+    be set, from the connection's host, e.g. a proxy); dedup_key per DAG run, so repeats fold into one incident."""
+    from airflow.providers.pagerduty.hooks.pagerduty_events import PagerdutyEventsAsyncHook, prepare_event_data
+
+    event = {"summary": f"[{alert.severity}] {alert.title}"[:1024], "source": alert.dag_id,
+             "severity": "critical" if alert.severity == "P0" else "error",
+             "dedup_key": f"saas_ops/{alert.dag_id}/{alert.run_id}", "custom_details": {"text": alert.text()},
+             "links": [{"href": alert.log_url, "text": "task log"}] if alert.log_url else None}
     conn = optional_connection(PAGERDUTY_CONN_ID)
     if conn is None:
-        where = write_outbox("pagerduty", payload)
+        where = write_outbox("pagerduty", prepare_event_data(**event, action_key_name="event_action"))
         log.info("saas_ops: no %s connection (local mode): page written to %s", PAGERDUTY_CONN_ID, where)
         return where
-    import requests
+    import asyncio
 
-    payload["routing_key"] = conn.password
-    base = conn.host if conn.host and "://" in conn.host else "https://events.pagerduty.com"
-    response = requests.post(f"{base.rstrip('/')}/v2/enqueue", json=payload, timeout=10)
-    response.raise_for_status()
+    hook = PagerdutyEventsAsyncHook(integration_key=conn.password)
+    if conn.host and "://" in conn.host:
+        hook.base_url = conn.host.rstrip("/")
+    asyncio.run(hook.send_event(**event))  # callbacks run without an event loop; the deadline one in a thread
     return "PagerDuty"
 
 

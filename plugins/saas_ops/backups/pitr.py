@@ -260,10 +260,9 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
         with db.connect(db.SOURCE_CONN_ID) as src:
             source_marks = marks_committed(src)
         upto = target_time or base.end_time
-        restored_to = restored_to or (max(got.values()) if got else None)
+        restored_to = restored_to or base.end_time  # no commit replayed: the database as the backup ended
         record["restored_to"] = restored_to
-        if restored_to is not None:
-            record["rpo_seconds"] = max(0.0, ((target_time or started) - restored_to).total_seconds())
+        record["rpo_seconds"] = max(0.0, ((target_time or started) - restored_to).total_seconds())
         checks.append(Check(f"marks committed by {upto:%Y-%m-%d %H:%M:%S.%f} UTC present",
                             sorted(m for m, at in source_marks.items() if at <= upto),
                             sorted(m for m in got if source_marks.get(m) and source_marks[m] <= upto)))
