@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 export SAAS_OPS_HOME := $(CURDIR)
 
-.PHONY: demo test bench lint lock airflow clean db-stop
+.PHONY: demo test test-fast bench lint lock airflow clean db-stop
 
 # Installs exactly the locked versions; reinstalls only when a lock file changes.
 $(VENV)/.installed: requirements.lock requirements-dev.lock
@@ -19,8 +19,15 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock
 demo: $(VENV)/.installed
 	$(PY) -m dev.demo
 
+# The suite on TEST_WORKERS processes (pytest-xdist), a test module per process at a time: each process starts its
+# own PostgreSQL, S3 and receivers, so modules share nothing. `python -m pytest tests/x.py` runs one module alone.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The inner loop: everything but the tests marked slow (the scheduler, Celery, point-in-time recovery).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

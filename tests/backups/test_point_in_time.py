@@ -17,6 +17,8 @@ from saas_ops.backups.pg_tools import BackupError
 from tests.harness.dag_runs import pack_dag
 from tests.harness.databases import airflow_uri
 
+pytestmark = pytest.mark.slow  # its own archiving PostgreSQL servers and Barman; `make test-fast` leaves it out
+
 
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory, airflow_env, databases):
