@@ -21,7 +21,7 @@ demo: $(VENV)/.installed
 
 # The suite on TEST_WORKERS processes (pytest-xdist), a test module per process at a time: each process starts its
 # own PostgreSQL, S3 and receivers, so modules share nothing. `python -m pytest tests/x.py` runs one module alone.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: $(VENV)/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 

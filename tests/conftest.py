@@ -37,6 +37,9 @@ os.environ.update({
         for name, path in (("dags-folder", str(REPO / "dags")),
                            ("test-dags", str(REPO / "tests" / "dags" / "fixture_dags")))]),
 })
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one of `make test`'s processes: one core's threads each, not all
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 for path in (str(REPO / "plugins"), str(REPO)):
     if path not in sys.path:
         sys.path.insert(0, path)
@@ -174,3 +177,9 @@ def web_server(airflow_env):
     server.should_exit = True
     thread.join(5)
 
+
+
+def pytest_collection_modifyitems(items):
+    """The slow modules first: under `make test`'s processes they then run beside the many short ones, not
+    after them and beside each other."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -179,6 +179,73 @@ def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, 
     assert not (tmp_path / "d5").exists()
 
 
+def test_a_corrupted_base_backup_file_fails_the_drill_naming_it(archived, warehouse, tmp_path):
+    """A flipped run of bytes inside the stored base.tar.gz: the restore fails, before any check could pass, with
+    the tool's words for it; the scratch folder goes. The file is put back for the other tests."""
+    pitr.take_base_backup("base-test-corrupt-file")
+    archive = archiving.open_archive()
+    newest = max(archive.base_backups(), key=lambda b: b.end_time)
+    stored = next((archive.home / "saas" / "base" / newest.backup_id).rglob("base.tar.gz"))
+    good = stored.read_bytes()
+    middle = len(good) // 2
+    stored.write_bytes(good[:middle] + bytes(b ^ 0xFF for b in good[middle:middle + 64]) + good[middle + 64:])
+    try:
+        with pytest.raises(BackupError, match="FAILED") as failed:
+            pitr.physical_drill("pitr-corrupt-file", None, keep_restored=False, folder=tmp_path / "d7")
+    finally:
+        stored.write_bytes(good)
+    assert newest.backup_id in str(failed.value) and "barman recover" in str(failed.value)
+    got = drills(warehouse)["pitr-corrupt-file"]
+    assert got[1] == "failed" and "barman recover" in got[8] and got[7] == [], "no check ran on a broken restore"
+    assert not (tmp_path / "d7").exists()
+
+
+def test_a_killed_base_backup_is_never_taken_for_complete(archived, warehouse):
+    """SIGKILL to the task taking a base backup (and to Barman and pg_basebackup under it) in the middle of the
+    copy: its row stays unfinished, Barman lists it as not DONE, nothing restores from it, and the retry of the
+    same backup_id takes a whole one."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    from tests.harness.dag_runs import REPO
+
+    before = pitr.take_base_backup("base-before-kill")
+    with psycopg.connect(archived["dsn"], autocommit=True) as conn:  # enough to copy for a few seconds
+        conn.execute("CREATE TABLE ballast AS SELECT g, repeat(md5(g::text), 8) AS pad "
+                     "FROM generate_series(1, 400000) g")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
+    task = subprocess.Popen([sys.executable, "-c", "from saas_ops.backups import pitr; "
+                             "pitr.take_base_backup('base-killed')"], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.name() == "pg_basebackup" for p in psutil.Process(task.pid).children(recursive=True)):
+            assert task.poll() is None and time.monotonic() < deadline, "pg_basebackup never started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        tree = [psutil.Process(task.pid), *psutil.Process(task.pid).children(recursive=True)]
+        for proc in tree:
+            proc.kill()
+        psutil.wait_procs(tree, timeout=30)
+    finally:
+        with psycopg.connect(archived["dsn"], autocommit=True) as conn:
+            conn.execute("DROP TABLE ballast")
+    assert warehouse.execute("SELECT status FROM saas_ops.backups WHERE backup_id = 'base-killed'").fetchone() == (
+        "running",)
+    archive = archiving.open_archive()
+    killed = [b for b in archive.base_backups() if b.info.get("backup_name") == "base-killed"]
+    assert [b.status for b in killed if b.status == "DONE"] == [], killed
+    newest_done = max((b for b in archive.base_backups() if b.status == "DONE"), key=lambda b: b.end_time)
+    assert newest_done.backup_id == before["tool_backup_id"]  # what a drill or retention would take as newest
+
+    record = pitr.take_base_backup("base-killed")  # the task's retry
+    assert warehouse.execute("SELECT status FROM saas_ops.backups WHERE backup_id = 'base-killed'").fetchone() == (
+        "succeeded",)
+    done = [b for b in archive.base_backups() if b.info.get("backup_name") == "base-killed" and b.status == "DONE"]
+    assert len(done) == 1 and record["tool_backup_id"] == done[0].backup_id
+
+
 def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, warehouse, receivers):
     dsn = archived["dsn"]
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -65,6 +65,14 @@ def _when(value: Any) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
+def _named(backups: list[BaseBackup], name: str, where: str) -> BaseBackup:
+    """The newest backup called `name`: a retry's, not the one its killed attempt left behind."""
+    named = [b for b in backups if b.info.get("backup_name") == name]
+    if not named:
+        raise ArchiveError(f"the backup ended but no backup named {name} is in {where}")
+    return max(named, key=lambda b: (b.status == "DONE", b.begin_time or dt.datetime.min.replace(tzinfo=dt.UTC)))
+
+
 def barman_bin(name: str) -> str:
     """A Barman command of this interpreter's environment (the venv's), else of PATH."""
     here = Path(sys.executable).parent / name
@@ -190,10 +198,7 @@ class CloudArchive:
         _run([barman_bin("barman-cloud-backup"), *self._common(), *self.sse, "--gzip", "--immediate-checkpoint",
               "-h", self.src.host, "-p", str(self.src.port), "-U", self.src.user, "-d", self.src.dbname,
               "--name", name, self.url, SERVER], self._env(), "barman-cloud-backup")
-        for backup in self.base_backups():
-            if backup.info.get("backup_name") == name:
-                return backup
-        raise ArchiveError(f"barman-cloud-backup ended but no backup named {name} is in {self.where}")
+        return _named(self.base_backups(), name, self.where)
 
     def base_backups(self) -> list[BaseBackup]:
         out = _run([barman_bin("barman-cloud-backup-list"), *self._common(), "--format", "json", self.url, SERVER],
@@ -257,7 +262,10 @@ class LocalArchive:
             f"[{SERVER}]", "description = saas_db", f"conninfo = {self.src.conninfo}",
             f"streaming_conninfo = {self.src.conninfo}", "backup_method = postgres", "archiver = on",
             "streaming_archiver = off", f"path_prefix = {self.src.bin_dir}", "backup_compression = gzip",
-            "backup_compression_format = tar", "minimum_redundancy = 1", ""])
+            "backup_compression_format = tar", "minimum_redundancy = 1",
+            # a fast checkpoint: the backup starts at once, as barman-cloud-backup's --immediate-checkpoint does,
+            # rather than after a spread checkpoint of minutes
+            "immediate_checkpoint = true", ""])
         self.config_file.write_text(text)
         self.config_file.chmod(0o600)
         if account is not None:
@@ -284,10 +292,7 @@ class LocalArchive:
             self._barman("switch-wal", "--force", "--archive", "--archive-timeout", "60", SERVER,
                          what="barman switch-wal")
         self._barman("backup", "--name", name, "--wait", "--wait-timeout", "600", SERVER, what="barman backup")
-        for backup in self.base_backups():
-            if backup.info.get("backup_name") == name:
-                return backup
-        raise ArchiveError(f"barman backup ended but no backup named {name} is in {self.where}")
+        return _named(self.base_backups(), name, self.where)
 
     def base_backups(self) -> list[BaseBackup]:
         listed = json.loads(self._barman("-f", "json", "list-backups", SERVER, what="barman list-backups") or "{}")
