@@ -10,10 +10,11 @@ FROM apache/airflow:3.3.2-python3.12
 # where the pack looks first.
 ARG PG_MAJOR=16
 USER root
-# pipefail: a failed download of the signing key must fail the build, not feed gpg nothing.
+# pipefail: a failed download of the signing key must fail the build, not feed gpg nothing. gnupg and file stay:
+# Barman encrypts the local archive with gpg and tells encrypted files by `file`.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+ && apt-get install -y --no-install-recommends ca-certificates curl gnupg file \
  && curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc | gpg --dearmor -o /usr/share/keyrings/pgdg.gpg \
  && echo "deb [signed-by=/usr/share/keyrings/pgdg.gpg] https://apt.postgresql.org/pub/repos/apt $(. /etc/os-release && echo "$VERSION_CODENAME")-pgdg main" \
       > /etc/apt/sources.list.d/pgdg.list \

@@ -319,6 +319,51 @@ def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, t
         devdb.stop(folder)
 
 
+def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehouse, monkeypatch, tmp_path_factory,
+                                                             tmp_path):
+    """With a `backup_encryption` connection (a passphrase; no key given, so the pack makes one), Barman encrypts
+    the base backup and every WAL segment it files; the drill decrypts them and restores to a moment between two
+    marks; the passphrase is in no configuration file, log or command line, only in a file of the server's account."""
+    import json
+    import secrets
+    import subprocess
+
+    from dev import devdb
+
+    folder = tmp_path_factory.mktemp("pitr_gpg_pg")
+    server = devdb.start(folder, archiving=True)
+    try:
+        dsn = server.create_database("saas_pitr_gpg")
+        passphrase = f"correct horse battery {secrets.token_hex(8)}"
+        monkeypatch.setenv("AIRFLOW_CONN_SAAS_DB", airflow_uri(dsn))
+        monkeypatch.setenv("AIRFLOW_VAR_LOCAL_DIR", str(tmp_path_factory.mktemp("gpg_local")))
+        monkeypatch.setenv("AIRFLOW_CONN_BACKUP_ENCRYPTION", json.dumps({"conn_type": "generic",
+                                                                         "password": passphrase}))
+        archiving.setup()
+        pitr.take_base_backup("base-gpg")
+        first, target, second = marks_around("gpg")
+        pitr.close_segment()
+        archive = archiving.open_archive()
+        assert archive.encryption is not None
+        stored = list((archive.home / "saas" / "base").rglob("base.tar*"))
+        wals = [p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.is_file() and "." not in p.name]
+        assert stored and wals
+        kinds = {subprocess.run(["file", "--brief", str(p)], capture_output=True, text=True).stdout.strip()
+                 for p in [*stored, *wals]}
+        assert all("PGP" in kind and "encrypted" in kind for kind in kinds), kinds
+        record = pitr.physical_drill("pitr-gpg", target, keep_restored=False, folder=tmp_path / "gpg")
+        assert record["status"] == "passed"
+        present = next(c for c in drills(warehouse)["pitr-gpg"][7] if c["name"].startswith("marks committed by"))
+        assert first in present["actual"] and second not in present["actual"]
+        secret_file = archive.home / "gpg-passphrase"
+        assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+        for path in [archive.config_file, archive.home / "barman.log", folder / "server.log",
+                     folder / "data" / "postgresql.auto.conf"]:
+            assert passphrase not in path.read_text(errors="replace"), path
+    finally:
+        devdb.stop(folder)
+
+
 def test_base_backup_retention_by_hand():
     """A 30-day window on 2026-12-31: backups ended Nov 20, Nov 25, Dec 1 (in the window) and Dec 20. The window
     begins Dec 1 12:00, so Nov 25 is the one that reaches its first moment and stays; Nov 20 goes, but only once

@@ -83,8 +83,8 @@ def barman_bin(name: str) -> str:
 
 
 def _run(args: list[str], env: dict[str, str], what: str, *, account: pwd.struct_passwd | None = None,
-         timeout: float | None = None) -> str:
-    out = pg_server.run_as(account, args, env=env, timeout=timeout)
+         timeout: float | None = None, stdin: str | None = None) -> str:
+    out = pg_server.run_as(account, args, env=env, timeout=timeout, input=stdin)
     if out.returncode != 0:
         detail = (out.stderr.strip() or out.stdout.strip())[-1500:] or "no message"
         raise ArchiveError(f"{what} failed (exit {out.returncode}): {detail}")
@@ -230,12 +230,72 @@ class CloudArchive:
 # --------------------------------------------------------------------------------------- local: a Barman server
 
 
+ENCRYPTION_CONN_ID = "backup_encryption"
+
+
+@dataclass
+class Encryption:
+    """The local archive's GPG key, from the `backup_encryption` connection: the passphrase (its password) and the
+    ASCII-armored secret key it protects (extra `private_key`); without a key the pack makes one, once."""
+    passphrase: str
+    private_key: str | None
+
+
+def encryption() -> Encryption | None:
+    from saas_ops.db import optional_connection
+
+    conn = optional_connection(ENCRYPTION_CONN_ID)
+    if conn is None or not conn.password:
+        return None
+    return Encryption(conn.password, conn.extra_dejson.get("private_key") or None)
+
+
 @dataclass
 class LocalArchive:
-    """A Barman server on this machine, its home a folder of the server's OS account."""
+    """A Barman server on this machine, its home a folder of the server's OS account; with `encryption`, Barman
+    encrypts every base backup and WAL segment with GPG (`encryption = gpg`)."""
     src: Source
     home: Path
+    encryption: Encryption | None = None
     kind: str = "local"
+
+    @property
+    def gnupg(self) -> Path:
+        return self.home / "gnupg"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**self.src.env, "GNUPGHOME": str(self.gnupg)}
+
+    def _gpg(self, *args: str, what: str, stdin: str | None = None) -> str:
+        return _run(["gpg", "--batch", "--homedir", str(self.gnupg), *args], {}, what, account=self.src.account,
+                    stdin=stdin)
+
+    def _key_id(self) -> str:
+        """The fingerprint of the archive's key: the connection's, imported; else one made here on first use."""
+        assert self.encryption is not None
+        if shutil.which("gpg") is None:
+            raise ArchiveError(f"the {ENCRYPTION_CONN_ID} connection asks for GPG encryption, but gpg is not "
+                               "installed (apt-get install gnupg)")
+        self.gnupg.mkdir(mode=0o700, exist_ok=True)
+        (self.gnupg / "gpg.conf").write_text("trust-model always\n")  # the keyring holds the pack's key only
+        if self.src.account is not None:  # gpg runs as the server's account, as Barman does
+            pg_server.open_path_for(self.src.account, self.home.parent)
+            pg_server.hand_over(self.src.account, self.home)
+        if self.encryption.private_key:
+            self._gpg("--import", what="gpg --import of backup_encryption's private_key",
+                      stdin=self.encryption.private_key)
+        listed = self._gpg("--with-colons", "--list-secret-keys", what="gpg --list-secret-keys")
+        if "\nsec:" not in "\n" + listed:
+            self._gpg("--pinentry-mode", "loopback", "--passphrase-fd", "0", "--quick-gen-key",
+                      "saas_ops backups <saas-ops-backups@localhost>", "default", "default", "never",
+                      what="gpg --quick-gen-key", stdin=self.encryption.passphrase + "\n")
+            listed = self._gpg("--with-colons", "--list-secret-keys", what="gpg --list-secret-keys")
+            fingerprint = next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))
+            print(f"made GPG key {fingerprint} for the local archive: keep a copy where the backups are not "
+                  f"(gpg --homedir {self.gnupg} --export-secret-keys --armor {fingerprint}, into the "
+                  f"{ENCRYPTION_CONN_ID} connection's extra private_key), or a lost disk loses the key too")
+        return next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))
 
     @property
     def where(self) -> str:
@@ -266,6 +326,12 @@ class LocalArchive:
             # a fast checkpoint: the backup starts at once, as barman-cloud-backup's --immediate-checkpoint does,
             # rather than after a spread checkpoint of minutes
             "immediate_checkpoint = true", ""])
+        if self.encryption is not None:
+            passphrase_file = self.home / "gpg-passphrase"
+            passphrase_file.write_text(self.encryption.passphrase)
+            passphrase_file.chmod(0o600)
+            text += "\n".join(["encryption = gpg", f"encryption_key_id = {self._key_id()}",
+                               f"encryption_passphrase_command = cat {passphrase_file}", ""])
         self.config_file.write_text(text)
         self.config_file.chmod(0o600)
         if account is not None:
@@ -277,15 +343,14 @@ class LocalArchive:
 
     def _barman(self, *args: str, what: str, timeout: float | None = None) -> str:
         # Barman runs as root only to drop to barman_user at once (the server's account owns its home).
-        return _run([barman_bin("barman"), "-c", str(self.config_file), *args], self.src.env, what,
-                    timeout=timeout)
+        return _run([barman_bin("barman"), "-c", str(self.config_file), *args], self.env, what, timeout=timeout)
 
     def archive_command(self) -> str:
         part = f"{self.incoming}/.%f.part"
         return f"test ! -f {self.incoming}/%f && cp %p {part} && mv {part} {self.incoming}/%f"
 
     def restore_command(self) -> str:
-        return f"{barman_bin('barman')} -c {self.config_file} get-wal -P {SERVER} %f > %p"
+        return f"GNUPGHOME={self.gnupg} {barman_bin('barman')} -c {self.config_file} get-wal -P {SERVER} %f > %p"
 
     def take_base_backup(self, name: str) -> BaseBackup:
         if any("wal_archive" in problem for problem in self.check()):  # Barman backs up once a first WAL is filed
@@ -321,7 +386,7 @@ class LocalArchive:
     def check(self) -> list[str]:
         """What `barman check` finds failing (archiver errors, a gap before the newest WAL, missing folders)."""
         out = pg_server.run_as(None, [barman_bin("barman"), "-c", str(self.config_file), "-f", "json", "check",
-                                      SERVER], env=self.src.env)
+                                      SERVER], env=self.env)
         try:
             checks = json.loads(out.stdout)[SERVER]
         except (ValueError, KeyError):
@@ -348,7 +413,7 @@ def open_archive() -> CloudArchive | LocalArchive:
     home = config.local_dir() / "barman"
     if conn is None:
         storage.open_storage()  # refuses the local folder under a distributed executor
-        return LocalArchive(src, home)
+        return LocalArchive(src, home, encryption())
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
     hook = AwsBaseHook(aws_conn_id=storage.CONN_ID, client_type="s3")
@@ -400,6 +465,10 @@ def setup(*, apply: bool = True) -> list[str]:
             db.run_sql_file(conn, "backups/pitr_marks_setup.sql", {"role": MARKS_ROLE},
                             role=MARKS_ROLE, login_role=archive.src.user)
             done.append(f"schema saas_ops_pitr with its marks table, written only by role {MARKS_ROLE}")
+    if isinstance(archive, LocalArchive):
+        done.append("the local archive is encrypted with GPG (backup_encryption)" if archive.encryption else
+                    f"the local archive is NOT encrypted: add the {ENCRYPTION_CONN_ID} connection (a passphrase, "
+                    "and an armored private_key in its extra) to encrypt it with GPG")
     if restart:
         done.append(f"RESTART the server: {', '.join(restart)} change only with a restart")
     done.append(f"pg_hba.conf (local folder mode, pg_basebackup): host replication {archive.src.user} "
