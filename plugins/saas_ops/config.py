@@ -44,6 +44,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                                   "replication slot (before it fills the disk)"),
     "BASE_BACKUP_EVERY_DAYS": (1, "db_backup takes a Barman base backup when the newest good one is older than this "
                                   "many days (0: never; the archive alone then restores nothing new)"),
+    "BASE_BACKUP_FULL_EVERY_DAYS": (7, "a full base backup this often; the ones between are block-level incremental "
+                                       "(local folder, PostgreSQL 17+ with summarize_wal; otherwise all are full)"),
     "PG_BIN_DIR": ("", "folder of pg_dump/pg_restore matching the server's major version; empty: searched for"),
     "GROSS_MARGIN": (1.0, "the share of revenue kept after the cost of serving it: LTV = ARPA x this / logo churn"),
     "TRIAL_CONVERSION_DAYS": (7, "a trial converted when its customer pays within this many days of its end"),

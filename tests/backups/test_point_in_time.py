@@ -364,6 +364,48 @@ def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehous
         devdb.stop(folder)
 
 
+def test_incremental_base_backups_restore_and_a_full_one_is_taken_weekly(archived, warehouse, tmp_path):
+    """PostgreSQL 18 with summarize_wal (set by setup): between weekly full backups db_backup takes block-level
+    incremental ones on the newest; a drill to a moment after one restores it (Barman combines the chain)."""
+    from saas_ops import db
+
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        assert conn.execute("SHOW summarize_wal").fetchone()[0] == "on"
+    full = pitr.take_base_backup("base-full-weekly")
+    archive = archiving.open_archive()
+    now = dt.datetime.now(dt.UTC)
+    week = dt.timedelta(days=7)
+    assert archive.incremental_parent(week, now) == full["tool_backup_id"]
+    assert archive.incremental_parent(week, now + dt.timedelta(days=8)) is None  # a full one is due
+    with psycopg.connect(archived["dsn"], autocommit=True) as conn:
+        conn.execute("CREATE TABLE after_the_full AS SELECT g FROM generate_series(1, 5000) g")
+    inc = pitr.take_base_backup("base-incremental-1", archive.incremental_parent(week, now))
+    shown = next(b for b in archive.base_backups() if b.backup_id == inc["tool_backup_id"])
+    assert shown.info["backup_type"] == "incremental" and shown.info["parent_backup_id"] == full["tool_backup_id"]
+    assert inc["bytes"] < full["bytes"] / 2, (inc["bytes"], full["bytes"])
+    assert warehouse.execute("SELECT status FROM saas_ops.backups WHERE backup_id = 'base-incremental-1'"
+                             ).fetchone() == ("succeeded",)
+    first, target, second = marks_around("after the incremental")
+    pitr.close_segment()
+    record = pitr.physical_drill("pitr-incremental", target, keep_restored=True, folder=tmp_path / "inc")
+    try:
+        assert record["status"] == "passed" and record["backup_id"] == inc["tool_backup_id"]
+        host, port = record["kept_at"].split(":")
+        with psycopg.connect(host=host, port=int(port), user="postgres", dbname="saas_pitr") as restored:
+            assert restored.execute("SELECT count(*) FROM after_the_full").fetchone() == (5000,)
+    finally:
+        pitr.stop_kept("saas_ops")
+        with psycopg.connect(archived["dsn"], autocommit=True) as conn:
+            conn.execute("DROP TABLE after_the_full")
+
+
+def test_retention_keeps_the_backups_a_kept_incremental_was_taken_on():
+    """full1 <- inc1 <- inc2, full2: expiring full1, inc1 and full2 while inc2 is kept keeps its chain."""
+    parent_of = {"full1": None, "inc1": "full1", "inc2": "inc1", "full2": None}
+    assert pitr.without_parents_of_kept(["full1", "inc1", "full2"], parent_of) == ["full2"]
+    assert pitr.without_parents_of_kept(["full1", "inc1", "inc2"], parent_of) == ["full1", "inc1", "inc2"]
+
+
 def test_base_backup_retention_by_hand():
     """A 30-day window on 2026-12-31: backups ended Nov 20, Nov 25, Dec 1 (in the window) and Dec 20. The window
     begins Dec 1 12:00, so Nov 25 is the one that reaches its first moment and stays; Nov 20 goes, but only once

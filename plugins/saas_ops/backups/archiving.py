@@ -191,7 +191,9 @@ class CloudArchive:
     def prepare(self) -> None:
         """Nothing to file: WAL goes straight to the bucket."""
 
-    def take_base_backup(self, name: str) -> BaseBackup:
+    def take_base_backup(self, name: str, parent: str | None = None) -> BaseBackup:
+        if parent:
+            raise ArchiveError("barman-cloud-backup takes full backups only")
         if self.src.data_directory is None:
             raise ArchiveError("barman-cloud-backup reads the data directory: run this task on saas_db's host "
                                "(an Airflow queue served by a worker there)")
@@ -199,6 +201,10 @@ class CloudArchive:
               "-h", self.src.host, "-p", str(self.src.port), "-U", self.src.user, "-d", self.src.dbname,
               "--name", name, self.url, SERVER], self._env(), "barman-cloud-backup")
         return _named(self.base_backups(), name, self.where)
+
+    def incremental_parent(self, full_every: dt.timedelta, now: dt.datetime) -> str | None:
+        """None: barman-cloud-backup takes full backups only."""
+        return None
 
     def base_backups(self) -> list[BaseBackup]:
         out = _run([barman_bin("barman-cloud-backup-list"), *self._common(), "--format", "json", self.url, SERVER],
@@ -352,12 +358,23 @@ class LocalArchive:
     def restore_command(self) -> str:
         return f"GNUPGHOME={self.gnupg} {barman_bin('barman')} -c {self.config_file} get-wal -P {SERVER} %f > %p"
 
-    def take_base_backup(self, name: str) -> BaseBackup:
+    def take_base_backup(self, name: str, parent: str | None = None) -> BaseBackup:
+        """A full base backup, or with `parent` a block-level incremental one on it (PostgreSQL 17+)."""
         if any("wal_archive" in problem for problem in self.check()):  # Barman backs up once a first WAL is filed
             self._barman("switch-wal", "--force", "--archive", "--archive-timeout", "60", SERVER,
                          what="barman switch-wal")
-        self._barman("backup", "--name", name, "--wait", "--wait-timeout", "600", SERVER, what="barman backup")
+        self._barman("backup", "--name", name, *(["--incremental", parent] if parent else []), "--wait",
+                     "--wait-timeout", "600", SERVER, what="barman backup")
         return _named(self.base_backups(), name, self.where)
+
+    def incremental_parent(self, full_every: dt.timedelta, now: dt.datetime) -> str | None:
+        """The backup the next one can be incremental on: the newest good one, when WAL summaries were on for it
+        and the newest full one is younger than `full_every`; otherwise None (a full backup is due)."""
+        done = sorted((b for b in self.base_backups() if b.status == "DONE" and b.end_time), key=lambda b: b.end_time)
+        fulls = [b for b in done if b.info.get("backup_type") != "incremental"]
+        if not fulls or now - fulls[-1].end_time >= full_every or done[-1].info.get("summarize_wal") != "on":
+            return None
+        return done[-1].backup_id
 
     def base_backups(self) -> list[BaseBackup]:
         listed = json.loads(self._barman("-f", "json", "list-backups", SERVER, what="barman list-backups") or "{}")
@@ -367,15 +384,19 @@ class LocalArchive:
                                             what="barman show-backup"))[SERVER]
             base = shown.get("base_backup_information", {})
             wal = shown.get("wal_information", {})
+            catalog, server = shown.get("catalog_information", {}), shown.get("server_information", {})
             found.append(BaseBackup(item["backup_id"], item.get("status", ""), _when(base.get("begin_time_timestamp")),
                                     _when(item.get("end_time_timestamp")), base.get("begin_wal"),
                                     base.get("end_wal"), base.get("begin_lsn"), base.get("end_lsn"),
                                     item.get("size_bytes"), {**item, "backup_name": shown.get("backup_name"),
-                                                             "wal": wal}))
+                                                             "wal": wal, "parent_backup_id": catalog.get(
+                                                                 "parent_backup_id"),
+                                                             "summarize_wal": server.get("summarize_wal")}))
         return found
 
     def restore(self, backup_id: str, dest: Path, account: pwd.struct_passwd | None) -> list[str]:
-        """The base backup into `dest` (Barman decompresses it); WAL is fetched by `barman get-wal`."""
+        """The base backup into `dest` (Barman decompresses it, and combines an incremental one with its parents);
+        WAL is fetched by `barman get-wal`."""
         self._barman("recover", "--get-wal", "--restore-command", self.restore_command(), SERVER, backup_id,
                      str(dest), what="barman recover")
         return []
@@ -433,10 +454,12 @@ def open_archive() -> CloudArchive | LocalArchive:
 # --------------------------------------------------------------------------------------- the server's side
 
 
-def server_settings(archive: CloudArchive | LocalArchive, archive_timeout_s: int) -> dict[str, str]:
-    """What the source server needs for continuous archiving (ALTER SYSTEM; archive_mode needs a restart)."""
+def server_settings(archive: CloudArchive | LocalArchive, archive_timeout_s: int, major: int) -> dict[str, str]:
+    """What the source server needs for continuous archiving (ALTER SYSTEM; archive_mode needs a restart), and from
+    PostgreSQL 17 the WAL summaries that incremental base backups read."""
     return {"wal_level": "replica", "archive_mode": "on", "archive_timeout": f"{archive_timeout_s}s",
-            "track_commit_timestamp": "on", "archive_command": archive.archive_command()}
+            "track_commit_timestamp": "on", "archive_command": archive.archive_command(),
+            **({"summarize_wal": "on"} if major >= 17 else {})}
 
 
 def setup(*, apply: bool = True) -> list[str]:
@@ -449,9 +472,10 @@ def setup(*, apply: bool = True) -> list[str]:
     archive.prepare()
     if isinstance(archive, CloudArchive):
         archive.write_credentials(archive.credentials_file, archive.src.account)
-    settings = server_settings(archive, config.setting("ARCHIVE_TIMEOUT_SECONDS"))
     done = []
     with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
+        major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
+        settings = server_settings(archive, config.setting("ARCHIVE_TIMEOUT_SECONDS"), major)
         restart = []
         for name, value in settings.items():
             current = conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]

@@ -59,7 +59,7 @@ def marks_committed(conn: Any) -> dict[int, dt.datetime]:
 # --------------------------------------------------------------------------------------- base backups
 
 
-def take_base_backup(backup_id: str) -> dict[str, Any]:
+def take_base_backup(backup_id: str, parent: str | None = None) -> dict[str, Any]:
     """A Barman base backup of saas_db, recorded in `backups` (kind `base`); a rerun of a backup that succeeded
     takes none. A failure is recorded with its reason, and Barman keeps a failed backup out of its list of
     good ones (status FAILED), so nothing half-taken is ever restored."""
@@ -74,7 +74,7 @@ def take_base_backup(backup_id: str) -> dict[str, Any]:
     archive = archiving.open_archive()
     try:
         archive.prepare()
-        got = archive.take_base_backup(backup_id)
+        got = archive.take_base_backup(backup_id, parent)
         if got.status != "DONE":
             raise archiving.ArchiveError(f"Barman's backup {got.backup_id} ended {got.status}")
     except BaseException as exc:
@@ -104,15 +104,27 @@ def expired_base_backups(ended: list[tuple[str, dt.datetime]], now: dt.datetime,
     return [b for at, b in before if at < reach_start and at < newest_proven]
 
 
+def without_parents_of_kept(expired: list[str], parent_of: dict[str, str | None]) -> list[str]:
+    """`expired` less every backup a kept one was taken on: an incremental backup restores only with its chain."""
+    needed = set()
+    for kept in set(parent_of) - set(expired):
+        while parent_of.get(kept):
+            kept = parent_of[kept]
+            needed.add(kept)
+    return [b for b in expired if b not in needed]
+
+
 def apply_base_retention(archive: Any, now: dt.datetime) -> list[str]:
     from saas_ops import config, db
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
         proven = db.fetch_sql_file(wh, "backups/newest_proven_base_backup.sql", schema=schema)[0][0]
-    good = [(b.backup_id, b.end_time) for b in archive.base_backups() if b.status == "DONE" and b.end_time]
-    expired = expired_base_backups(good, now, config.setting("PITR_WINDOW_DAYS"), proven)
-    for tool_id in expired:
+    backups = [b for b in archive.base_backups() if b.status == "DONE" and b.end_time]
+    expired = expired_base_backups([(b.backup_id, b.end_time) for b in backups], now,
+                                   config.setting("PITR_WINDOW_DAYS"), proven)
+    expired = without_parents_of_kept(expired, {b.backup_id: b.info.get("parent_backup_id") for b in backups})
+    for tool_id in reversed(expired):  # the newest first: an incremental before the backup it was taken on
         archive.delete(tool_id)
         with db.warehouse() as wh:
             db.run_sql_file(wh, "backups/base_backup_deleted.sql", {"tool_backup_id": tool_id}, schema=schema)
@@ -363,8 +375,10 @@ def base_backup(**context: Any) -> dict[str, Any]:
     if newest is not None and now - newest < dt.timedelta(days=every) - dt.timedelta(hours=1):
         print(f"no base backup: the newest good one ended {newest}, within {every} day(s)")
         return {"taken": False}
-    record = take_base_backup(f"base-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
-    print(f"base backup {record['backup_id']}: {record.get('bytes')} bytes, WAL {record.get('begin_wal')} to "
-          f"{record.get('end_wal')}")
+    parent = archiving.open_archive().incremental_parent(
+        dt.timedelta(days=config.setting("BASE_BACKUP_FULL_EVERY_DAYS")) - dt.timedelta(hours=1), now)
+    record = take_base_backup(f"base-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}", parent)
+    print(f"base backup {record['backup_id']} ({f'incremental on {parent}' if parent else 'full'}): "
+          f"{record.get('bytes')} bytes, WAL {record.get('begin_wal')} to {record.get('end_wal')}")
     expired = apply_base_retention(archiving.open_archive(), now)
     return {"taken": True, "backup_id": record["backup_id"], "expired": expired}
