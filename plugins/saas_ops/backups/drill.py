@@ -13,13 +13,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from airflow.sdk import task
 
 from saas_ops import alert_channels
+from saas_ops.backups.check import Check
 from saas_ops.backups.dump import FORMATS, database_contents, keys_of
 from saas_ops.backups.pg_tools import BackupError, libpq_env, pg_tools, server_major
 
@@ -33,20 +33,6 @@ class DrillFailed(BackupError):
 
 class BadFormValue(BackupError):
     """A value of the drill's form that cannot work (an unknown backup_id or connection): the same on every retry."""
-
-
-@dataclass
-class Check:
-    name: str
-    expected: Any
-    actual: Any
-
-    @property
-    def ok(self) -> bool:
-        return self.expected == self.actual
-
-    def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "expected": self.expected, "actual": self.actual, "ok": self.ok}
 
 
 def compare_contents(expected: dict[str, Any], actual: dict[str, Any]) -> list[Check]:

@@ -15,7 +15,7 @@ from typing import Any
 from airflow.sdk import task
 
 from saas_ops.backups import archiving, pg_server
-from saas_ops.backups.drill import Check
+from saas_ops.backups.check import Check
 from saas_ops.backups.pg_tools import BackupError
 
 
