@@ -353,7 +353,7 @@ def _backups(conn: Any) -> None:
               f"{begin} to {end}\n  {uri}")
     for status, checks, rto, rpo, drilled, method, target in conn.execute(
             "SELECT status, checks, rto_seconds, rpo_seconds, backup_id, method, target_time FROM "
-            "saas_ops.restore_drills ORDER BY started_at DESC LIMIT 3").fetchall()[::-1]:
+            "saas_ops.restore_drills ORDER BY started_at DESC LIMIT 4").fetchall()[::-1]:
         passed = sum(c["ok"] for c in checks or [])
         if method == "physical":
             print(f"Physical drill of {drilled} to {f'{target:%Y-%m-%d %H:%M:%S} UTC' if target else 'its end'}: "
