@@ -42,6 +42,7 @@ def main() -> None:
             demo_data.load(source, customers=CUSTOMERS, months=24, seed=7, end=dt.date(2026, 11, 22),
                            events_per_active_day=1.2, verbose=False)
         server = devdb.start(folder, archiving=True)  # restarts it with archive_mode on, as a user's after setup
+        source, warehouse = server.dsn_for("bench_pitr_app"), server.dsn_for("bench_pitr_warehouse")  # a new port
         point_airflow_at(source, warehouse, folder / "local")
         with db.warehouse() as wh:
             db.migrate(wh)

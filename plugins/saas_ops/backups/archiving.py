@@ -340,11 +340,12 @@ class LocalArchive:
                                f"encryption_passphrase_command = cat {passphrase_file}", ""])
         self.config_file.write_text(text)
         self.config_file.chmod(0o600)
+        self.incoming.mkdir(parents=True, exist_ok=True)  # the archive command's target, before any backup
         if account is not None:
             pg_server.open_path_for(account, self.home.parent)
             pg_server.open_path_for(account, Path(sys.executable).resolve())
             pg_server.hand_over(account, self.home)
-        self._barman("cron", what="barman cron")  # creates the server's folders
+        self._barman("cron", what="barman cron")
         self.cron()
 
     def _barman(self, *args: str, what: str, timeout: float | None = None) -> str:
