@@ -30,6 +30,10 @@ def test_setup_configures_the_server_and_the_marks_role(archived):
         conn.execute(f"SET ROLE {archiving.MARKS_ROLE}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("CREATE TABLE public.sneaky (x int)")
+    # WAL archives from setup on, before any base backup created Barman's folders
+    pitr.close_segment(timeout_s=30)
+    with psycopg.connect(archived["dsn"]) as conn:
+        assert conn.execute("SELECT archived_count > 0, failed_count FROM pg_stat_archiver").fetchone() == (True, 0)
 
 
 def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, warehouse, tmp_path):
