@@ -79,8 +79,7 @@ def celery_airflow(pg_server, airflow_env, slack_receiver, redis_url, tmp_path_f
            # a dead worker's task is failed, and retried, soon after its heartbeats stop, not minutes later
            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5"}
-    # A cluster policy of this Airflow only: a task retries 5 s after it failed rather than the pack's minute; the
-    # retry on the other worker is what is tested, not how long the policy waits for it.
+    # This Airflow only: a failed task retries soon, not after the pack's delay; the retry itself is what is tested.
     (home / "config").mkdir()
     (home / "config" / "airflow_local_settings.py").write_text(
         "import datetime\n\n\ndef task_policy(task):\n    task.retry_delay = datetime.timedelta(seconds=5)\n"

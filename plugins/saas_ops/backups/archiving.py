@@ -16,7 +16,6 @@ archive_timeout, the marks role); `... show` prints what it would set.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
 import pwd
@@ -26,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saas_ops.backups import pg_server
+from saas_ops.backups import gpg_key, pg_server
 from saas_ops.backups.pg_tools import BackupError
+from saas_ops.backups.source_server import Source, source
 
 SERVER = "saas"  # Barman's name of saas_db's server
 MARKS_ROLE = "saas_ops_marker"  # may write saas_ops_pitr.marks and nothing else
@@ -83,58 +83,12 @@ def barman_bin(name: str) -> str:
 
 
 def _run(args: list[str], env: dict[str, str], what: str, *, account: pwd.struct_passwd | None = None,
-         timeout: float | None = None, stdin: str | None = None) -> str:
-    out = pg_server.run_as(account, args, env=env, timeout=timeout, input=stdin)
+         timeout: float | None = None) -> str:
+    out = pg_server.run_as(account, args, env=env, timeout=timeout)
     if out.returncode != 0:
         detail = (out.stderr.strip() or out.stdout.strip())[-1500:] or "no message"
         raise ArchiveError(f"{what} failed (exit {out.returncode}): {detail}")
     return out.stdout
-
-
-# --------------------------------------------------------------------------------------- the source server
-
-
-@dataclass
-class Source:
-    """saas_db's server as Barman reaches it: libpq parameters (the password only in `env`)."""
-    host: str
-    port: int
-    user: str
-    dbname: str
-    env: dict[str, str]
-    bin_dir: Path  # the server's major's client tools (pg_basebackup)
-    data_directory: Path | None  # when the server runs on this machine
-    account: pwd.struct_passwd | None  # its OS account, when not ours
-
-    @property
-    def conninfo(self) -> str:
-        return f"host={self.host} port={self.port} user={self.user} dbname={self.dbname}"
-
-    @property
-    def os_user(self) -> str:
-        return self.account.pw_name if self.account else getpass.getuser()
-
-
-def source() -> Source:
-    from psycopg.conninfo import conninfo_to_dict
-
-    from saas_ops import db
-    from saas_ops.backups.pg_tools import libpq_env, pg_tools, server_major
-
-    conninfo, env = libpq_env(db.conninfo(db.SOURCE_CONN_ID))
-    params = conninfo_to_dict(conninfo)
-    with db.connect(db.SOURCE_CONN_ID) as conn:
-        bin_dir = pg_tools(server_major(conn))
-        try:
-            data = Path(conn.execute("SHOW data_directory").fetchone()[0])
-        except Exception:  # noqa: BLE001 - only superusers and pg_read_all_settings may read it
-            data = None
-    local = data is not None and data.is_dir()
-    account = None
-    if local and os.geteuid() == 0:
-        account = pwd.getpwuid(data.stat().st_uid)
-    return Source(str(params.get("host") or "127.0.0.1"), int(params.get("port") or 5432), str(params["user"]),
-                  str(params["dbname"]), env, bin_dir, data if local else None, account)
 
 
 # --------------------------------------------------------------------------------------- S3: barman-cloud
@@ -236,33 +190,13 @@ class CloudArchive:
 # --------------------------------------------------------------------------------------- local: a Barman server
 
 
-ENCRYPTION_CONN_ID = "backup_encryption"
-
-
-@dataclass
-class Encryption:
-    """The local archive's GPG key, from the `backup_encryption` connection: the passphrase (its password) and the
-    ASCII-armored secret key it protects (extra `private_key`); without a key the pack makes one, once."""
-    passphrase: str
-    private_key: str | None
-
-
-def encryption() -> Encryption | None:
-    from saas_ops.db import optional_connection
-
-    conn = optional_connection(ENCRYPTION_CONN_ID)
-    if conn is None or not conn.password:
-        return None
-    return Encryption(conn.password, conn.extra_dejson.get("private_key") or None)
-
-
 @dataclass
 class LocalArchive:
     """A Barman server on this machine, its home a folder of the server's OS account; with `encryption`, Barman
     encrypts every base backup and WAL segment with GPG (`encryption = gpg`)."""
     src: Source
     home: Path
-    encryption: Encryption | None = None
+    encryption: gpg_key.Encryption | None = None
     kind: str = "local"
 
     @property
@@ -273,35 +207,14 @@ class LocalArchive:
     def env(self) -> dict[str, str]:
         return {**self.src.env, "GNUPGHOME": str(self.gnupg)}
 
-    def _gpg(self, *args: str, what: str, stdin: str | None = None) -> str:
-        return _run(["gpg", "--batch", "--homedir", str(self.gnupg), *args], {}, what, account=self.src.account,
-                    stdin=stdin)
-
     def _key_id(self) -> str:
-        """The fingerprint of the archive's key: the connection's, imported; else one made here on first use."""
+        """The fingerprint of the archive's key, in a keyring beside it that the server's account owns."""
         assert self.encryption is not None
-        if shutil.which("gpg") is None:
-            raise ArchiveError(f"the {ENCRYPTION_CONN_ID} connection asks for GPG encryption, but gpg is not "
-                               "installed (apt-get install gnupg)")
         self.gnupg.mkdir(mode=0o700, exist_ok=True)
-        (self.gnupg / "gpg.conf").write_text("trust-model always\n")  # the keyring holds the pack's key only
         if self.src.account is not None:  # gpg runs as the server's account, as Barman does
             pg_server.open_path_for(self.src.account, self.home.parent)
             pg_server.hand_over(self.src.account, self.home)
-        if self.encryption.private_key:
-            self._gpg("--import", what="gpg --import of backup_encryption's private_key",
-                      stdin=self.encryption.private_key)
-        listed = self._gpg("--with-colons", "--list-secret-keys", what="gpg --list-secret-keys")
-        if "\nsec:" not in "\n" + listed:
-            self._gpg("--pinentry-mode", "loopback", "--passphrase-fd", "0", "--quick-gen-key",
-                      "saas_ops backups <saas-ops-backups@localhost>", "default", "default", "never",
-                      what="gpg --quick-gen-key", stdin=self.encryption.passphrase + "\n")
-            listed = self._gpg("--with-colons", "--list-secret-keys", what="gpg --list-secret-keys")
-            fingerprint = next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))
-            print(f"made GPG key {fingerprint} for the local archive: keep a copy where the backups are not "
-                  f"(gpg --homedir {self.gnupg} --export-secret-keys --armor {fingerprint}, into the "
-                  f"{ENCRYPTION_CONN_ID} connection's extra private_key), or a lost disk loses the key too")
-        return next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))
+        return gpg_key.fingerprint(self.gnupg, self.encryption, self.src.account)
 
     @property
     def where(self) -> str:
@@ -329,8 +242,7 @@ class LocalArchive:
             f"streaming_conninfo = {self.src.conninfo}", "backup_method = postgres", "archiver = on",
             "streaming_archiver = off", f"path_prefix = {self.src.bin_dir}", "backup_compression = gzip",
             "backup_compression_format = tar", "minimum_redundancy = 1",
-            # a fast checkpoint: the backup starts at once, as barman-cloud-backup's --immediate-checkpoint does,
-            # rather than after a spread checkpoint of minutes
+            # a fast checkpoint, as barman-cloud-backup's --immediate-checkpoint: the backup starts at once
             "immediate_checkpoint = true", ""])
         if self.encryption is not None:
             passphrase_file = self.home / "gpg-passphrase"
@@ -435,7 +347,7 @@ def open_archive() -> CloudArchive | LocalArchive:
     home = config.local_dir() / "barman"
     if conn is None:
         storage.open_storage()  # refuses the local folder under a distributed executor
-        return LocalArchive(src, home, encryption())
+        return LocalArchive(src, home, gpg_key.encryption())
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
     hook = AwsBaseHook(aws_conn_id=storage.CONN_ID, client_type="s3")
@@ -492,8 +404,8 @@ def setup(*, apply: bool = True) -> list[str]:
             done.append(f"schema saas_ops_pitr with its marks table, written only by role {MARKS_ROLE}")
     if isinstance(archive, LocalArchive):
         done.append("the local archive is encrypted with GPG (backup_encryption)" if archive.encryption else
-                    f"the local archive is NOT encrypted: add the {ENCRYPTION_CONN_ID} connection (a passphrase, "
-                    "and an armored private_key in its extra) to encrypt it with GPG")
+                    f"the local archive is NOT encrypted: add the {gpg_key.ENCRYPTION_CONN_ID} connection (a "
+                    "passphrase, and an armored private_key in its extra) to encrypt it with GPG")
     if restart:
         done.append(f"RESTART the server: {', '.join(restart)} change only with a restart")
     done.append(f"pg_hba.conf (local folder mode, pg_basebackup): host replication {archive.src.user} "

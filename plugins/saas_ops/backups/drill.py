@@ -214,7 +214,7 @@ def _target(drill_id: str, value: str) -> dt.datetime | None:
 def _physical(drill_id: str, params: dict[str, Any]) -> str:
     """A physical drill from the form; returns its summary."""
     from saas_ops import config
-    from saas_ops.backups import pitr
+    from saas_ops.backups import pitr, source_server
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     for where in pitr.stop_kept(schema):  # the next drill stops a restore kept by an earlier one
@@ -227,7 +227,7 @@ def _physical(drill_id: str, params: dict[str, Any]) -> str:
             f"{record['restore_seconds']:.1f} s + replay {record['replay_seconds']:.1f} s, target "
             f"{record['rto_target_seconds'] / 60:.0f} min); newest restored commit {record['restored_to']} "
             f"(RPO {record['rpo_seconds'] or 0:.1f} s); {record['checks']} checks equal"
-            + (f"; the restored server is KEPT at {record['kept_at']} (database {pitr.archiving.source().dbname}, "
+            + (f"; the restored server is KEPT at {record['kept_at']} (database {source_server.source().dbname}, "
                f"files {record['kept_dir']}): the next drill, the form's stop, or make db-stop stops it"
                if record["kept_at"] else ""))
 

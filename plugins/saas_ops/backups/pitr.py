@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import task
 
-from saas_ops.backups import archiving, pg_server
+from saas_ops.backups import archiving, pg_server, source_server
 from saas_ops.backups.check import Check
 from saas_ops.backups.pg_tools import BackupError
 
@@ -319,7 +319,7 @@ def stop_kept(schema: str) -> list[str]:
     for drill_id, kept_at, kept_dir in kept:
         folder = Path(kept_dir)
         if (folder / "data").exists():
-            pg_server.stop(archiving.source().bin_dir, folder / "data")
+            pg_server.stop(source_server.source().bin_dir, folder / "data")
         shutil.rmtree(folder, ignore_errors=True)
         with db.warehouse() as wh:
             db.run_sql_file(wh, "backups/kept_restore_stopped.sql", {"drill_id": drill_id}, schema=schema)
