@@ -1,18 +1,21 @@
 """Point-in-time recovery (Barman) beside the bare tools, on the database of bench_backup (PITR_BENCH_CUSTOMERS
-customers, default 60000: about 2 GB), archived to the local folder, in the same run on the same server:
+customers, default 60000: about 2 GB) or, with PITR_BENCH_DATABASE=night, on bench_whole_night's saas_db (1M
+customers and 100M events: 19 GB; WHOLE_NIGHT_CUSTOMERS and WHOLE_NIGHT_EVENTS override it), archived to the
+local folder, in the same run on the same server:
 
 - the base backup (db_backup's base_backup: Barman's `backup --wait`, gzip tar, recorded in `backups`) against
   bare `pg_basebackup --format=tar --gzip --checkpoint=fast --wal-method=none` into the same disk;
 - the physical drill to the backup's end (restore + WAL replay + the marks' proof) against a bare restore of the
   same files (`tar -xzf` of Barman's base.tar.gz), and against the logical drill of a dump of the same database;
-- the largest RPO while pgbench writes for PITR_BENCH_LOAD_SECONDS (default 600) and the watch measures it every
-  PITR_BENCH_SAMPLE_SECONDS (default 15), with archive_timeout at its default.
+- the largest RPO while pgbench writes for PITR_BENCH_LOAD_SECONDS (default 600; 0 leaves it out) and the watch
+  measures it every PITR_BENCH_SAMPLE_SECONDS (default 15), with archive_timeout at its default.
 """
 
 import contextlib
 import datetime as dt
 import io
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -22,6 +25,7 @@ from dev import devdb
 from tests.harness.databases import point_airflow_at
 
 CUSTOMERS = int(os.environ.get("PITR_BENCH_CUSTOMERS", "60000"))
+DATABASE = os.environ.get("PITR_BENCH_DATABASE", "demo")
 LOAD_SECONDS = int(os.environ.get("PITR_BENCH_LOAD_SECONDS", "600"))
 SAMPLE_SECONDS = int(os.environ.get("PITR_BENCH_SAMPLE_SECONDS", "15"))
 
@@ -38,9 +42,18 @@ def main() -> None:
         server = devdb.start(folder)
         source = server.create_database("bench_pitr_app", drop_first=True)
         warehouse = server.create_database("bench_pitr_warehouse", drop_first=True)
-        with contextlib.redirect_stdout(io.StringIO()):
-            demo_data.load(source, customers=CUSTOMERS, months=24, seed=7, end=dt.date(2026, 11, 22),
-                           events_per_active_day=1.2, verbose=False)
+        t = time.perf_counter()
+        if DATABASE == "night":
+            from bench import bench_whole_night
+
+            counts = bench_whole_night.load_saas(source, int(os.environ.get("WHOLE_NIGHT_CUSTOMERS", "1000000")),
+                                                 int(os.environ.get("WHOLE_NIGHT_EVENTS", "100000000")))[0]
+        else:
+            with contextlib.redirect_stdout(io.StringIO()):
+                counts = demo_data.load(source, customers=CUSTOMERS, months=24, seed=7, end=dt.date(2026, 11, 22),
+                                        events_per_active_day=1.2, verbose=False)
+        print(f"loaded {counts['customers']:,} customers and {counts['events']:,} events in "
+              f"{time.perf_counter() - t:.0f} s", flush=True)
         server = devdb.start(folder, archiving=True)  # restarts it with archive_mode on, as a user's after setup
         source, warehouse = server.dsn_for("bench_pitr_app"), server.dsn_for("bench_pitr_warehouse")  # a new port
         point_airflow_at(source, warehouse, folder / "local")
@@ -52,8 +65,8 @@ def main() -> None:
             conn.execute("VACUUM ANALYZE")
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         bin_dir = server.bin_dir
-        print(f"database {size / 1e9:.2f} GB ({CUSTOMERS:,} customers), archived to {folder / 'local' / 'barman'}",
-              flush=True)
+        print(f"database {size / 1e9:.2f} GB ({counts['customers']:,} customers), archived to "
+              f"{folder / 'local' / 'barman'}", flush=True)
 
         bare_dir = folder / "bare_basebackup"
         t = time.perf_counter()
@@ -78,6 +91,8 @@ def main() -> None:
         t = time.perf_counter()
         subprocess.run(["tar", "-xzf", str(tarball), "-C", str(untar)], check=True)
         bare_restore = time.perf_counter() - t
+        shutil.rmtree(untar)
+        shutil.rmtree(bare_dir)
         with contextlib.redirect_stdout(io.StringIO()):
             record = pitr.physical_drill("bench-physical", None, keep_restored=False, folder=folder / "drill")
         print(f"{'physical drill restore vs tar -xzf':<44}{record['restore_seconds']:>8.1f}{bare_restore:>8.1f}"
@@ -92,6 +107,8 @@ def main() -> None:
               f"{record['replay_seconds']:.1f} s; logical {logical['status']}: download "
               f"{logical['download_seconds']:.1f} s + pg_restore {logical['restore_seconds']:.1f} s)", flush=True)
 
+        if not LOAD_SECONDS:
+            return
         load_db = server.create_database("bench_pitr_pgbench", drop_first=True)
         subprocess.run([str(bin_dir / "pgbench"), "-i", "-s", "10", "-q", load_db], check=True, capture_output=True)
         with psycopg.connect(server.dsn) as conn:

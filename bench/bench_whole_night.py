@@ -91,6 +91,21 @@ def _bare_scans(dsn: str, tables: tuple[str, ...], schema: str) -> dict[str, tup
     return scans
 
 
+def load_saas(app: str, customers: int, events: int) -> tuple[dict[str, int], int, str]:
+    """The night's saas_db loaded into `app`: its row counts, the live users and the database's size."""
+    counts = demo_data.load(app, customers=customers, months=MONTHS, seed=11, end=END, events_per_active_day=0,
+                            verbose=False)
+    span = {"first_day": END - dt.timedelta(days=EVENT_DAYS - 1), "end": END}
+    with psycopg.connect(app) as conn, psycopg.ClientCursor(conn) as cur:
+        live_users = cur.execute(f"SELECT count(*) FROM ({LIVE_USERS}) u", span).fetchone()[0]
+    active_days = max(1, round(events / 5 / live_users))
+    counts["events"] = load_events(app, EVENTS, {"names": EVENT_NAMES, "active_days": active_days, **span})
+    with psycopg.connect(app, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+    return counts, live_users, size
+
+
 def main() -> None:
     customers = int(os.environ.get("WHOLE_NIGHT_CUSTOMERS", "1000000"))
     events = int(os.environ.get("WHOLE_NIGHT_EVENTS", "100000000"))
@@ -99,16 +114,7 @@ def main() -> None:
     try:
         t = time.perf_counter()
         app, warehouse = server.create_database("saas_app"), server.create_database("saas_warehouse")
-        counts = demo_data.load(app, customers=customers, months=MONTHS, seed=11, end=END,
-                                events_per_active_day=0, verbose=False)
-        span = {"first_day": END - dt.timedelta(days=EVENT_DAYS - 1), "end": END}
-        with psycopg.connect(app) as conn, psycopg.ClientCursor(conn) as cur:
-            live_users = cur.execute(f"SELECT count(*) FROM ({LIVE_USERS}) u", span).fetchone()[0]
-        active_days = max(1, round(events / 5 / live_users))
-        counts["events"] = load_events(app, EVENTS, {"names": EVENT_NAMES, "active_days": active_days, **span})
-        with psycopg.connect(app, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
-            size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]
+        counts, live_users, size = load_saas(app, customers, events)
         print(f"loaded {counts['customers']:,} customers, {counts['users']:,} users ({live_users:,} of accounts "
               f"with a subscription in the last {EVENT_DAYS} days), {counts['subscription_periods']:,} subscription "
               f"periods, {counts['events']:,} events over those days "
