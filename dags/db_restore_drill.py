@@ -48,7 +48,7 @@ from saas_ops.tasks import migrate_outputs
          "target_time": Param("", type="string", title="Restore to (physical)",
                               description="ISO 8601 with a zone, e.g. 2026-12-07T16:59:00+00:00 (just before a bad "
                                           "statement); random: a moment of the window; blank: the newest backup, "
-                                          "to its end"),
+                                          "to its manifest's WAL position (every table's checksum proven) or its end"),
          "keep_restored": Param(False, type="boolean", title="Keep the restored server (physical)",
                                 description="leave it running on 127.0.0.1 after it is proven, its port in the log "
                                             "and on the SaaS Ops page, to read lost rows back"),

@@ -351,14 +351,18 @@ def _backups(conn: Any) -> None:
         backup_id, size, begin, end, took, uri = base
         print(f"Base backup {backup_id} (Barman): {(size or 0) / 1e6:,.1f} MB in {took.total_seconds():.1f} s, WAL "
               f"{begin} to {end}\n  {uri}")
-    for status, checks, rto, rpo, drilled, method, target in conn.execute(
-            "SELECT status, checks, rto_seconds, rpo_seconds, backup_id, method, target_time FROM "
+    for status, checks, rto, rpo, drilled, method, target, lsn in conn.execute(
+            "SELECT status, checks, rto_seconds, rpo_seconds, backup_id, method, target_time, target_lsn FROM "
             "saas_ops.restore_drills ORDER BY started_at DESC LIMIT 4").fetchall()[::-1]:
         passed = sum(c["ok"] for c in checks or [])
         if method == "physical":
-            print(f"Physical drill of {drilled} to {f'{target:%Y-%m-%d %H:%M:%S} UTC' if target else 'its end'}: "
-                  f"{status.upper()}, {passed} of {len(checks or [])} checks (marks committed by the moment present, "
-                  f"later ones absent, RTO within target); RTO {rto or 0:.1f} s (restore + WAL replay), RPO "
+            to = (f"{target:%Y-%m-%d %H:%M:%S} UTC" if target else
+                  f"its manifest at WAL {lsn}" if lsn else "its end")
+            proofs = ("the manifest's marks present, later ones absent, every table's rows and checksum as read "
+                      "at that WAL position" if lsn and not target else
+                      "marks committed by the moment present, later ones absent")
+            print(f"Physical drill of {drilled} to {to}: {status.upper()}, {passed} of {len(checks or [])} checks "
+                  f"({proofs}, RTO within target); RTO {rto or 0:.1f} s (restore + WAL replay), RPO "
                   f"{rpo or 0:.1f} s (the moment to the newest restored commit)")
         else:
             print(f"Logical drill of {drilled} (saas_ops.restore_drills): {status.upper()}, {passed} of "

@@ -73,7 +73,7 @@ class DevServer:
 
 def start(folder: Path | None = None, *, archiving: bool = False) -> DevServer:
     """Starts the server in ``folder`` (initialising it on first use), or reuses the one running there. With
-    ``archiving`` it runs with `archive_mode = on` (a restart-only setting), so that
+    ``archiving`` it runs with `archive_mode = on` and `wal_level = logical` (restart-only settings), so that
     `python -m saas_ops.backups.archiving setup` switches continuous archiving on with a reload; without, no WAL
     is kept for an archive that no one set up."""
     folder = (folder or default_dir()).resolve()
@@ -102,7 +102,7 @@ def start(folder: Path | None = None, *, archiving: bool = False) -> DevServer:
     try:
         port = pg_server.start(bin_dir, data, folder / "server.log",
                                options="-c fsync=off -c max_connections=200 -c track_commit_timestamp=on"
-                                       + (" -c archive_mode=on" if archiving else ""))
+                                       + (" -c archive_mode=on -c wal_level=logical" if archiving else ""))
     except BackupError as exc:
         raise DevDbError(str(exc)) from None
     state_file.write_text(json.dumps({"port": port, "bin_dir": str(bin_dir), "archiving": archiving}))

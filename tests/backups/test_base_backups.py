@@ -1,11 +1,13 @@
 """Barman's base backups, on an archiving server of their own: a killed one is never taken for complete, a
-corrupted file fails the drill, incremental ones restore, the local archive is encrypted with GPG, and retention
-keeps what a restore needs."""
+corrupted file fails the drill, a drill to a base backup's manifest finds every table's checksum while writes went
+on, incremental ones restore, the local archive is encrypted with GPG, and retention keeps what a restore needs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import threading
 import time
 
 import psycopg
@@ -38,6 +40,58 @@ def test_a_corrupted_base_backup_file_fails_the_drill_naming_it(archived, wareho
     got = drills(warehouse)["pitr-corrupt-file"]
     assert got[1] == "failed" and "barman recover" in got[8] and got[7] == [], "no check ran on a broken restore"
     assert not (tmp_path / "d7").exists()
+
+
+def test_a_drill_to_the_manifest_finds_every_table_as_its_snapshot_saw_it(archived, warehouse, tmp_path):
+    """Orders are inserted without a pause while the base backup and its manifest are taken: the drill (blank
+    target) replays to the manifest's WAL position and finds the orders table's rows and checksum equal to the
+    snapshot's, a part of the orders only; a manifest that says otherwise fails the drill, naming the table."""
+    dsn = archived["dsn"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.orders_live (order_id bigserial PRIMARY KEY, note text NOT NULL)")
+    stop = threading.Event()
+
+    def insert_orders() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO public.orders_live (note) VALUES ('Zoë <b>\r\n</b>')")
+
+    writer = threading.Thread(target=insert_orders)
+    writer.start()
+    try:
+        backup = pitr.take_base_backup("base-manifest")
+    finally:
+        stop.set()
+        writer.join()
+    with psycopg.connect(dsn) as conn:
+        written = conn.execute("SELECT count(*) FROM public.orders_live").fetchone()[0]
+    lsn, in_manifest = warehouse.execute(
+        "SELECT manifest_lsn, (tables -> 'public.orders_live' ->> 'rows')::bigint FROM saas_ops.backups "
+        "WHERE backup_id = 'base-manifest'").fetchone()
+    assert lsn == backup["manifest_lsn"]
+    assert warehouse.execute("SELECT %s::pg_lsn < %s::pg_lsn", (backup["end_lsn"], lsn)).fetchone()[0]
+    assert 0 < in_manifest < written, "orders were inserted before the manifest's snapshot and after it"
+    from saas_ops import storage
+
+    stored = json.loads(storage.open_storage().get_bytes(pitr.manifest_key(backup["tool_backup_id"])))
+    assert (stored["lsn"], stored["tables"]["public.orders_live"]["rows"]) == (lsn, in_manifest)
+
+    record = pitr.physical_drill("pitr-manifest", None, keep_restored=True, folder=tmp_path / "m")
+    assert record["status"] == "passed" and record["target_lsn"] == lsn
+    checks = {c["name"]: c for c in drills(warehouse)["pitr-manifest"][7]}
+    assert checks["public.orders_live rows"]["actual"] == in_manifest
+    assert checks["public.orders_live checksum"]["ok"] and checks["saas_ops_pitr.marks checksum"]["ok"]
+    host, port = record["kept_at"].split(":")
+    with psycopg.connect(host=host, port=port, user="postgres", dbname="saas_pitr") as restored:
+        assert restored.execute("SELECT count(*) FROM public.orders_live").fetchone()[0] == in_manifest
+    pitr.stop_kept("saas_ops")
+
+    warehouse.execute("UPDATE saas_ops.backups SET tables = jsonb_set(tables, '{public.orders_live,checksum}', "
+                      "'\"12345\"') WHERE backup_id = 'base-manifest'")
+    warehouse.commit()
+    with pytest.raises(BackupError, match=r"public\.orders_live checksum: expected 12345, got -?\d+"):
+        pitr.physical_drill("pitr-manifest-differs", None, keep_restored=False, folder=tmp_path / "m2")
+    assert not (tmp_path / "m2").exists()
 
 
 def test_a_killed_base_backup_is_never_taken_for_complete(archived, warehouse):

@@ -84,14 +84,19 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     assert not (tmp_path / "d2").exists()
     assert drills(warehouse)["pitr-before-drop"][6] is None
 
-    # after every write: all marks present; and the base backup alone (blank target) holds only the first
+    # after every write: all marks present; and the base backup alone (blank target: to its manifest, read just
+    # after it) holds only the first, and the tables as they were then: invoices_archive was not made yet
     record = pitr.physical_drill("pitr-after", after_writes, keep_restored=False, folder=tmp_path / "d3")
     assert record["status"] == "passed"
     present = next(c for c in drills(warehouse)["pitr-after"][7] if c["name"].startswith("marks committed by"))
     assert {before, first, second, after} <= set(present["actual"])
     record = pitr.physical_drill("pitr-backup-end", None, keep_restored=False, folder=tmp_path / "d4")
-    present = next(c for c in drills(warehouse)["pitr-backup-end"][7] if c["name"].startswith("marks committed by"))
+    assert record["target_lsn"] == backup["manifest_lsn"]
+    checks = {c["name"]: c for c in drills(warehouse)["pitr-backup-end"][7]}
+    present = checks[f"marks of the manifest at WAL {backup['manifest_lsn']} present"]
     assert before in present["actual"] and first not in present["actual"]
+    assert "public.invoices_archive" not in checks["tables present"]["actual"]
+    assert checks["saas_ops_pitr.marks checksum"]["ok"]
 
     # the SaaS Ops page: the RPO, the window one can restore into, the physical drills against the RTO target
     from saas_ops.ops import report

@@ -19,7 +19,7 @@ from typing import Any
 from airflow.sdk import task
 
 from saas_ops import alert_channels
-from saas_ops.backups.check import Check
+from saas_ops.backups.check import Check, compare_tables
 from saas_ops.backups.dump import FORMATS, database_contents, keys_of
 from saas_ops.backups.pg_tools import BackupError, libpq_env, pg_tools, server_major
 
@@ -37,11 +37,7 @@ class BadFormValue(BackupError):
 
 def compare_contents(expected: dict[str, Any], actual: dict[str, Any]) -> list[Check]:
     """Every table present with its rows and checksum; sequences' last values; indexes and constraints."""
-    checks = [Check("tables present", sorted(expected["tables"]), sorted(actual["tables"]))]
-    for name, want in sorted(expected["tables"].items()):
-        got = actual["tables"].get(name, {})
-        checks.append(Check(f"{name} rows", want["rows"], got.get("rows")))
-        checks.append(Check(f"{name} checksum", want["checksum"], got.get("checksum")))
+    checks = compare_tables(expected["tables"], actual["tables"])
     want_objects, got_objects = expected["objects"], actual["objects"]
     checks.append(Check("sequences", want_objects["sequences"], got_objects["sequences"]))
     for kind in ("indexes", "constraints"):
@@ -223,8 +219,8 @@ def _physical(drill_id: str, params: dict[str, Any]) -> str:
     folder = config.local_dir() / "drills" / "".join(c if c.isalnum() or c in "-_" else "_" for c in drill_id)
     record = pitr.physical_drill(drill_id, target, keep_restored=bool(params.get("keep_restored")), folder=folder)
     return (f":white_check_mark: physical drill passed: base backup {record['backup_id']} replayed to "
-            f"{target.isoformat() if target else 'its end'} in {record['rto_seconds']:.1f} s (RTO: restore "
-            f"{record['restore_seconds']:.1f} s + replay {record['replay_seconds']:.1f} s, target "
+            f"{target.isoformat() if target else pitr.replayed_to(record)} in {record['rto_seconds']:.1f} s "
+            f"(RTO: restore {record['restore_seconds']:.1f} s + replay {record['replay_seconds']:.1f} s, target "
             f"{record['rto_target_seconds'] / 60:.0f} min); newest restored commit {record['restored_to']} "
             f"(RPO {record['rpo_seconds'] or 0:.1f} s); {record['checks']} checks equal"
             + (f"; the restored server is KEPT at {record['kept_at']} (database {source_server.source().dbname}, "

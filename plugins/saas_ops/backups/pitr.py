@@ -1,12 +1,13 @@
 """Point-in-time recovery on Barman's archive (backups/archiving.py): base backups recorded in `backups`, the
 RPO measured into `backup_rpo`, and physical drills that restore a base backup, replay WAL to a target time in a
 scratch server, and prove the result by the marks written into saas_db (present when committed by then, absent
-when after)."""
+when after) and, replayed to a base backup's manifest, by every table's rows and checksum."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 from airflow.sdk import task
 
 from saas_ops.backups import archiving, pg_server, source_server
-from saas_ops.backups.check import Check
+from saas_ops.backups.check import Check, compare_tables
+from saas_ops.backups.dump import database_contents
 from saas_ops.backups.pg_tools import BackupError
 
 
@@ -60,10 +62,10 @@ def marks_committed(conn: Any) -> dict[int, dt.datetime]:
 
 
 def take_base_backup(backup_id: str, parent: str | None = None) -> dict[str, Any]:
-    """A Barman base backup of saas_db, recorded in `backups` (kind `base`); a rerun of a backup that succeeded
-    takes none. A failure is recorded with its reason, and Barman keeps a failed backup out of its list of
-    good ones (status FAILED), so nothing half-taken is ever restored."""
-    from saas_ops import config, db
+    """A Barman base backup of saas_db and its manifest, recorded in `backups` (kind `base`); a rerun of a backup
+    that succeeded takes none. A failure is recorded with its reason, and Barman keeps a failed backup out of its
+    list of good ones (status FAILED), so nothing half-taken is ever restored."""
+    from saas_ops import config, db, storage
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
@@ -82,13 +84,67 @@ def take_base_backup(backup_id: str, parent: str | None = None) -> dict[str, Any
             db.run_sql_file(wh, "backups/backup_failed.sql", {"error": str(exc)[:2000], "backup_id": backup_id},
                             schema=schema)
         raise
+    t0 = time.monotonic()
+    try:
+        manifest = take_manifest()
+    except Exception as exc:  # noqa: BLE001 - the backup is good without it: its drills are proven by the marks
+        print(f"no table checksums for this base backup: {exc}")
+        manifest = None
     record = {"backup_id": backup_id, "tool_backup_id": got.backup_id, "started_at": got.begin_time,
               "finished_at": got.end_time, "uri": f"{archive.where}#{got.backup_id}", "bytes": got.bytes,
               "begin_lsn": got.begin_lsn, "end_lsn": got.end_lsn, "begin_wal": got.begin_wal, "end_wal": got.end_wal,
-              "format": f"barman-{archive.kind}", "tool_info": json.dumps(got.info, default=str)}
+              "format": f"barman-{archive.kind}", "tool_info": json.dumps(got.info, default=str),
+              "manifest_lsn": manifest and manifest["lsn"], "manifest_uri": None,
+              "tables": manifest and json.dumps(manifest["tables"]),
+              "manifest_marks": manifest and json.dumps(manifest["marks"])}
+    if manifest:  # beside the backups, as a dump's: a restore needs nothing but the storage
+        record["manifest_uri"] = storage.open_storage().put_bytes(
+            manifest_key(got.backup_id), json.dumps({**record, **manifest}, indent=2, default=str).encode())
     with db.warehouse() as wh:
         db.run_sql_file(wh, "backups/base_backup_succeeded.sql", record, schema=schema)
-    return {**record, "tool_info": None}
+    return {**record, "tool_info": None, "tables": manifest and manifest["tables"],
+            "manifest_seconds": time.monotonic() - t0 if manifest else None}
+
+
+def manifest_key(tool_backup_id: str) -> str:
+    """Where a base backup's manifest is kept in `backup_storage`."""
+    return f"pitr-manifests/{tool_backup_id}.json"
+
+
+def take_manifest() -> dict[str, Any] | None:
+    """Every table's rows and checksum, and the marks, of saas_db at a known WAL position: read on the snapshot a
+    temporary logical slot exports at its consistent point, which holds exactly the transactions that committed
+    before that position, so a drill replayed to it must find them equal. Closes that WAL segment, so that a
+    drill can replay to it at once. None (and why, in the log) when the server's wal_level is not logical."""
+    import psycopg
+
+    from saas_ops import db
+
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        wal_level = conn.execute("SHOW wal_level").fetchone()[0]
+    if wal_level != "logical":
+        print(f"no table checksums for this base backup: saas_db's wal_level is {wal_level}, and only a logical "
+              "slot exports a snapshot at a known WAL position (setup asks for logical; restart the server); "
+              "its drills are proven by the marks alone")
+        return None
+    slot = f"saas_ops_manifest_{secrets.token_hex(4)}"
+    with psycopg.connect(db.conninfo(db.SOURCE_CONN_ID), autocommit=True, replication="database") as walsender:
+        # A replication command runs only in the simple query protocol: libpq's PQexec.
+        made = walsender.pgconn.exec_(f"CREATE_REPLICATION_SLOT {slot} TEMPORARY LOGICAL pgoutput "
+                                      "EXPORT_SNAPSHOT".encode())
+        if made.status != psycopg.pq.ExecStatus.TUPLES_OK:
+            raise BackupError(f"the manifest's slot could not be made on saas_db's server: "
+                              f"{made.error_message.decode(errors='replace').strip()}")
+        lsn, snapshot = made.get_value(0, 1).decode(), made.get_value(0, 2).decode()
+        with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # the slot's snapshot, valid while it is open
+            tables = database_contents(conn)["tables"]
+            marks = [m for (m,) in conn.execute("SELECT mark_id FROM saas_ops_pitr.marks ORDER BY 1")]
+            conn.execute("ROLLBACK")
+    close_segment()
+    print(f"manifest at WAL {lsn}: {len(tables)} tables' rows and checksums, {len(marks)} marks")
+    return {"lsn": lsn, "tables": tables, "marks": marks}
 
 
 def expired_base_backups(ended: list[tuple[str, dt.datetime]], now: dt.datetime, window_days: int,
@@ -115,7 +171,7 @@ def without_parents_of_kept(expired: list[str], parent_of: dict[str, str | None]
 
 
 def apply_base_retention(archive: Any, now: dt.datetime) -> list[str]:
-    from saas_ops import config, db
+    from saas_ops import config, db, storage
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     with db.warehouse() as wh:
@@ -124,8 +180,10 @@ def apply_base_retention(archive: Any, now: dt.datetime) -> list[str]:
     expired = expired_base_backups([(b.backup_id, b.end_time) for b in backups], now,
                                    config.setting("PITR_WINDOW_DAYS"), proven)
     expired = without_parents_of_kept(expired, {b.backup_id: b.info.get("parent_backup_id") for b in backups})
+    store = storage.open_storage()
     for tool_id in reversed(expired):  # the newest first: an incremental before the backup it was taken on
         archive.delete(tool_id)
+        store.delete([manifest_key(tool_id)])
         with db.warehouse() as wh:
             db.run_sql_file(wh, "backups/base_backup_deleted.sql", {"tool_backup_id": tool_id}, schema=schema)
         print(f"retention: base backup {tool_id} removed (older than the PITR window's first backup)")
@@ -207,9 +265,10 @@ def _as_on_source() -> str:
 
 def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_restored: bool, folder: Path
                    ) -> dict[str, Any]:
-    """Restores the newest base backup that ended before `target_time` (or the newest: to its end) into
-    `folder`, replays WAL to the target in a scratch server on 127.0.0.1, and proves it by the marks. Writes the
-    `restore_drills` row whatever happens; removes the scratch server unless kept; raises when not proven."""
+    """Restores the newest base backup that ended before `target_time` (or the newest: to its manifest's WAL
+    position, or its end without one) into `folder`, replays WAL to the target in a scratch server on 127.0.0.1,
+    and proves it by the marks and the manifest's tables. Writes the `restore_drills` row whatever happens;
+    removes the scratch server unless kept; raises when not proven."""
     import psycopg
 
     from saas_ops import config, db
@@ -226,10 +285,13 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
                           "run db_backup (its base_backup task) first")
     base = usable[-1]
     with db.warehouse() as wh:
+        manifest = None if target_time else next(iter(db.fetch_sql_file(
+            wh, "backups/base_backup_manifest.sql", {"tool_backup_id": base.backup_id}, schema=schema)), None)
         db.run_sql_file(wh, "backups/physical_drill_started.sql",
                         {"drill_id": drill_id, "backup_id": base.backup_id, "started_at": started,
-                         "target_time": target_time}, schema=schema)
+                         "target_time": target_time, "target_lsn": manifest and manifest[0]}, schema=schema)
     record: dict[str, Any] = {"drill_id": drill_id, "backup_id": base.backup_id, "target_time": target_time,
+                              "target_lsn": manifest and manifest[0],
                               "kept_at": None, "kept_dir": None, "restore_seconds": None, "replay_seconds": None,
                               "rto_seconds": None, "rpo_seconds": None, "restored_to": None,
                               "rto_target_seconds": config.setting("RTO_TARGET_MINUTES") * 60.0}
@@ -247,11 +309,15 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
             pg_server.hand_over(account, folder)
         t0 = time.monotonic()
         recovery = archive.restore(base.backup_id, data, account)
-        target = (f"recovery_target_time = '{target_time.isoformat()}'" if target_time
-                  else "recovery_target = 'immediate'")
+        if target_time:
+            target = [f"recovery_target_time = '{target_time.isoformat()}'"]
+        elif manifest:  # every record before the manifest's position, none from it on: its snapshot exactly
+            target = [f"recovery_target_lsn = '{manifest[0]}'", "recovery_target_inclusive = off"]
+        else:
+            target = ["recovery_target = 'immediate'"]
         with (data / "postgresql.auto.conf").open("a") as conf:
             conf.write("\n# saas_ops physical drill\n" + "\n".join(
-                [*recovery, target, "recovery_target_action = 'promote'", "archive_mode = 'off'",
+                [*recovery, *target, "recovery_target_action = 'promote'", "archive_mode = 'off'",
                  "archive_command = ''"]) + "\n")
         (data / "recovery.signal").touch()
         pg_server.hand_over(account, folder)
@@ -268,18 +334,27 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
             record["replay_seconds"] = time.monotonic() - t0
             restored_to = restored.execute("SELECT (pg_last_committed_xact()).timestamp").fetchone()[0]
             got = marks_committed(restored)
+            tables = database_contents(restored)["tables"] if manifest else None
         record["rto_seconds"] = record["restore_seconds"] + record["replay_seconds"]
-        with db.connect(db.SOURCE_CONN_ID) as src:
-            source_marks = marks_committed(src)
-        upto = target_time or base.end_time
         restored_to = restored_to or base.end_time  # no commit replayed: the database as the backup ended
         record["restored_to"] = restored_to
         record["rpo_seconds"] = max(0.0, ((target_time or started) - restored_to).total_seconds())
-        checks.append(Check(f"marks committed by {upto:%Y-%m-%d %H:%M:%S.%f} UTC present",
-                            sorted(m for m, at in source_marks.items() if at <= upto),
-                            sorted(m for m in got if source_marks.get(m) and source_marks[m] <= upto)))
-        checks.append(Check("marks committed after the target absent", [],
-                            sorted(m for m in got if m not in source_marks or source_marks[m] > upto)))
+        if manifest:
+            lsn, manifest_tables, manifest_marks = manifest
+            checks.append(Check(f"marks of the manifest at WAL {lsn} present", manifest_marks,
+                                sorted(m for m in got if m in set(manifest_marks))))
+            checks.append(Check("marks committed after the manifest absent", [],
+                                sorted(m for m in got if m not in set(manifest_marks))))
+            checks += compare_tables(manifest_tables, tables)
+        else:
+            with db.connect(db.SOURCE_CONN_ID) as src:
+                source_marks = marks_committed(src)
+            upto = target_time or base.end_time
+            checks.append(Check(f"marks committed by {upto:%Y-%m-%d %H:%M:%S.%f} UTC present",
+                                sorted(m for m, at in source_marks.items() if at <= upto),
+                                sorted(m for m in got if source_marks.get(m) and source_marks[m] <= upto)))
+            checks.append(Check("marks committed after the target absent", [],
+                                sorted(m for m in got if m not in source_marks or source_marks[m] > upto)))
         checks.append(Check("RTO within the target", True, record["rto_seconds"] <= record["rto_target_seconds"]))
         if keep_restored:
             record["kept_at"], record["kept_dir"] = f"127.0.0.1:{port}", str(folder)
@@ -305,8 +380,13 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
     if status == "failed":
         reasons = ([error] if error else []) + [f"{c.name}: expected {c.expected}, got {c.actual}" for c in failed]
         raise BackupError(f"physical drill {drill_id} of base backup {base.backup_id} to "
-                          f"{target_time or 'its end'} FAILED: " + "; ".join(reasons))
+                          f"{target_time or replayed_to(record)} FAILED: " + "; ".join(reasons))
     return record
+
+
+def replayed_to(record: dict[str, Any]) -> str:
+    """Where a drill with no target time replayed to, in words."""
+    return f"its manifest at WAL {record['target_lsn']}" if record.get("target_lsn") else "its end"
 
 
 def stop_kept(schema: str) -> list[str]:
