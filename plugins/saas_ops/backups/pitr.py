@@ -341,10 +341,11 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
         record["rpo_seconds"] = max(0.0, ((target_time or started) - restored_to).total_seconds())
         if manifest:
             lsn, manifest_tables, manifest_marks = manifest
+            seen = set(manifest_marks)
             checks.append(Check(f"marks of the manifest at WAL {lsn} present", manifest_marks,
-                                sorted(m for m in got if m in set(manifest_marks))))
+                                sorted(m for m in got if m in seen)))
             checks.append(Check("marks committed after the manifest absent", [],
-                                sorted(m for m in got if m not in set(manifest_marks))))
+                                sorted(m for m in got if m not in seen)))
             checks += compare_tables(manifest_tables, tables)
         else:
             with db.connect(db.SOURCE_CONN_ID) as src:
