@@ -126,7 +126,9 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
                                            "(target 14,400 s)")
 
 
-def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
+def test_a_corrupted_or_missing_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
+    """The first segment after the base backup zeroed, then gone: each drill to a moment past it fails, its row
+    saying why, its scratch folder removed; the segment put back, the same moment restores."""
     pitr.take_base_backup("base-test-2")
     _, target, _ = marks_around("in the segment to corrupt")
     pitr.close_segment()
@@ -135,12 +137,25 @@ def test_a_corrupted_wal_segment_fails_the_drill_naming_it(archived, warehouse, 
     wals = sorted(p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.name > newest.end_wal
                   and "." not in p.name)
     assert wals, "the segments after the base backup are in the archive"
-    wals[0].write_bytes(gzip.compress(b"\x00" * 16 * 1024 * 1024))  # zeros: valid gzip, no valid WAL page
-    with pytest.raises(BackupError, match="FAILED"):
-        pitr.physical_drill("pitr-corrupt", target, keep_restored=False, folder=tmp_path / "d5")
-    got = drills(warehouse)["pitr-corrupt"]
-    assert got[1] == "failed" and got[8], "the drill's row says why"
-    assert not (tmp_path / "d5").exists()
+    good = wals[0].read_bytes()
+    try:
+        wals[0].write_bytes(gzip.compress(b"\x00" * 16 * 1024 * 1024))  # zeros: valid gzip, no valid WAL page
+        with pytest.raises(BackupError, match="FAILED"):
+            pitr.physical_drill("pitr-corrupt", target, keep_restored=False, folder=tmp_path / "d5")
+        got = drills(warehouse)["pitr-corrupt"]
+        assert got[1] == "failed" and got[8], "the drill's row says why"
+        assert not (tmp_path / "d5").exists()
+
+        wals[0].unlink()
+        with pytest.raises(BackupError, match="FAILED") as failed:
+            pitr.physical_drill("pitr-missing", target, keep_restored=False, folder=tmp_path / "d6")
+        assert "recovery ended before configured recovery target was reached" in str(failed.value)
+        assert drills(warehouse)["pitr-missing"][1] == "failed"
+        assert not (tmp_path / "d6").exists()
+    finally:
+        wals[0].write_bytes(good)
+    assert pitr.physical_drill("pitr-segment-back", target, keep_restored=False,
+                               folder=tmp_path / "d7")["status"] == "passed"
 
 
 def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, warehouse, receivers):
