@@ -295,11 +295,12 @@ def test_the_local_mode_refuses_a_distributed_executor(env, monkeypatch):
 
 
 def our_pg_dumps() -> list[psutil.Process]:
-    """The pg_dump processes this test session started (a backup runs them as its children), never another's."""
+    """The dumping pg_dump processes this test session started (a backup runs them as its children), never
+    another's, nor the `pg_dump --version` that finds the tools first."""
     found = []
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.NoSuchProcess):  # one may end while we look
-            if child.name() == "pg_dump":
+            if child.name() == "pg_dump" and "--version" not in child.cmdline():
                 found.append(child)
     return found
 
