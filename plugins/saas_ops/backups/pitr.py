@@ -54,6 +54,18 @@ def close_segment(timeout_s: float = 90) -> None:
         archive.cron()
 
 
+def archive_through(lsn: str) -> None:
+    """Closes the WAL segment holding `lsn` when it is not archived yet, so that replay can reach it now rather
+    than after archive_timeout."""
+    from saas_ops import db
+
+    with db.connect(db.SOURCE_CONN_ID) as conn:
+        archived = conn.execute("SELECT coalesce(substr(last_archived_wal, 9) >= substr(pg_walfile_name(%s::pg_lsn "
+                                "+ 1), 9), false) FROM pg_stat_archiver", (lsn,)).fetchone()[0]
+    if not archived:
+        close_segment()
+
+
 def marks_committed(conn: Any) -> dict[int, dt.datetime]:
     return dict(conn.execute("SELECT mark_id, pg_xact_commit_timestamp(xmin) FROM saas_ops_pitr.marks").fetchall())
 
@@ -114,8 +126,8 @@ def manifest_key(tool_backup_id: str) -> str:
 def take_manifest() -> dict[str, Any] | None:
     """Every table's rows and checksum, and the marks, of saas_db at a known WAL position: read on the snapshot a
     temporary logical slot exports at its consistent point, which holds exactly the transactions that committed
-    before that position, so a drill replayed to it must find them equal. Closes that WAL segment, so that a
-    drill can replay to it at once. None (and why, in the log) when the server's wal_level is not logical."""
+    before that position, so a drill replayed to it must find them equal. None (and why, in the log) when the
+    server's wal_level is not logical."""
     import psycopg
 
     from saas_ops import db
@@ -142,7 +154,6 @@ def take_manifest() -> dict[str, Any] | None:
             tables = database_contents(conn)["tables"]
             marks = [m for (m,) in conn.execute("SELECT mark_id FROM saas_ops_pitr.marks ORDER BY 1")]
             conn.execute("ROLLBACK")
-    close_segment()
     print(f"manifest at WAL {lsn}: {len(tables)} tables' rows and checksums, {len(marks)} marks")
     return {"lsn": lsn, "tables": tables, "marks": marks}
 
@@ -302,6 +313,8 @@ def physical_drill(drill_id: str, target_time: dt.datetime | None, *, keep_resto
     data = folder / "data"
     running = False
     try:
+        if manifest:
+            archive_through(manifest[0])
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         if account is not None:
