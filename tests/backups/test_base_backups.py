@@ -13,7 +13,7 @@ import time
 import psycopg
 import pytest
 
-from saas_ops.backups import archiving, pitr
+from saas_ops.backups import archiving, pg_server, pitr
 from saas_ops.backups.pg_tools import BackupError
 from tests.harness.databases import airflow_uri
 from tests.harness.point_in_time import drills, marks_around
@@ -169,9 +169,17 @@ def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehous
         stored = list((archive.home / "saas" / "base").rglob("base.tar*"))
         wals = [p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.is_file() and "." not in p.name]
         assert stored and wals
-        kinds = {subprocess.run(["file", "--brief", str(p)], capture_output=True, text=True).stdout.strip()
-                 for p in [*stored, *wals]}
-        assert all("PGP" in kind and "encrypted" in kind for kind in kinds), kinds
+        listing = tmp_path / "empty_gnupg"  # gpg lists a file's packets without any key; file(1) misses some
+        listing.mkdir(mode=0o700)
+        keys = pg_server.run_as(archive.src.account, ["gpg", "--batch", "--homedir", str(archive.gnupg),
+                                                      "--with-colons", "--list-keys"]).stdout
+        key_ids = {line.split(":")[4] for line in keys.splitlines() if line.startswith(("pub:", "sub:"))}
+        for path in [*stored, *wals]:
+            packets = subprocess.run(["gpg", "--batch", "--homedir", str(listing), "--list-only", "--list-packets",
+                                      str(path)], capture_output=True, text=True).stdout
+            first_key = packets.partition(":pubkey enc packet:")[2].partition("keyid ")[2][:16]
+            assert packets.startswith("# off=0 ") and first_key in key_ids and ":encrypted data packet:" in packets, \
+                (path, packets, key_ids)
         record = pitr.physical_drill("pitr-gpg", target, keep_restored=False, folder=tmp_path / "gpg")
         assert record["status"] == "passed"
         present = next(c for c in drills(warehouse)["pitr-gpg"][7] if c["name"].startswith("marks committed by"))
