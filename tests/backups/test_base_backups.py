@@ -16,6 +16,7 @@ import pytest
 from saas_ops.backups import archiving, pg_server, pitr
 from saas_ops.backups.pg_tools import BackupError
 from tests.harness.databases import airflow_uri
+from tests.harness.gpg_keys import operator_key
 from tests.harness.point_in_time import drills, marks_around
 
 pytestmark = pytest.mark.slow  # its own archiving PostgreSQL servers and Barman; `make test-fast` leaves it out
@@ -142,9 +143,10 @@ def test_a_killed_base_backup_is_never_taken_for_complete(archived, warehouse):
 
 def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehouse, monkeypatch, tmp_path_factory,
                                                              tmp_path):
-    """With a `backup_encryption` connection (a passphrase; no key given, so the pack makes one), Barman encrypts
-    the base backup and every WAL segment it files; the drill decrypts them and restores to a moment between two
-    marks; the passphrase is in no configuration file, log or command line, only in a file of the server's account."""
+    """With a `backup_encryption` connection (an operator's cv25519 key, gpg 2.4's default, and its passphrase),
+    Barman encrypts the base backup and every WAL segment it files; the drill decrypts them (file(1) alone calls
+    them "data": get-wal reads them with the pack's magic) and restores to a moment between two marks; the
+    passphrase is in no configuration file, log or command line, only in a file of the server's account."""
     import json
     import secrets
     import subprocess
@@ -158,8 +160,9 @@ def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehous
         passphrase = f"correct horse battery {secrets.token_hex(8)}"
         monkeypatch.setenv("AIRFLOW_CONN_SAAS_DB", airflow_uri(dsn))
         monkeypatch.setenv("AIRFLOW_VAR_LOCAL_DIR", str(tmp_path_factory.mktemp("gpg_local")))
-        monkeypatch.setenv("AIRFLOW_CONN_BACKUP_ENCRYPTION", json.dumps({"conn_type": "generic",
-                                                                         "password": passphrase}))
+        key = operator_key(tmp_path / "operator", passphrase, "future-default")
+        monkeypatch.setenv("AIRFLOW_CONN_BACKUP_ENCRYPTION", json.dumps({
+            "conn_type": "generic", "password": passphrase, "extra": {"private_key": key["armored"]}}))
         archiving.setup()
         pitr.take_base_backup("base-gpg")
         first, target, second = marks_around("gpg")
@@ -188,7 +191,8 @@ def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehous
         assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
         for path in [archive.config_file, archive.home / "barman.log", folder / "server.log",
                      folder / "data" / "postgresql.auto.conf"]:
-            assert passphrase not in path.read_text(errors="replace"), path
+            text = path.read_text(errors="replace")
+            assert passphrase not in text and "PRIVATE KEY" not in text, path
     finally:
         devdb.stop(folder)
 
