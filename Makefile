@@ -21,9 +21,10 @@ demo: $(VENV)/.installed
 
 # The suite on TEST_WORKERS processes (pytest-xdist), a test module per process at a time: each process starts its
 # own PostgreSQL, S3 and receivers, so modules share nothing. `python -m pytest tests/x.py` runs one module alone.
+# --no-loadscope-reorder keeps the order tests/conftest.py gives (slow modules first); xdist would sort by test count.
 TEST_WORKERS ?= 3
 test: $(VENV)/.installed
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The inner loop: everything but the tests marked slow (the scheduler, Celery, point-in-time recovery).
 test-fast: $(VENV)/.installed
