@@ -39,4 +39,3 @@ def archived(tmp_path_factory, airflow_env, databases):
             else:
                 os.environ[key] = value
         devdb.stop(folder)
-

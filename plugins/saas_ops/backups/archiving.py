@@ -16,7 +16,6 @@ archive_timeout, the marks role); `... show` prints what it would set.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 import pwd
@@ -81,20 +80,6 @@ def barman_bin(name: str) -> str:
     if not found:
         raise ArchiveError(f"{name} is not installed: Barman comes with the pack's requirements (make / the image)")
     return found
-
-
-OPENPGP_MAGIC = Path(__file__).with_name("openpgp.magic")
-
-
-@functools.cache
-def magic_list(openpgp_magic: Path) -> str:
-    """MAGIC for Barman's file(1): the pack's OpenPGP entries, then file's own list ("magic file from ...")."""
-    import subprocess
-
-    shown = subprocess.run(["file", "--version"], capture_output=True, text=True).stdout if shutil.which("file") else ""
-    system = next((line.split("magic file from ", 1)[1].strip() for line in shown.splitlines()
-                   if line.startswith("magic file from ")), "/usr/share/misc/magic")
-    return f"{openpgp_magic}:{system}"
 
 
 def _run(args: list[str], env: dict[str, str], what: str, *, account: pwd.struct_passwd | None = None,
@@ -224,7 +209,7 @@ class LocalArchive:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**self.src.env, "GNUPGHOME": str(self.gnupg), "MAGIC": magic_list(self.magic)}
+        return {**self.src.env, "GNUPGHOME": str(self.gnupg), "MAGIC": gpg_key.magic_list(self.magic)}
 
     def _key_id(self) -> str:
         """The fingerprint of the archive's key, in a keyring beside it that the server's account owns."""
@@ -271,7 +256,7 @@ class LocalArchive:
                                f"encryption_passphrase_command = cat {passphrase_file}", ""])
         self.config_file.write_text(text)
         self.config_file.chmod(0o600)
-        shutil.copyfile(OPENPGP_MAGIC, self.magic)
+        shutil.copyfile(gpg_key.OPENPGP_MAGIC, self.magic)
         self.incoming.mkdir(parents=True, exist_ok=True)  # the archive command's target, before any backup
         if account is not None:
             pg_server.open_path_for(account, self.home.parent)

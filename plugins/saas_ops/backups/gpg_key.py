@@ -3,6 +3,7 @@ keyring of the database server's OS account beside the archive, or one made ther
 
 from __future__ import annotations
 
+import functools
 import pwd
 import shutil
 from dataclasses import dataclass
@@ -62,3 +63,17 @@ def fingerprint(gnupg: Path, key: Encryption, account: pwd.struct_passwd | None)
               f"{gnupg} --export-secret-keys --armor {found}, into the {ENCRYPTION_CONN_ID} connection's extra "
               "private_key), or a lost disk loses the key too")
     return found
+
+
+OPENPGP_MAGIC = Path(__file__).with_name("openpgp.magic")
+
+
+@functools.cache
+def magic_list(openpgp_magic: Path) -> str:
+    """MAGIC for Barman's file(1): the pack's OpenPGP entries, then file's own list ("magic file from ...")."""
+    import subprocess
+
+    shown = subprocess.run(["file", "--version"], capture_output=True, text=True).stdout if shutil.which("file") else ""
+    system = next((line.split("magic file from ", 1)[1].strip() for line in shown.splitlines()
+                   if line.startswith("magic file from ")), "/usr/share/misc/magic")
+    return f"{openpgp_magic}:{system}"
