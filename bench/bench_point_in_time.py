@@ -36,7 +36,7 @@ def main() -> None:
 
     from dev import demo_data
     from saas_ops import config, db
-    from saas_ops.backups import archiving, drill, dump, pitr
+    from saas_ops.backups import archiving, base_backups, drill, dump, physical_drill, rpo
 
     folder = Path(tempfile.mkdtemp(prefix="saas_ops_bench_pitr_"))
     try:
@@ -78,7 +78,7 @@ def main() -> None:
         bare_bytes = sum(p.stat().st_size for p in bare_dir.rglob("*") if p.is_file())
         t = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
-            taken = pitr.take_base_backup("bench-base")
+            taken = base_backups.take_base_backup("bench-base")
         manifest = taken.get("manifest_seconds") or 0.0  # read after the copy, on the source: apart from it
         ours = time.perf_counter() - t - manifest
         print(f"{'step':<44}{'ours s':>8}{'bare s':>8}{'ratio':>7}")
@@ -97,7 +97,7 @@ def main() -> None:
         shutil.rmtree(untar)
         shutil.rmtree(bare_dir)
         with contextlib.redirect_stdout(io.StringIO()):
-            record = pitr.physical_drill("bench-physical", None, keep_restored=False, folder=folder / "drill")
+            record = physical_drill.run("bench-physical", None, keep_restored=False, folder=folder / "drill")
         print(f"{'physical drill restore vs tar -xzf':<44}{record['restore_seconds']:>8.1f}{bare_restore:>8.1f}"
               f"{record['restore_seconds'] / bare_restore:>7.2f}  (the same base.tar.gz)")
         with contextlib.redirect_stdout(io.StringIO()):
@@ -122,7 +122,7 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             while time.monotonic() < ends:
                 time.sleep(SAMPLE_SECONDS)
-                worst = max(worst, pitr.measure_rpo(dt.datetime.now(dt.UTC))["rpo_seconds"])
+                worst = max(worst, rpo.measure_rpo(dt.datetime.now(dt.UTC))["rpo_seconds"])
                 samples += 1
         tps = next((line for line in load.communicate()[0].splitlines() if line.startswith("tps")), "tps ?")
         with psycopg.connect(server.dsn) as conn:

@@ -13,7 +13,7 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts
-from saas_ops.backups.pitr import watch_archive
+from saas_ops.backups.rpo import watch_archive
 from saas_ops.tasks import migrate_outputs
 
 

@@ -22,8 +22,8 @@ import pendulum
 from airflow.sdk import dag
 
 from saas_ops import alerts
+from saas_ops.backups.base_backups import base_backup
 from saas_ops.backups.dump import apply_backup_retention, backup_database, check_backup
-from saas_ops.backups.pitr import base_backup
 from saas_ops.tasks import migrate_outputs
 
 

@@ -442,20 +442,20 @@ def _point_in_time(env: dict[str, str], logs: Path) -> tuple[str, bool, float]:
     import psycopg
 
     from saas_ops import db
-    from saas_ops.backups import pitr
+    from saas_ops.backups import marks, physical_drill
 
     started = time.perf_counter()
     with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS public.demo_bad_statement AS SELECT customer_id, name "
                      "FROM app.customers ORDER BY customer_id LIMIT 100")
-    pitr.write_mark("demo: before the moment")
+    marks.write_mark("demo: before the moment")
     time.sleep(1.2)
     moment = dt.datetime.now(dt.UTC)
     time.sleep(1.2)
     with db.connect(db.SOURCE_CONN_ID, autocommit=True) as conn:
         conn.execute("DROP TABLE public.demo_bad_statement")  # the bad statement
-    pitr.write_mark("demo: after the moment")
-    pitr.close_segment()
+    marks.write_mark("demo: after the moment")
+    marks.close_segment()
     conf = json.dumps({"method": "physical", "target_time": moment.isoformat(), "keep_restored": True})
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).replace(microsecond=0).isoformat()
     run = _airflow(env, "dags", "test", "db_restore_drill", later, "--conf", conf,
@@ -472,8 +472,9 @@ def _point_in_time(env: dict[str, str], logs: Path) -> tuple[str, bool, float]:
         with psycopg.connect(host=host, port=int(port), user=source.get("user"), dbname=source.get("dbname"),
                              connect_timeout=10) as restored:
             back = restored.execute("SELECT count(*) FROM public.demo_bad_statement").fetchone()[0]
+        stopped = physical_drill.stop_kept(config.schema_name("OUTPUT_SCHEMA"))
         print(f"  {'':<24} {moment:%H:%M:%S.%f} UTC, before a DROP TABLE: the restore kept at {kept[0]} has the "
-              f"dropped table's {back} rows; stopped: {', '.join(pitr.stop_kept(config.schema_name('OUTPUT_SCHEMA')))}")
+              f"dropped table's {back} rows; stopped: {', '.join(stopped)}")
         ok = back == 100
     return f"db_restore_drill {conf}", ok, time.perf_counter() - started
 

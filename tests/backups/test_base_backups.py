@@ -13,7 +13,7 @@ import time
 import psycopg
 import pytest
 
-from saas_ops.backups import archiving, pg_server, pitr
+from saas_ops.backups import archiving, base_backups, marks, pg_server, physical_drill
 from saas_ops.backups.pg_tools import BackupError
 from tests.harness.databases import airflow_uri
 from tests.harness.gpg_keys import operator_key
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow  # its own archiving PostgreSQL servers and Barman
 def test_a_corrupted_base_backup_file_fails_the_drill_naming_it(archived, warehouse, tmp_path):
     """A flipped run of bytes inside the stored base.tar.gz: the restore fails, before any check could pass, with
     the tool's words for it; the scratch folder goes. The file is put back for the other tests."""
-    pitr.take_base_backup("base-test-corrupt-file")
+    base_backups.take_base_backup("base-test-corrupt-file")
     archive = archiving.open_archive()
     newest = max(archive.base_backups(), key=lambda b: b.end_time)
     stored = next((archive.home / "saas" / "base" / newest.backup_id).rglob("base.tar.gz"))
@@ -34,7 +34,7 @@ def test_a_corrupted_base_backup_file_fails_the_drill_naming_it(archived, wareho
     stored.write_bytes(good[:middle] + bytes(b ^ 0xFF for b in good[middle:middle + 64]) + good[middle + 64:])
     try:
         with pytest.raises(BackupError, match="FAILED") as failed:
-            pitr.physical_drill("pitr-corrupt-file", None, keep_restored=False, folder=tmp_path / "d7")
+            physical_drill.run("pitr-corrupt-file", None, keep_restored=False, folder=tmp_path / "d7")
     finally:
         stored.write_bytes(good)
     assert newest.backup_id in str(failed.value) and "barman recover" in str(failed.value)
@@ -60,7 +60,7 @@ def test_a_drill_to_the_manifest_finds_every_table_as_its_snapshot_saw_it(archiv
     writer = threading.Thread(target=insert_orders)
     writer.start()
     try:
-        backup = pitr.take_base_backup("base-manifest")
+        backup = base_backups.take_base_backup("base-manifest")
     finally:
         stop.set()
         writer.join()
@@ -74,10 +74,10 @@ def test_a_drill_to_the_manifest_finds_every_table_as_its_snapshot_saw_it(archiv
     assert 0 < in_manifest < written, "orders were inserted before the manifest's snapshot and after it"
     from saas_ops import storage
 
-    stored = json.loads(storage.open_storage().get_bytes(pitr.manifest_key(backup["tool_backup_id"])))
+    stored = json.loads(storage.open_storage().get_bytes(base_backups.manifest_key(backup["tool_backup_id"])))
     assert (stored["lsn"], stored["tables"]["public.orders_live"]["rows"]) == (lsn, in_manifest)
 
-    record = pitr.physical_drill("pitr-manifest", None, keep_restored=True, folder=tmp_path / "m")
+    record = physical_drill.run("pitr-manifest", None, keep_restored=True, folder=tmp_path / "m")
     assert record["status"] == "passed" and record["target_lsn"] == lsn
     checks = {c["name"]: c for c in drills(warehouse)["pitr-manifest"][7]}
     assert checks["public.orders_live rows"]["actual"] == in_manifest
@@ -85,13 +85,13 @@ def test_a_drill_to_the_manifest_finds_every_table_as_its_snapshot_saw_it(archiv
     host, port = record["kept_at"].split(":")
     with psycopg.connect(host=host, port=port, user="postgres", dbname="saas_pitr") as restored:
         assert restored.execute("SELECT count(*) FROM public.orders_live").fetchone()[0] == in_manifest
-    pitr.stop_kept("saas_ops")
+    physical_drill.stop_kept("saas_ops")
 
     warehouse.execute("UPDATE saas_ops.backups SET tables = jsonb_set(tables, '{public.orders_live,checksum}', "
                       "'\"12345\"') WHERE backup_id = 'base-manifest'")
     warehouse.commit()
     with pytest.raises(BackupError, match=r"public\.orders_live checksum: expected 12345, got -?\d+"):
-        pitr.physical_drill("pitr-manifest-differs", None, keep_restored=False, folder=tmp_path / "m2")
+        physical_drill.run("pitr-manifest-differs", None, keep_restored=False, folder=tmp_path / "m2")
     assert not (tmp_path / "m2").exists()
 
 
@@ -106,13 +106,13 @@ def test_a_killed_base_backup_is_never_taken_for_complete(archived, warehouse):
 
     from tests.harness.dag_runs import REPO
 
-    before = pitr.take_base_backup("base-before-kill")
+    before = base_backups.take_base_backup("base-before-kill")
     with psycopg.connect(archived["dsn"], autocommit=True) as conn:  # enough to copy for a few seconds
         conn.execute("CREATE TABLE ballast AS SELECT g, repeat(md5(g::text), 8) AS pad "
                      "FROM generate_series(1, 400000) g")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)])}
-    task = subprocess.Popen([sys.executable, "-c", "from saas_ops.backups import pitr; "
-                             "pitr.take_base_backup('base-killed')"], env=env)
+    task = subprocess.Popen([sys.executable, "-c", "from saas_ops.backups import base_backups; "
+                             "base_backups.take_base_backup('base-killed')"], env=env)
     try:
         deadline = time.monotonic() + 120
         while not any(p.name() == "pg_basebackup" for p in psutil.Process(task.pid).children(recursive=True)):
@@ -134,7 +134,7 @@ def test_a_killed_base_backup_is_never_taken_for_complete(archived, warehouse):
     newest_done = max((b for b in archive.base_backups() if b.status == "DONE"), key=lambda b: b.end_time)
     assert newest_done.backup_id == before["tool_backup_id"]  # what a drill or retention would take as newest
 
-    record = pitr.take_base_backup("base-killed")  # the task's retry
+    record = base_backups.take_base_backup("base-killed")  # the task's retry
     assert warehouse.execute("SELECT status FROM saas_ops.backups WHERE backup_id = 'base-killed'").fetchone() == (
         "succeeded",)
     done = [b for b in archive.base_backups() if b.info.get("backup_name") == "base-killed" and b.status == "DONE"]
@@ -164,9 +164,9 @@ def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehous
         monkeypatch.setenv("AIRFLOW_CONN_BACKUP_ENCRYPTION", json.dumps({
             "conn_type": "generic", "password": passphrase, "extra": {"private_key": key["armored"]}}))
         archiving.setup()
-        pitr.take_base_backup("base-gpg")
+        base_backups.take_base_backup("base-gpg")
         first, target, second = marks_around("gpg")
-        pitr.close_segment()
+        marks.close_segment()
         archive = archiving.open_archive()
         assert archive.encryption is not None
         stored = list((archive.home / "saas" / "base").rglob("base.tar*"))
@@ -183,7 +183,7 @@ def test_the_local_archive_is_encrypted_with_gpg_and_restores(archived, warehous
             first_key = packets.partition(":pubkey enc packet:")[2].partition("keyid ")[2][:16]
             assert packets.startswith("# off=0 ") and first_key in key_ids and ":encrypted data packet:" in packets, \
                 (path, packets, key_ids)
-        record = pitr.physical_drill("pitr-gpg", target, keep_restored=False, folder=tmp_path / "gpg")
+        record = physical_drill.run("pitr-gpg", target, keep_restored=False, folder=tmp_path / "gpg")
         assert record["status"] == "passed"
         present = next(c for c in drills(warehouse)["pitr-gpg"][7] if c["name"].startswith("marks committed by"))
         assert first in present["actual"] and second not in present["actual"]
@@ -204,7 +204,7 @@ def test_incremental_base_backups_restore_and_a_full_one_is_taken_weekly(archive
 
     with db.connect(db.SOURCE_CONN_ID) as conn:
         assert conn.execute("SHOW summarize_wal").fetchone()[0] == "on"
-    full = pitr.take_base_backup("base-full-weekly")
+    full = base_backups.take_base_backup("base-full-weekly")
     archive = archiving.open_archive()
     now = dt.datetime.now(dt.UTC)
     week = dt.timedelta(days=7)
@@ -212,22 +212,22 @@ def test_incremental_base_backups_restore_and_a_full_one_is_taken_weekly(archive
     assert archive.incremental_parent(week, now + dt.timedelta(days=8)) is None  # a full one is due
     with psycopg.connect(archived["dsn"], autocommit=True) as conn:
         conn.execute("CREATE TABLE after_the_full AS SELECT g FROM generate_series(1, 5000) g")
-    inc = pitr.take_base_backup("base-incremental-1", archive.incremental_parent(week, now))
+    inc = base_backups.take_base_backup("base-incremental-1", archive.incremental_parent(week, now))
     shown = next(b for b in archive.base_backups() if b.backup_id == inc["tool_backup_id"])
     assert shown.info["backup_type"] == "incremental" and shown.info["parent_backup_id"] == full["tool_backup_id"]
     assert inc["bytes"] < full["bytes"] / 2, (inc["bytes"], full["bytes"])
     assert warehouse.execute("SELECT status FROM saas_ops.backups WHERE backup_id = 'base-incremental-1'"
                              ).fetchone() == ("succeeded",)
     first, target, second = marks_around("after the incremental")
-    pitr.close_segment()
-    record = pitr.physical_drill("pitr-incremental", target, keep_restored=True, folder=tmp_path / "inc")
+    marks.close_segment()
+    record = physical_drill.run("pitr-incremental", target, keep_restored=True, folder=tmp_path / "inc")
     try:
         assert record["status"] == "passed" and record["backup_id"] == inc["tool_backup_id"]
         host, port = record["kept_at"].split(":")
         with psycopg.connect(host=host, port=int(port), user="postgres", dbname="saas_pitr") as restored:
             assert restored.execute("SELECT count(*) FROM after_the_full").fetchone() == (5000,)
     finally:
-        pitr.stop_kept("saas_ops")
+        physical_drill.stop_kept("saas_ops")
         with psycopg.connect(archived["dsn"], autocommit=True) as conn:
             conn.execute("DROP TABLE after_the_full")
 
@@ -235,8 +235,8 @@ def test_incremental_base_backups_restore_and_a_full_one_is_taken_weekly(archive
 def test_retention_keeps_the_backups_a_kept_incremental_was_taken_on():
     """full1 <- inc1 <- inc2, full2: expiring full1, inc1 and full2 while inc2 is kept keeps its chain."""
     parent_of = {"full1": None, "inc1": "full1", "inc2": "inc1", "full2": None}
-    assert pitr.without_parents_of_kept(["full1", "inc1", "full2"], parent_of) == ["full2"]
-    assert pitr.without_parents_of_kept(["full1", "inc1", "inc2"], parent_of) == ["full1", "inc1", "inc2"]
+    assert base_backups.without_parents_of_kept(["full1", "inc1", "full2"], parent_of) == ["full2"]
+    assert base_backups.without_parents_of_kept(["full1", "inc1", "inc2"], parent_of) == ["full1", "inc1", "inc2"]
 
 
 def test_base_backup_retention_by_hand():
@@ -246,7 +246,7 @@ def test_base_backup_retention_by_hand():
     at = lambda day: dt.datetime(2026, *day, 12, tzinfo=dt.UTC)  # noqa: E731
     ended = [("nov20", at((11, 20))), ("nov25", at((11, 25))), ("dec01", at((12, 1))), ("dec20", at((12, 20)))]
     now = dt.datetime(2026, 12, 31, 12, tzinfo=dt.UTC)
-    assert pitr.expired_base_backups(ended, now, 30, newest_proven=at((12, 20))) == ["nov20"]
-    assert pitr.expired_base_backups(ended, now, 30, newest_proven=None) == []
-    assert pitr.expired_base_backups(ended, now, 30, newest_proven=at((11, 20))) == []
-    assert pitr.expired_base_backups(ended, now, 60, newest_proven=at((12, 20))) == []
+    assert base_backups.expired_base_backups(ended, now, 30, newest_proven=at((12, 20))) == ["nov20"]
+    assert base_backups.expired_base_backups(ended, now, 30, newest_proven=None) == []
+    assert base_backups.expired_base_backups(ended, now, 30, newest_proven=at((11, 20))) == []
+    assert base_backups.expired_base_backups(ended, now, 60, newest_proven=at((12, 20))) == []

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from saas_ops.backups import archiving, pitr
+from saas_ops.backups import archiving, base_backups, marks, physical_drill, rpo
 from saas_ops.backups.pg_tools import BackupError
 from tests.harness.dag_runs import pack_dag
 from tests.harness.databases import airflow_uri
@@ -31,15 +31,15 @@ def test_setup_configures_the_server_and_the_marks_role(archived):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("CREATE TABLE public.sneaky (x int)")
     # WAL archives from setup on, before any base backup created Barman's folders
-    pitr.close_segment(timeout_s=30)
+    marks.close_segment(timeout_s=30)
     with psycopg.connect(archived["dsn"]) as conn:
         assert conn.execute("SELECT archived_count > 0, failed_count FROM pg_stat_archiver").fetchone() == (True, 0)
 
 
 def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, warehouse, tmp_path):
     dsn = archived["dsn"]
-    before, _ = pitr.write_mark("before the base backup")
-    backup = pitr.take_base_backup("base-test-1")
+    before, _ = marks.write_mark("before the base backup")
+    backup = base_backups.take_base_backup("base-test-1")
     assert backup["end_lsn"] and backup["bytes"] > 0
     row = warehouse.execute("SELECT kind, status, format, begin_wal FROM saas_ops.backups "
                             "WHERE backup_id = 'base-test-1'").fetchone()
@@ -54,15 +54,15 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     time.sleep(1.2)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE public.invoices_archive")
-    after, _ = pitr.write_mark("after the drop")
+    after, _ = marks.write_mark("after the drop")
     time.sleep(1.2)
     after_writes = dt.datetime.now(dt.UTC)
     time.sleep(1.2)
-    pitr.write_mark("replay finds a commit past the last target")
-    pitr.close_segment()
+    marks.write_mark("replay finds a commit past the last target")
+    marks.close_segment()
 
     # between the marks: the first present, the second (and everything later) absent
-    record = pitr.physical_drill("pitr-between", between, keep_restored=False, folder=tmp_path / "d1")
+    record = physical_drill.run("pitr-between", between, keep_restored=False, folder=tmp_path / "d1")
     assert record["status"] == "passed"
     assert 1.0 <= record["rpo_seconds"] < 60
     got = drills(warehouse)["pitr-between"]
@@ -72,25 +72,25 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     assert not (tmp_path / "d1").exists()  # removed once proven
 
     # just before the DROP TABLE, kept running: the lost rows can be read back
-    record = pitr.physical_drill("pitr-before-drop", before_drop, keep_restored=True, folder=tmp_path / "d2")
+    record = physical_drill.run("pitr-before-drop", before_drop, keep_restored=True, folder=tmp_path / "d2")
     host, port = record["kept_at"].split(":")
     with psycopg.connect(host=host, port=port, user="postgres", dbname="saas_pitr") as restored:
         assert restored.execute("SELECT count(*), sum(amount_cents) FROM public.invoices_archive").fetchone() == (
             250, 100 * 250 * 251 // 2)
-        marks = [r[0] for r in restored.execute("SELECT mark_id FROM saas_ops_pitr.marks ORDER BY 1")]
-        assert second in marks and after not in marks
+        restored_marks = [r[0] for r in restored.execute("SELECT mark_id FROM saas_ops_pitr.marks ORDER BY 1")]
+        assert second in restored_marks and after not in restored_marks
     assert drills(warehouse)["pitr-before-drop"][6] == record["kept_at"]
-    assert pitr.stop_kept("saas_ops") == [record["kept_at"]]
+    assert physical_drill.stop_kept("saas_ops") == [record["kept_at"]]
     assert not (tmp_path / "d2").exists()
     assert drills(warehouse)["pitr-before-drop"][6] is None
 
     # after every write: all marks present; and the base backup alone (blank target: to its manifest, read just
     # after it) holds only the first, and the tables as they were then: invoices_archive was not made yet
-    record = pitr.physical_drill("pitr-after", after_writes, keep_restored=False, folder=tmp_path / "d3")
+    record = physical_drill.run("pitr-after", after_writes, keep_restored=False, folder=tmp_path / "d3")
     assert record["status"] == "passed"
     present = next(c for c in drills(warehouse)["pitr-after"][7] if c["name"].startswith("marks committed by"))
     assert {before, first, second, after} <= set(present["actual"])
-    record = pitr.physical_drill("pitr-backup-end", None, keep_restored=False, folder=tmp_path / "d4")
+    record = physical_drill.run("pitr-backup-end", None, keep_restored=False, folder=tmp_path / "d4")
     assert record["target_lsn"] == backup["manifest_lsn"]
     checks = {c["name"]: c for c in drills(warehouse)["pitr-backup-end"][7]}
     present = checks[f"marks of the manifest at WAL {backup['manifest_lsn']} present"]
@@ -101,7 +101,7 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
     # the SaaS Ops page: the RPO, the window one can restore into, the physical drills against the RTO target
     from saas_ops.ops import report
 
-    measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+    measured = rpo.measure_rpo(dt.datetime.now(dt.UTC))
     page = report.read_figures()["backups"]["point_in_time"]
     assert page["rpo_now"] == measured["rpo_seconds"]
     base_end = warehouse.execute("SELECT finished_at FROM saas_ops.backups WHERE backup_id = 'base-test-1'"
@@ -129,9 +129,9 @@ def test_restores_to_three_moments_and_to_just_before_a_drop_table(archived, war
 def test_a_corrupted_or_missing_wal_segment_fails_the_drill_naming_it(archived, warehouse, tmp_path):
     """The first segment after the base backup zeroed, then gone: each drill to a moment past it fails, its row
     saying why, its scratch folder removed; the segment put back, the same moment restores."""
-    pitr.take_base_backup("base-test-2")
+    base_backups.take_base_backup("base-test-2")
     _, target, _ = marks_around("in the segment to corrupt")
-    pitr.close_segment()
+    marks.close_segment()
     archive = archiving.open_archive()
     newest = max(archive.base_backups(), key=lambda b: b.end_time)
     wals = sorted(p for p in (archive.home / "saas" / "wals").rglob("0000*") if p.name > newest.end_wal
@@ -141,20 +141,20 @@ def test_a_corrupted_or_missing_wal_segment_fails_the_drill_naming_it(archived, 
     try:
         wals[0].write_bytes(gzip.compress(b"\x00" * 16 * 1024 * 1024))  # zeros: valid gzip, no valid WAL page
         with pytest.raises(BackupError, match="FAILED"):
-            pitr.physical_drill("pitr-corrupt", target, keep_restored=False, folder=tmp_path / "d5")
+            physical_drill.run("pitr-corrupt", target, keep_restored=False, folder=tmp_path / "d5")
         got = drills(warehouse)["pitr-corrupt"]
         assert got[1] == "failed" and got[8], "the drill's row says why"
         assert not (tmp_path / "d5").exists()
 
         wals[0].unlink()
         with pytest.raises(BackupError, match="FAILED") as failed:
-            pitr.physical_drill("pitr-missing", target, keep_restored=False, folder=tmp_path / "d6")
+            physical_drill.run("pitr-missing", target, keep_restored=False, folder=tmp_path / "d6")
         assert "recovery ended before configured recovery target was reached" in str(failed.value)
         assert drills(warehouse)["pitr-missing"][1] == "failed"
         assert not (tmp_path / "d6").exists()
     finally:
         wals[0].write_bytes(good)
-    assert pitr.physical_drill("pitr-segment-back", target, keep_restored=False,
+    assert physical_drill.run("pitr-segment-back", target, keep_restored=False,
                                folder=tmp_path / "d7")["status"] == "passed"
 
 
@@ -166,7 +166,7 @@ def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, wareho
         conn.execute("SELECT pg_reload_conf()")
     try:
         time.sleep(0.5)
-        pitr.write_mark("written while the archive command fails")  # a switch needs WAL written since the last
+        marks.write_mark("written while the archive command fails")  # a switch needs WAL written since the last
         with psycopg.connect(dsn, autocommit=True) as conn:
             stuck = conn.execute("SELECT pg_walfile_name(pg_current_wal_lsn())").fetchone()[0]
             conn.execute("SELECT pg_switch_wal()")
@@ -174,7 +174,7 @@ def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, wareho
             while conn.execute("SELECT last_failed_wal FROM pg_stat_archiver").fetchone()[0] != stuck:
                 assert time.monotonic() < deadline, f"the archiver did not try {stuck} within 30 s"
                 time.sleep(0.2)
-        measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+        measured = rpo.measure_rpo(dt.datetime.now(dt.UTC))
         assert not measured["ok"]
         assert any("archive command fails" in p and stuck in p for p in measured["problems"])
         assert warehouse.execute("SELECT ok, last_failed_wal FROM saas_ops.backup_rpo WHERE measured_at = %s",
@@ -193,7 +193,7 @@ def test_a_failing_archive_command_is_named_and_nothing_is_lost(archived, wareho
 
 
 def test_the_watch_dag_writes_a_mark_and_the_rpo(archived, warehouse, receivers):
-    pitr.close_segment()
+    marks.close_segment()
     pack_dag("backup_archive_watch").test(logical_date=dt.datetime(2026, 12, 7, 12, 15, tzinfo=dt.UTC))
     row = warehouse.execute("SELECT ok, rpo_seconds, last_archived_wal, archive FROM saas_ops.backup_rpo "
                             "WHERE measured_at = '2026-12-07T12:15:00Z'").fetchone()
@@ -217,13 +217,13 @@ def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, t
         done = archiving.setup()
         assert any("barman-cloud-wal-archive" in line and "-e AES256" in line and "testing" not in line
                    for line in done), "the archive command encrypts, and holds no key"
-        backup = pitr.take_base_backup("base-s3-1")
+        backup = base_backups.take_base_backup("base-s3-1")
         assert backup["format"] == "barman-s3" and backup["uri"].startswith("s3://saas-ops/pitr-test-")
         first, target, second = marks_around("s3")
-        pitr.close_segment()
-        measured = pitr.measure_rpo(dt.datetime.now(dt.UTC))
+        marks.close_segment()
+        measured = rpo.measure_rpo(dt.datetime.now(dt.UTC))
         assert measured["ok"], measured["problems"]
-        record = pitr.physical_drill("pitr-s3", target, keep_restored=False, folder=tmp_path / "s3")
+        record = physical_drill.run("pitr-s3", target, keep_restored=False, folder=tmp_path / "s3")
         assert record["status"] == "passed"
         present = next(c for c in drills(warehouse)["pitr-s3"][7] if c["name"].startswith("marks committed by"))
         assert first in present["actual"] and second not in present["actual"]
@@ -233,9 +233,9 @@ def test_the_s3_archive_restores_to_a_moment(archived, warehouse, monkeypatch, t
 
 def test_the_drill_form_runs_a_physical_drill_to_a_moment(archived, warehouse, receivers):
     """db_restore_drill from its form, as the UI's trigger: method physical, a target_time between two marks."""
-    pitr.take_base_backup("base-test-form")
+    base_backups.take_base_backup("base-test-form")
     first, target, second = marks_around("form")
-    pitr.close_segment()
+    marks.close_segment()
     dag = pack_dag("db_restore_drill")
     assert {k: dag.params[k] for k in ("method", "target_time", "keep_restored", "stop")} == {
         "method": "", "target_time": "", "keep_restored": False, "stop": False}

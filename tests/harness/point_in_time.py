@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from saas_ops.backups import pitr
+from saas_ops.backups import marks
 
 
 def marks_around(label: str) -> tuple[int, dt.datetime, int]:
     """Two marks with a moment between them, each over a second away: (first, moment, second)."""
-    first, _ = pitr.write_mark(f"{label} first")
+    first, _ = marks.write_mark(f"{label} first")
     time.sleep(1.2)
     moment = dt.datetime.now(dt.UTC)
     time.sleep(1.2)
-    second, _ = pitr.write_mark(f"{label} second")
+    second, _ = marks.write_mark(f"{label} second")
     return first, moment, second
 
 

@@ -376,7 +376,7 @@ def open_archive() -> CloudArchive | LocalArchive:
 def server_settings(archive: CloudArchive | LocalArchive, archive_timeout_s: int, major: int) -> dict[str, str]:
     """What the source server needs for continuous archiving (ALTER SYSTEM; archive_mode needs a restart), and from
     PostgreSQL 17 the WAL summaries that incremental base backups read. wal_level is logical so that each base
-    backup's manifest is read at a known WAL position (pitr.take_manifest): no slot is kept."""
+    backup's manifest is read at a known WAL position (base_backups.take_manifest): no slot is kept."""
     return {"wal_level": "logical", "archive_mode": "on", "archive_timeout": f"{archive_timeout_s}s",
             "track_commit_timestamp": "on", "archive_command": archive.archive_command(),
             **({"summarize_wal": "on"} if major >= 17 else {})}

@@ -1,5 +1,5 @@
-"""One check of a restore drill, logical (drill.py) or physical (pitr.py): what was expected, what was found; and
-the checks of a manifest's tables, which both kinds of drill compare."""
+"""One check of a restore drill, logical (drill.py) or physical (physical_drill.py): what was expected, what was
+found; and the checks of a manifest's tables, which both kinds of drill compare."""
 
 from __future__ import annotations
 

@@ -210,16 +210,16 @@ def _target(drill_id: str, value: str) -> dt.datetime | None:
 def _physical(drill_id: str, params: dict[str, Any]) -> str:
     """A physical drill from the form; returns its summary."""
     from saas_ops import config
-    from saas_ops.backups import pitr, source_server
+    from saas_ops.backups import physical_drill, source_server
 
     schema = config.schema_name("OUTPUT_SCHEMA")
-    for where in pitr.stop_kept(schema):  # the next drill stops a restore kept by an earlier one
+    for where in physical_drill.stop_kept(schema):  # the next drill stops a restore kept by an earlier one
         print(f"stopped the restored server kept at {where} and removed its files")
     target = _target(drill_id, str(params.get("target_time") or ""))
     folder = config.local_dir() / "drills" / "".join(c if c.isalnum() or c in "-_" else "_" for c in drill_id)
-    record = pitr.physical_drill(drill_id, target, keep_restored=bool(params.get("keep_restored")), folder=folder)
+    record = physical_drill.run(drill_id, target, keep_restored=bool(params.get("keep_restored")), folder=folder)
     return (f":white_check_mark: physical drill passed: base backup {record['backup_id']} replayed to "
-            f"{target.isoformat() if target else pitr.replayed_to(record)} in {record['rto_seconds']:.1f} s "
+            f"{target.isoformat() if target else physical_drill.replayed_to(record)} in {record['rto_seconds']:.1f} s "
             f"(RTO: restore {record['restore_seconds']:.1f} s + replay {record['replay_seconds']:.1f} s, target "
             f"{record['rto_target_seconds'] / 60:.0f} min); newest restored commit {record['restored_to']} "
             f"(RPO {record['rpo_seconds'] or 0:.1f} s); {record['checks']} checks equal"
@@ -264,9 +264,9 @@ def restore_drill(**context: Any) -> dict[str, Any]:
     done: dict[str, Any] = {}
     try:
         if params.get("stop"):
-            from saas_ops.backups import pitr
+            from saas_ops.backups import physical_drill
 
-            stopped = pitr.stop_kept(config.schema_name("OUTPUT_SCHEMA"))
+            stopped = physical_drill.stop_kept(config.schema_name("OUTPUT_SCHEMA"))
             print(f"stopped {len(stopped)} kept restored server(s): {', '.join(stopped) or 'none was running'}")
             return {"stopped": stopped}
         chosen = methods(params)
