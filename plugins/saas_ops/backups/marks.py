@@ -57,4 +57,5 @@ def archive_through(lsn: str) -> None:
 
 
 def marks_committed(conn: Any) -> dict[int, dt.datetime]:
+    """Every mark in `conn`'s database (saas_db, or a restore of it) with its commit time."""
     return dict(conn.execute("SELECT mark_id, pg_xact_commit_timestamp(xmin) FROM saas_ops_pitr.marks").fetchall())
