@@ -75,7 +75,6 @@ def test_barman_tells_every_encrypted_file_by_the_packs_magic(tmp_path, monkeypa
     both of which file(1)'s own entries call "data"; a plain WAL segment's header stays plain."""
     from barman.encryption import GPGEncryption
 
-
     monkeypatch.setenv("MAGIC", gpg_key.magic_list(gpg_key.OPENPGP_MAGIC))
     ecc = operator_key(tmp_path / "ecc", "pass", "future-default")
     rsa = operator_key(tmp_path / "rsa", "pass", "rsa2048", "cert,sign,encr")
