@@ -256,7 +256,7 @@ class LocalArchive:
                                f"encryption_passphrase_command = cat {passphrase_file}", ""])
         self.config_file.write_text(text)
         self.config_file.chmod(0o600)
-        shutil.copyfile(gpg_key.OPENPGP_MAGIC, self.magic)
+        shutil.copyfile(gpg_key.OPENPGP_MAGIC, self.magic)  # beside the keyring: the server's account reads it
         self.incoming.mkdir(parents=True, exist_ok=True)  # the archive command's target, before any backup
         if account is not None:
             pg_server.open_path_for(account, self.home.parent)

@@ -165,10 +165,11 @@ def base_backup(**context: Any) -> dict[str, Any]:
     if newest is not None and now - newest < dt.timedelta(days=every) - dt.timedelta(hours=1):
         print(f"no base backup: the newest good one ended {newest}, within {every} day(s)")
         return {"taken": False}
-    parent = archiving.open_archive().incremental_parent(
+    archive = archiving.open_archive()
+    parent = archive.incremental_parent(
         dt.timedelta(days=config.setting("BASE_BACKUP_FULL_EVERY_DAYS")) - dt.timedelta(hours=1), now)
     record = take_base_backup(f"base-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}", parent)
     print(f"base backup {record['backup_id']} ({f'incremental on {parent}' if parent else 'full'}): "
           f"{record.get('bytes')} bytes, WAL {record.get('begin_wal')} to {record.get('end_wal')}")
-    expired = apply_base_retention(archiving.open_archive(), now)
+    expired = apply_base_retention(archive, now)
     return {"taken": True, "backup_id": record["backup_id"], "expired": expired}
