@@ -236,12 +236,14 @@ def build(spec: Incremental, context: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def check_and_advance(spec: Incremental, summary: dict[str, Any], run_id: str) -> dict[str, Any]:
+def check_and_advance(spec: Incremental, summary: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Task 2: fails the run when a written day breaks the check (the watermark stays, so the next run writes
-    those days again); otherwise moves the watermark of every output to the window's day."""
+    those days again); otherwise moves the watermark of every output to the window's day, and puts that day on
+    the event of the asset the task publishes."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from saas_ops import config, db
+    from saas_ops.dates import carry_day
 
     schema = config.schema_name("OUTPUT_SCHEMA")
     window = Window.from_xcom(summary["window"])
@@ -252,9 +254,10 @@ def check_and_advance(spec: Incremental, summary: dict[str, Any], run_id: str) -
                 f"{spec.check_name} does not hold on {len(found)} day(s)/month(s); the watermark stays (the next "
                 f"run writes those days again); if it persists, trigger {spec.dag_id} with full_refresh:\n"
                 + "\n".join(found))
-        spec.advance(wh, schema, window.day, run_id)
+        spec.advance(wh, schema, window.day, context["run_id"])
     print(f"{spec.check_name} holds for every day and month of {window.start} .. {window.day}; "
           f"watermark {window.day}")
+    carry_day(context, window.day)
     return summary
 
 

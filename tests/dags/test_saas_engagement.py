@@ -7,7 +7,7 @@ import datetime as dt
 
 from tests.harness import scenarios
 from tests.harness.builds import reset_engagement
-from tests.harness.dag_runs import asset_events, logical_date, pack_dag
+from tests.harness.dag_runs import asset_events, carried_days, logical_date, pack_dag
 from tests.harness.scenarios import utc
 
 
@@ -38,6 +38,7 @@ def test_daily_runs_a_dau_drop_alert_once_and_the_asset(databases, warehouse, re
     assert len(texts) == 1 and ("saas_engagement: 1 source row(s) broke the contract and were left out of "
                                 "engagement (events 1)") in texts[0], texts
     assert asset_events("saas_ops.engagement") == before + 1
+    assert carried_days("saas_ops.engagement")[-1] == "2026-02-04"  # the day churn_score, triggered, closes
 
     # closes 02-05
     assert pack_dag("saas_engagement").test(logical_date=logical_date("2026-02-06", 2, 30)).state == "success"
@@ -51,3 +52,4 @@ def test_daily_runs_a_dau_drop_alert_once_and_the_asset(databases, warehouse, re
     assert pack_dag("saas_engagement").test(logical_date=logical_date("2026-02-06", 2, 30)).state == "success"
     assert len(receivers["slack"].texts()) == 2  # no second alert
     assert asset_events("saas_ops.engagement") == before + 3
+    assert carried_days("saas_ops.engagement")[-2:] == ["2026-02-05", "2026-02-05"]

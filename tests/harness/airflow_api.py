@@ -72,12 +72,12 @@ def unpause(api: httpx.Client, dag_ids: tuple[str, ...]) -> None:
         assert answer.status_code == 200, answer.text
 
 
-def trigger(api: httpx.Client, dag_id: str, conf: dict | None = None) -> str:
-    """A manual run of `dag_id` with its logical date now; its run id."""
+def trigger(api: httpx.Client, dag_id: str, conf: dict | None = None, logical_date=None) -> str:
+    """A manual run of `dag_id` with its logical date (now, unless given); its run id."""
     import datetime as dt
 
-    answer = api.post(f"/api/v2/dags/{dag_id}/dagRuns",
-                      json={"logical_date": dt.datetime.now(dt.UTC).isoformat(), "conf": conf or {}})
+    when = logical_date or dt.datetime.now(dt.UTC)
+    answer = api.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": when.isoformat(), "conf": conf or {}})
     assert answer.status_code == 200, answer.text
     return answer.json()["dag_run_id"]
 

@@ -38,3 +38,14 @@ def asset_events(name: str) -> int:
     with create_session() as session:
         return session.scalar(select(func.count()).select_from(AssetEvent).join(
             AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.name == name))
+
+
+def carried_days(name: str) -> list[str | None]:
+    """The day each event of the asset `name` carries to the runs it triggers (its extra's "day"), oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return [extra.get("day") for extra in session.scalars(select(AssetEvent.extra).join(
+            AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.name == name).order_by(AssetEvent.id))]

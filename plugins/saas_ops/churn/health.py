@@ -143,6 +143,10 @@ def retrain_wanted(health: dict[str, Any]) -> bool:
 
 
 @task(outlets=[assets.CHURN_RETRAIN])
-def request_retrain() -> None:
-    """Publishes saas_ops.churn_retrain_requested, which runs churn_train (its schedule is that asset or Sunday)."""
+def request_retrain(**context: Any) -> None:
+    """Publishes saas_ops.churn_retrain_requested, which runs churn_train (its schedule is that asset or Sunday)
+    for the day this run checked."""
+    from saas_ops.dates import carry_day, day_closed
+
+    carry_day(context, day_closed(context))
     print("model-health problem found with CHURN_AUTO_RETRAIN on: churn_train requested")

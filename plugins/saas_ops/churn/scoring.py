@@ -84,11 +84,13 @@ def score_churn(**context: Any) -> dict[str, Any]:
     nothing, says so, and still publishes the day: the campaigns that follow do not need scores (only their
     high_risk campaign does, and it waits for the first model)."""
     from saas_ops import config
-    from saas_ops.dates import day_closed
+    from saas_ops.dates import carry_day, day_closed
 
-    summary = score_accounts(day_closed(context), schema=config.schema_name("OUTPUT_SCHEMA"),
+    day = day_closed(context)
+    summary = score_accounts(day, schema=config.schema_name("OUTPUT_SCHEMA"),
                              source_schema=config.schema_name("SOURCE_SCHEMA"),
                              reporting_currency=config.setting("REPORTING_CURRENCY"), run_id=context["run_id"])
+    carry_day(context, day)
     announce_left_out(summary.get("left_out", {}), dag_id=SCORE_DAG_ID, run_id=context["run_id"])
     if "skipped" in summary:
         print(f"NOT SCORED: {summary['skipped']}")

@@ -172,7 +172,7 @@ def build_engagement(**context: Any) -> dict[str, Any]:
 def check_engagement(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Fails the run when a written day is inconsistent (DAU > WAU > MAU, lifecycle ≠ DAU, ...); otherwise
     moves the watermark and publishes the asset."""
-    return incremental.check_and_advance(ENGAGEMENT, summary, context["run_id"])
+    return incremental.check_and_advance(ENGAGEMENT, summary, context)
 
 
 @task

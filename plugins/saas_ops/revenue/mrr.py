@@ -294,7 +294,7 @@ def build_mrr(**context: Any) -> dict[str, Any]:
 @task(retries=0, outlets=[assets.MRR])
 def check_mrr_bridge(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Fails the run when any written day or month breaks the bridge; otherwise moves the watermark."""
-    return incremental.check_and_advance(REVENUE, summary, context["run_id"])
+    return incremental.check_and_advance(REVENUE, summary, context)
 
 
 @task

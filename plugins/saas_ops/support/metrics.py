@@ -143,7 +143,7 @@ def build_support(**context: Any) -> dict[str, Any]:
 def check_support(summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Fails the run when a written day is inconsistent (a priority missing, 'all' not their sum, due not met +
     breached); otherwise moves the watermark."""
-    return incremental.check_and_advance(SUPPORT, summary, context["run_id"])
+    return incremental.check_and_advance(SUPPORT, summary, context)
 
 
 @task
