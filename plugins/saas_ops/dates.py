@@ -26,9 +26,12 @@ def day_closed(context: Any) -> dt.date:
 
 def day_carried(events: Any) -> dt.date | None:
     """The earliest across assets of each asset's newest carried day; None when no event carries one."""
-    newest = [max(days) for days in ([dt.date.fromisoformat(e.extra[DAY_KEY]) for e in events[asset]
-                                      if (e.extra or {}).get(DAY_KEY)] for asset in events) if days]
-    return min(newest) if newest else None
+    newest = []
+    for asset in events:
+        days = [dt.date.fromisoformat(e.extra[DAY_KEY]) for e in events[asset] if (e.extra or {}).get(DAY_KEY)]
+        if days:
+            newest.append(max(days))
+    return min(newest, default=None)
 
 
 def carry_day(context: Any, day: dt.date) -> None:

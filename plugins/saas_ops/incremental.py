@@ -239,7 +239,7 @@ def build(spec: Incremental, context: dict[str, Any]) -> dict[str, Any]:
 def check_and_advance(spec: Incremental, summary: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Task 2: fails the run when a written day breaks the check (the watermark stays, so the next run writes
     those days again); otherwise moves the watermark of every output to the window's day, and puts that day on
-    the event of the asset the task publishes."""
+    the events of the assets the task publishes."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from saas_ops import config, db
